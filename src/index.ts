@@ -1,0 +1,15 @@
+export { type ErrorCode, type ErrorDetails, isJwksBridgeError, JwksBridgeError } from './errors.js'
+export { type Algorithm, SUPPORTED_ALGORITHMS } from './jose/algorithms.js'
+export type { JwtPayload } from './jose/claims.js'
+export type { ProtectedHeader } from './jose/header.js'
+export { importPublicJwk, type KeyLimits, type VerificationKey } from './jose/jwk.js'
+export { importKeySet, KeySet, type RejectedKey } from './jose/key-set.js'
+export type { VerifiedJwt } from './jose/verify-jwt.js'
+export type {
+  IssuerOptions,
+  JsonWebKeySet,
+  KeyRejectedEvent,
+  PolicyOptions,
+  VerifierOptions,
+} from './options.js'
+export { createVerifier, type Verifier } from './verifier.js'

@@ -1,0 +1,102 @@
+import { JwksBridgeError } from '../errors.js'
+import { hasCanonicalEnd, isCanonicalBase64url } from './base64url.js'
+import { type JsonObject, parseJsonObject } from './json.js'
+
+/** Positions of the two dots in a compact JWS that passed the structural checks. */
+export interface CompactToken {
+  readonly token: string
+  readonly firstDot: number
+  readonly secondDot: number
+}
+
+/** Default cap on a token's length, in characters, checked before any decoding (RFC 8725bis D6). */
+export const DEFAULT_MAX_TOKEN_LENGTH = 16 * 1024
+
+/**
+ * Structural checks, cheapest first and before any decoding: a string no longer than the cap,
+ * exactly three non-empty segments (a JWE has five, JSON serialization has none: RFC 8725bis
+ * "Check JWT Format Type"), and each segment canonical base64url.
+ */
+export function splitCompact(token: unknown, maxTokenLength: number): CompactToken {
+  if (typeof token !== 'string') throw new JwksBridgeError('ERR_TOKEN_TYPE', 'the token is not a string')
+  if (token.length > maxTokenLength) {
+    throw new JwksBridgeError('ERR_TOKEN_TOO_LONG', `the token is longer than ${maxTokenLength} characters`)
+  }
+  // Fast path: one native regex pass settles the shape and alphabet of a well-formed token.
+  if (COMPACT_SHAPE.test(token)) {
+    const firstDot = token.indexOf('.')
+    const secondDot = token.indexOf('.', firstDot + 1)
+    if (
+      hasCanonicalEnd(token, 0, firstDot) &&
+      hasCanonicalEnd(token, firstDot + 1, secondDot) &&
+      hasCanonicalEnd(token, secondDot + 1, token.length)
+    ) {
+      return { token, firstDot, secondDot }
+    }
+  }
+  return diagnose(token)
+}
+
+const COMPACT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
+
+/** Slow path for a token that failed the fast check: finds which rule it breaks. */
+function diagnose(token: string): CompactToken {
+  const firstDot = token.indexOf('.')
+  const secondDot = firstDot === -1 ? -1 : token.indexOf('.', firstDot + 1)
+  if (secondDot === -1 || token.indexOf('.', secondDot + 1) !== -1) {
+    throw new JwksBridgeError('ERR_TOKEN_MALFORMED', 'the token does not have exactly three segments')
+  }
+  if (firstDot === 0 || secondDot === firstDot + 1 || secondDot === token.length - 1) {
+    throw new JwksBridgeError('ERR_TOKEN_MALFORMED', 'the token has an empty segment')
+  }
+  checkSegment(token, 0, firstDot, 'header')
+  checkSegment(token, firstDot + 1, secondDot, 'payload')
+  checkSegment(token, secondDot + 1, token.length, 'signature')
+  return { token, firstDot, secondDot }
+}
+
+function checkSegment(token: string, start: number, end: number, part: string): void {
+  if (!isCanonicalBase64url(token, start, end)) {
+    throw new JwksBridgeError('ERR_BASE64URL_INVALID', `the ${part} segment is not canonical base64url`, {
+      reason: part,
+    })
+  }
+}
+
+// Scratch space for the bytes of one verification. Verification is synchronous from the moment
+// these are written until crypto.verify and JSON parsing return, and JavaScript runs one thing at a
+// time, so reusing them is safe and spares the allocator and the GC on the hot path. Nothing read
+// from them outlives the call (strings are copies).
+let inputScratch: Buffer = Buffer.allocUnsafeSlow(DEFAULT_MAX_TOKEN_LENGTH)
+let bytesScratch: Buffer = Buffer.allocUnsafeSlow(DEFAULT_MAX_TOKEN_LENGTH)
+
+function scratchFor(current: Buffer, length: number): Buffer {
+  return current.length >= length ? current : Buffer.allocUnsafeSlow(length)
+}
+
+/** Decodes one segment into scratch space; valid until the next call. */
+function decodeSegment(token: string, start: number, end: number): Buffer {
+  bytesScratch = scratchFor(bytesScratch, end - start)
+  const written = bytesScratch.write(token.slice(start, end), 'base64url')
+  return bytesScratch.subarray(0, written)
+}
+
+export function decodeHeader(compact: CompactToken): JsonObject {
+  return parseJsonObject(decodeSegment(compact.token, 0, compact.firstDot), 'header')
+}
+
+export function decodePayload(compact: CompactToken): JsonObject {
+  return parseJsonObject(decodeSegment(compact.token, compact.firstDot + 1, compact.secondDot), 'claims set')
+}
+
+/** The JWS signing input (ASCII header.payload) in scratch space; valid until the next call. */
+export function signingInput(compact: CompactToken): Buffer {
+  inputScratch = scratchFor(inputScratch, compact.secondDot)
+  const written = inputScratch.write(compact.token, 0, compact.secondDot, 'latin1')
+  return inputScratch.subarray(0, written)
+}
+
+/** The signature bytes in scratch space; valid until the next call. */
+export function signatureBytes(compact: CompactToken): Buffer {
+  return decodeSegment(compact.token, compact.secondDot + 1, compact.token.length)
+}

@@ -1,0 +1,144 @@
+import { JwksBridgeError } from '../errors.js'
+import type { AlgorithmSpec } from './algorithms.js'
+import { DEFAULT_KEY_LIMITS, importPublicJwk, type KeyLimits, type VerificationKey } from './jwk.js'
+
+/** A key of a set that was skipped, and why. Carries no key material. */
+export interface RejectedKey {
+  index: number
+  kid: string | undefined
+  code: string
+  reason: string
+}
+
+export interface KeySetLimits extends KeyLimits {
+  /** Most keys a set may hold; a larger document is refused whole. */
+  maxKeys: number
+}
+
+export const DEFAULT_KEY_SET_LIMITS: KeySetLimits = Object.freeze({ ...DEFAULT_KEY_LIMITS, maxKeys: 100 })
+
+/**
+ * An immutable set of imported verification keys, with key selection.
+ *
+ * Keys come only from here: `jwk`, `jku`, `x5u` and `x5c` in a token's header are never looked at
+ * (CVE-2018-0114, RFC 8725 §3.10).
+ */
+export class KeySet {
+  readonly keys: readonly VerificationKey[]
+  readonly rejected: readonly RejectedKey[]
+  readonly #byKid = new Map<string, VerificationKey[]>()
+  readonly #members: ReadonlySet<VerificationKey>
+  // Successful selections, per algorithm and kid. Bounded by keys × algorithms: misses are not kept.
+  readonly #selected = new Map<string, VerificationKey>()
+
+  constructor(keys: readonly VerificationKey[], rejected: readonly RejectedKey[] = []) {
+    this.keys = Object.freeze([...keys])
+    this.rejected = Object.freeze([...rejected])
+    this.#members = new Set(keys)
+    for (const key of keys) {
+      if (key.kid === undefined) continue
+      const list = this.#byKid.get(key.kid)
+      if (list) list.push(key)
+      else this.#byKid.set(key.kid, [key])
+    }
+  }
+
+  /** Whether this very key object belongs to the set. */
+  has(key: VerificationKey): boolean {
+    return this.#members.has(key)
+  }
+
+  hasKid(kid: string): boolean {
+    return this.#byKid.has(kid)
+  }
+
+  /**
+   * Picks the one key for a token's `alg` and `kid`, or throws:
+   * ERR_KEY_NOT_FOUND when no key has that kid (or, without a kid, no key fits),
+   * ERR_KEY_UNUSABLE when keys with that kid exist but none may verify this algorithm,
+   * ERR_KEY_AMBIGUOUS when more than one key fits (never try several: RFC 7517 §4.5, Wycheproof JWK tcId 4).
+   */
+  select(spec: AlgorithmSpec, kid: string | undefined): VerificationKey {
+    const cacheKey = kid === undefined ? spec.name : `${spec.name}\u0000${kid}`
+    const hit = this.#selected.get(cacheKey)
+    if (hit) return hit
+    const pool = kid === undefined ? this.keys : this.#byKid.get(kid)
+    if (pool === undefined || pool.length === 0) {
+      throw new JwksBridgeError('ERR_KEY_NOT_FOUND', 'no key in the key set has the token\'s "kid"', {
+        claim: 'kid',
+        reason: 'unknown kid',
+      })
+    }
+    let found: VerificationKey | undefined
+    for (const key of pool) {
+      if (!fits(key, spec)) continue
+      if (found) {
+        throw new JwksBridgeError('ERR_KEY_AMBIGUOUS', `more than one key fits ${spec.name}`, {
+          claim: 'kid',
+          reason:
+            kid === undefined ? 'token has no kid and several keys fit' : 'duplicate kid in the key set',
+        })
+      }
+      found = key
+    }
+    if (!found) {
+      if (kid === undefined) {
+        throw new JwksBridgeError('ERR_KEY_NOT_FOUND', `no key in the key set fits ${spec.name}`, {
+          reason: 'no key fits the algorithm',
+        })
+      }
+      throw new JwksBridgeError('ERR_KEY_UNUSABLE', `the key with this "kid" may not verify ${spec.name}`, {
+        claim: 'kid',
+        reason: 'key type, curve, alg, use or key_ops do not allow this algorithm',
+      })
+    }
+    this.#selected.set(cacheKey, found)
+    return found
+  }
+}
+
+/**
+ * Whether a key may verify a token signed with `spec`. One key, one algorithm (RFC 8725 §3.1):
+ * the key type and curve must fit; a key's own `alg` must equal the token's exactly; `use`, when
+ * present, must be `sig`; `key_ops`, when present, must contain `verify` (RFC 7517 §4.2-4.3).
+ */
+export function fits(key: VerificationKey, spec: AlgorithmSpec): boolean {
+  if (key.kty !== spec.kty) return false
+  if (spec.crv !== undefined && key.crv !== spec.crv) return false
+  if (key.alg !== undefined && key.alg !== spec.name) return false
+  if (key.use !== undefined && key.use !== 'sig') return false
+  if (key.keyOps !== undefined && !key.keyOps.includes('verify')) return false
+  return true
+}
+
+/**
+ * Imports a JWK Set document. A document that is not `{ "keys": [...] }`, or holds more than
+ * `maxKeys` keys, is refused whole (ERR_KEYSET_INVALID); a single bad key is skipped and listed in
+ * `rejected`, so that one odd key published by a provider does not break the others.
+ */
+export function importKeySet(document: unknown, limits: KeySetLimits = DEFAULT_KEY_SET_LIMITS): KeySet {
+  if (typeof document !== 'object' || document === null || Array.isArray(document)) {
+    throw new JwksBridgeError('ERR_KEYSET_INVALID', 'key set is not a JSON object')
+  }
+  const keys = (document as { keys?: unknown }).keys
+  if (!Array.isArray(keys)) throw new JwksBridgeError('ERR_KEYSET_INVALID', 'key set has no "keys" array')
+  if (keys.length > limits.maxKeys) {
+    throw new JwksBridgeError(
+      'ERR_KEYSET_INVALID',
+      `key set holds ${keys.length} keys, more than ${limits.maxKeys}`,
+    )
+  }
+  const imported: VerificationKey[] = []
+  const rejected: RejectedKey[] = []
+  keys.forEach((jwk: unknown, index) => {
+    try {
+      imported.push(importPublicJwk(jwk, limits))
+    } catch (error) {
+      const kid =
+        typeof (jwk as { kid?: unknown } | null)?.kid === 'string' ? (jwk as { kid: string }).kid : undefined
+      const e = error as JwksBridgeError
+      rejected.push({ index, kid, code: e.code ?? 'ERR_KEY_INVALID', reason: e.reason ?? e.message })
+    }
+  })
+  return new KeySet(imported, rejected)
+}

@@ -1,0 +1,111 @@
+import { JwksBridgeError } from '../errors.js'
+import type { AlgorithmSpec } from './algorithms.js'
+import { type ClaimsPolicy, checkClaims, type JwtPayload } from './claims.js'
+import { type CompactToken, decodeHeader, decodePayload, signatureBytes, signingInput } from './compact.js'
+import { checkHeader, type HeaderPolicy, normalizeTyp, type ProtectedHeader } from './header.js'
+import type { JsonObject } from './json.js'
+import type { VerificationKey } from './jwk.js'
+import { verifySignature } from './signature.js'
+
+export interface JwtPolicy extends HeaderPolicy, ClaimsPolicy {
+  /** Expected `typ`, already normalized with `normalizeTyp`; undefined skips the check. */
+  typ: string | undefined
+}
+
+/** A token whose header passed every check; what remains is the key, the signature and the claims. */
+export interface CheckedHeader {
+  readonly compact: CompactToken
+  readonly header: ProtectedHeader
+  readonly spec: AlgorithmSpec
+}
+
+export interface VerifiedJwt {
+  header: ProtectedHeader
+  payload: JwtPayload
+}
+
+/**
+ * Checked headers by their encoded segment. Every token signed with one key usually has the same
+ * header bytes, so decoding and checking them once per policy saves a third of the work. Bounded:
+ * when full it starts over, so junk headers cannot grow it. Entries are frozen and shared.
+ */
+export class HeaderCache {
+  static readonly MAX_ENTRIES = 64
+  readonly #entries = new Map<string, { header: ProtectedHeader; spec: AlgorithmSpec }>()
+
+  get(segment: string): { header: ProtectedHeader; spec: AlgorithmSpec } | undefined {
+    return this.#entries.get(segment)
+  }
+
+  set(segment: string, value: { header: ProtectedHeader; spec: AlgorithmSpec }): void {
+    if (this.#entries.size >= HeaderCache.MAX_ENTRIES) this.#entries.clear()
+    this.#entries.set(segment, value)
+  }
+}
+
+/**
+ * Step one, local and cheap: the header, the algorithm allowlist, `crit` and `typ`. With a
+ * `HeaderCache` (one per policy), a header segment seen before skips the work.
+ */
+export function checkTokenHeader(
+  compact: CompactToken,
+  policy: JwtPolicy,
+  cache?: HeaderCache,
+): CheckedHeader {
+  if (cache !== undefined) {
+    const segment = compact.token.slice(0, compact.firstDot)
+    const hit = cache.get(segment)
+    if (hit !== undefined) return { compact, header: hit.header, spec: hit.spec }
+    const checked = checkUncached(compact, policy)
+    cache.set(segment, { header: deepFreeze(checked.header), spec: checked.spec })
+    return checked
+  }
+  return checkUncached(compact, policy)
+}
+
+function checkUncached(compact: CompactToken, policy: JwtPolicy): CheckedHeader {
+  const header = decodeHeader(compact)
+  const spec = checkHeader(header, policy)
+  if (policy.typ !== undefined) {
+    const typ = header.typ
+    if (typeof typ !== 'string' || normalizeTyp(typ) !== policy.typ) {
+      throw new JwksBridgeError('ERR_TYP_MISMATCH', 'the token\'s "typ" is not the expected one', {
+        claim: 'typ',
+      })
+    }
+  }
+  return { compact, header: header as ProtectedHeader, spec }
+}
+
+/**
+ * Step two, once a key is chosen: the signature, then (only then) the claims set. `payload` may be
+ * passed when it was already decoded to route the token to its issuer; it is not trusted before the
+ * signature has been checked. Returns the result and the second until which it stays valid.
+ */
+export function completeVerification(
+  checked: CheckedHeader,
+  key: VerificationKey,
+  policy: JwtPolicy,
+  nowSeconds: number,
+  payload?: JsonObject,
+): { result: VerifiedJwt; validUntilSeconds: number } {
+  const { compact, spec } = checked
+  let valid: boolean
+  try {
+    valid = verifySignature(spec, key, signingInput(compact), signatureBytes(compact))
+  } catch {
+    valid = false
+  }
+  if (!valid) throw new JwksBridgeError('ERR_SIGNATURE_INVALID', 'the signature does not verify')
+  const claims = payload ?? decodePayload(compact)
+  const validUntilSeconds = checkClaims(claims, policy, nowSeconds)
+  return { result: { header: checked.header, payload: claims as JwtPayload }, validUntilSeconds }
+}
+
+/** Freezes a JSON value and everything in it; returns it. */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value
+  Object.freeze(value)
+  for (const member of Object.values(value)) deepFreeze(member)
+  return value
+}

@@ -1,0 +1,259 @@
+import { invalidOptions } from './errors.js'
+import { type Algorithm, algorithmSpec, SUPPORTED_ALGORITHMS } from './jose/algorithms.js'
+import { DEFAULT_MAX_TOKEN_LENGTH } from './jose/compact.js'
+import { normalizeTyp } from './jose/header.js'
+import { DEFAULT_KEY_SET_LIMITS, type KeySetLimits } from './jose/key-set.js'
+import type { JwtPolicy } from './jose/verify-jwt.js'
+
+/** A JSON Web Key Set document, as published at a provider's `jwks_uri`. */
+export interface JsonWebKeySet {
+  keys: readonly Record<string, unknown>[]
+}
+
+/** Options that can be given once for all issuers and overridden per issuer. */
+export interface PolicyOptions {
+  /** Accepted algorithms, exact names. Default `['RS256']`. HS* and `none` do not exist here. */
+  algorithms?: readonly Algorithm[]
+  /** Accepted audience(s): the token's `aud` must contain one of them. */
+  audience?: string | readonly string[]
+  /** Expected `typ` header, e.g. `at+jwt` (case-insensitive, `application/` optional). */
+  typ?: string
+  /** Claims that must be present, in addition to `exp` (see `requireExp`). */
+  requiredClaims?: readonly string[]
+  /** Require `exp`. Default true; turning it off accepts tokens that never expire. */
+  requireExp?: boolean
+  /** Leeway for `exp`, `nbf`, `iat` and the token age, in seconds. Default 0. */
+  clockToleranceSeconds?: number
+  /** Refuse tokens whose `iat` is older than this, in seconds. Requires `iat`. */
+  maxTokenAgeSeconds?: number
+  /** Names of `crit` header extensions the application understands. Default none. */
+  criticalHeaders?: readonly string[]
+  /** Smallest RSA modulus accepted, in bits; at least 2048 (the default). */
+  minRsaModulusBits?: number
+  /** Largest RSA modulus accepted, in bits. Default 8192. */
+  maxRsaModulusBits?: number
+  /** Most keys a key set may hold. Default 100. */
+  maxKeys?: number
+}
+
+export interface IssuerOptions extends PolicyOptions {
+  /** Exact value of the `iss` claim. */
+  issuer: string
+  /** The issuer's public keys, given directly. */
+  jwks?: JsonWebKeySet
+}
+
+/** A key of a key set that was skipped, reported through `onKeyRejected`. Never carries key material. */
+export interface KeyRejectedEvent {
+  issuer: string
+  index: number
+  kid: string | undefined
+  code: string
+  reason: string
+}
+
+export interface VerifierOptions extends PolicyOptions {
+  /** One issuer: its exact `iss` value. Use `issuers` for several. */
+  issuer?: string
+  jwks?: JsonWebKeySet
+  /** Several issuers, each with its own keys and policy; top-level policy options are their defaults. */
+  issuers?: readonly IssuerOptions[]
+  /** Longest token accepted, in characters, checked before any decoding. Default 16384. */
+  maxTokenLength?: number
+  /** The verified-token cache: on by default with 1000 entries; `false` turns it off. */
+  tokenCache?: false | { maxEntries?: number }
+  /** Clock for every time check, in milliseconds since the epoch. Default `Date.now`. */
+  nowMs?: () => number
+  /** Called for each key of a set that cannot be used (it is skipped; the others still work). */
+  onKeyRejected?: (event: KeyRejectedEvent) => void
+}
+
+/** The validated, normalized form of one issuer's options. */
+export interface IssuerConfig {
+  issuer: string
+  jwks: JsonWebKeySet | undefined
+  policy: JwtPolicy
+  limits: KeySetLimits
+}
+
+export interface VerifierConfig {
+  issuers: IssuerConfig[]
+  maxTokenLength: number
+  tokenCacheEntries: number
+  nowMs: () => number
+  onKeyRejected: ((event: KeyRejectedEvent) => void) | undefined
+}
+
+const POLICY_KEYS = [
+  'algorithms',
+  'audience',
+  'typ',
+  'requiredClaims',
+  'requireExp',
+  'clockToleranceSeconds',
+  'maxTokenAgeSeconds',
+  'criticalHeaders',
+  'minRsaModulusBits',
+  'maxRsaModulusBits',
+  'maxKeys',
+] as const
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function nonNegativeNumber(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw invalidOptions(`${name} must be a finite number >= 0`)
+  }
+  return value
+}
+
+function positiveInteger(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw invalidOptions(`${name} must be a positive integer`)
+  }
+  return value
+}
+
+function stringList(value: unknown, name: string): string[] | undefined {
+  if (value === undefined) return undefined
+  const list = typeof value === 'string' ? [value] : value
+  if (!Array.isArray(list) || list.some((item) => typeof item !== 'string' || item.length === 0)) {
+    throw invalidOptions(`${name} must be a non-empty string or an array of non-empty strings`)
+  }
+  return list as string[]
+}
+
+function algorithms(value: unknown, where: string): Set<string> {
+  const list = value === undefined ? ['RS256'] : value
+  if (!Array.isArray(list) || list.length === 0)
+    throw invalidOptions(`${where}algorithms must be a non-empty array`)
+  for (const name of list) {
+    if (typeof name !== 'string' || !algorithmSpec(name)) {
+      const shown = JSON.stringify(String(name).slice(0, 32))
+      const why = /^HS/i.test(String(name))
+        ? ' (symmetric algorithms are not supported: a key set holds public keys)'
+        : String(name).toLowerCase() === 'none'
+          ? ' (unsigned tokens are never accepted)'
+          : ''
+      throw invalidOptions(
+        `${where}algorithms: ${shown} is not one of ${SUPPORTED_ALGORITHMS.join(', ')}${why}`,
+      )
+    }
+  }
+  return new Set(list as string[])
+}
+
+function issuerString(value: unknown, where: string): string {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw invalidOptions(`${where}issuer must be a non-empty string (the exact "iss" value)`)
+  }
+  return value
+}
+
+function jwksOption(value: unknown, where: string): JsonWebKeySet | undefined {
+  if (value === undefined) return undefined
+  if (!isObject(value) || !Array.isArray(value.keys))
+    throw invalidOptions(`${where}jwks must be { keys: [...] }`)
+  return value as unknown as JsonWebKeySet
+}
+
+function issuerConfig(
+  own: Record<string, unknown>,
+  defaults: Record<string, unknown>,
+  where: string,
+): IssuerConfig {
+  const merged: Record<string, unknown> = { ...defaults }
+  for (const key of POLICY_KEYS) if (own[key] !== undefined) merged[key] = own[key]
+  const issuer = issuerString(own.issuer, where)
+  const audience = stringList(merged.audience, `${where}audience`)
+  const requiredClaims = stringList(merged.requiredClaims ?? [], `${where}requiredClaims`) ?? []
+  if (merged.requireExp !== undefined && typeof merged.requireExp !== 'boolean') {
+    throw invalidOptions(`${where}requireExp must be a boolean`)
+  }
+  if (merged.requireExp !== false && !requiredClaims.includes('exp')) requiredClaims.unshift('exp')
+  if (merged.typ !== undefined && (typeof merged.typ !== 'string' || merged.typ.length === 0)) {
+    throw invalidOptions(`${where}typ must be a non-empty string`)
+  }
+  const maxTokenAgeSeconds =
+    merged.maxTokenAgeSeconds === undefined
+      ? undefined
+      : nonNegativeNumber(merged.maxTokenAgeSeconds, `${where}maxTokenAgeSeconds`, 0)
+  const minRsaModulusBits = positiveInteger(merged.minRsaModulusBits, `${where}minRsaModulusBits`, 2048)
+  // RFC 7518 §3.3: 2048 bits or larger MUST be used. The floor can be raised, never lowered.
+  if (minRsaModulusBits < 2048) throw invalidOptions(`${where}minRsaModulusBits cannot be below 2048`)
+  const maxRsaModulusBits = positiveInteger(merged.maxRsaModulusBits, `${where}maxRsaModulusBits`, 8192)
+  if (maxRsaModulusBits < minRsaModulusBits) {
+    throw invalidOptions(`${where}maxRsaModulusBits must be at least minRsaModulusBits`)
+  }
+  return {
+    issuer,
+    jwks: jwksOption(own.jwks, where),
+    policy: {
+      algorithms: algorithms(merged.algorithms, where),
+      criticalHeaders: new Set(stringList(merged.criticalHeaders ?? [], `${where}criticalHeaders`)),
+      typ: typeof merged.typ === 'string' ? normalizeTyp(merged.typ) : undefined,
+      issuer,
+      audience: audience === undefined ? undefined : new Set(audience),
+      requiredClaims,
+      clockToleranceSeconds: nonNegativeNumber(
+        merged.clockToleranceSeconds,
+        `${where}clockToleranceSeconds`,
+        0,
+      ),
+      maxTokenAgeSeconds,
+    },
+    limits: {
+      ...DEFAULT_KEY_SET_LIMITS,
+      minRsaModulusBits,
+      maxRsaModulusBits,
+      maxKeys: positiveInteger(merged.maxKeys, `${where}maxKeys`, DEFAULT_KEY_SET_LIMITS.maxKeys),
+    },
+  }
+}
+
+/** Validates `createVerifier` options eagerly: a mistake is a thrown ERR_INVALID_OPTIONS, not a 401 later. */
+export function resolveVerifierOptions(options: VerifierOptions): VerifierConfig {
+  if (!isObject(options)) throw invalidOptions('options must be an object')
+  const raw = options as unknown as Record<string, unknown>
+  const defaults: Record<string, unknown> = {}
+  for (const key of POLICY_KEYS) if (raw[key] !== undefined) defaults[key] = raw[key]
+  let issuers: IssuerConfig[]
+  if (raw.issuers !== undefined) {
+    if (raw.issuer !== undefined || raw.jwks !== undefined) {
+      throw invalidOptions('give either issuer (with its keys) or issuers, not both')
+    }
+    if (!Array.isArray(raw.issuers) || raw.issuers.length === 0)
+      throw invalidOptions('issuers must be a non-empty array')
+    issuers = raw.issuers.map((item: unknown, index: number) => {
+      if (!isObject(item)) throw invalidOptions(`issuers[${index}] must be an object`)
+      return issuerConfig(item, defaults, `issuers[${index}].`)
+    })
+    const names = new Set(issuers.map((i) => i.issuer))
+    if (names.size !== issuers.length) throw invalidOptions('issuers lists the same issuer twice')
+  } else {
+    issuers = [issuerConfig(raw, defaults, '')]
+  }
+  const cache = raw.tokenCache
+  let tokenCacheEntries = 1000
+  if (cache === false) tokenCacheEntries = 0
+  else if (cache !== undefined && cache !== true) {
+    if (!isObject(cache)) throw invalidOptions('tokenCache must be false or { maxEntries }')
+    tokenCacheEntries = positiveInteger(cache.maxEntries, 'tokenCache.maxEntries', 1000)
+  }
+  if (raw.nowMs !== undefined && typeof raw.nowMs !== 'function')
+    throw invalidOptions('nowMs must be a function')
+  if (raw.onKeyRejected !== undefined && typeof raw.onKeyRejected !== 'function') {
+    throw invalidOptions('onKeyRejected must be a function')
+  }
+  return {
+    issuers,
+    maxTokenLength: positiveInteger(raw.maxTokenLength, 'maxTokenLength', DEFAULT_MAX_TOKEN_LENGTH),
+    tokenCacheEntries,
+    nowMs: (raw.nowMs as (() => number) | undefined) ?? Date.now,
+    onKeyRejected: raw.onKeyRejected as VerifierConfig['onKeyRejected'],
+  }
+}

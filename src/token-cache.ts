@@ -1,0 +1,75 @@
+import { createHash } from 'node:crypto'
+import type { VerificationKey } from './jose/jwk.js'
+import type { VerifiedJwt } from './jose/verify-jwt.js'
+
+/** Answers whether a key is still in its issuer's current key set. */
+export interface KeyMembership {
+  isCurrent(key: VerificationKey): boolean
+}
+
+interface Entry {
+  result: VerifiedJwt
+  /** Exclusive bound, in seconds: never served at or after it (exp, or iat + max token age). */
+  validUntilSeconds: number
+  key: VerificationKey
+  source: KeyMembership
+}
+
+/**
+ * A bounded LRU of verified tokens, keyed by a SHA-256 of the token (the token itself is never kept
+ * as a key). An entry is served only while its token would still pass the time checks and while the
+ * key that verified it is still in its key set, so the cache can change speed but never a result.
+ */
+export class TokenCache {
+  readonly maxEntries: number
+  readonly #entries = new Map<string, Entry>()
+
+  constructor(maxEntries: number) {
+    this.maxEntries = maxEntries
+  }
+
+  static keyOf(token: string): string {
+    return createHash('sha256').update(token).digest('base64')
+  }
+
+  get(cacheKey: string, nowSeconds: number): VerifiedJwt | undefined {
+    const entry = this.#entries.get(cacheKey)
+    if (entry === undefined) return undefined
+    if (nowSeconds >= entry.validUntilSeconds || !entry.source.isCurrent(entry.key)) {
+      this.#entries.delete(cacheKey)
+      return undefined
+    }
+    // Move to the most recently used end.
+    this.#entries.delete(cacheKey)
+    this.#entries.set(cacheKey, entry)
+    return entry.result
+  }
+
+  set(cacheKey: string, entry: Entry): void {
+    if (this.#entries.size >= this.maxEntries) {
+      const oldest = this.#entries.keys().next()
+      if (!oldest.done) this.#entries.delete(oldest.value)
+    }
+    this.#entries.set(cacheKey, entry)
+  }
+
+  /** Drops every entry whose key has left its key set (called when a key set changes). */
+  prune(): number {
+    let dropped = 0
+    for (const [cacheKey, entry] of this.#entries) {
+      if (!entry.source.isCurrent(entry.key)) {
+        this.#entries.delete(cacheKey)
+        dropped++
+      }
+    }
+    return dropped
+  }
+
+  clear(): void {
+    this.#entries.clear()
+  }
+
+  get size(): number {
+    return this.#entries.size
+  }
+}
