@@ -27,6 +27,11 @@ export type ErrorCode =
   | 'ERR_KEY_UNUSABLE'
   | 'ERR_KEY_AMBIGUOUS'
   | 'ERR_KEYSET_INVALID'
+  // remote key sets and discovery
+  | 'ERR_JWKS_FETCH_FAILED'
+  | 'ERR_JWKS_UNAVAILABLE'
+  | 'ERR_JWKS_STALE'
+  | 'ERR_DISCOVERY_FAILED'
   // signature
   | 'ERR_SIGNATURE_INVALID'
   // claims

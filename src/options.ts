@@ -4,6 +4,10 @@ import { DEFAULT_MAX_TOKEN_LENGTH } from './jose/compact.js'
 import { normalizeTyp } from './jose/header.js'
 import { DEFAULT_KEY_SET_LIMITS, type KeySetLimits } from './jose/key-set.js'
 import type { JwtPolicy } from './jose/verify-jwt.js'
+import type { KeySetEvent } from './keys/events.js'
+import type { FetchFunction } from './keys/http-fetch.js'
+import type { KeySetCache } from './keys/key-set-cache.js'
+import { checkKeySetUrl } from './keys/url-policy.js'
 
 /** A JSON Web Key Set document, as published at a provider's `jwks_uri`. */
 export interface JsonWebKeySet {
@@ -36,11 +40,38 @@ export interface PolicyOptions {
   maxKeys?: number
 }
 
-export interface IssuerOptions extends PolicyOptions {
+/** How a remote key set is fetched and kept. Defaults in brackets. */
+export interface RemoteKeySetOptions {
+  /** Longest time a fetched set counts as fresh; `Cache-Control: max-age` may shorten it. [600] */
+  cacheMaxAgeSeconds?: number
+  /** Shortest freshness, whatever `Cache-Control` says (bounds refetch traffic). [30] */
+  cacheMinAgeSeconds?: number
+  /** Least time between two fetches caused by unknown kids. [30] */
+  cooldownSeconds?: number
+  /** How long the last good set keeps serving past its freshness while refreshes fail. [86400] */
+  maxStaleSeconds?: number
+  /** Bound on a whole fetch, headers and body. [5000] */
+  timeoutMs?: number
+  /** Largest key set or discovery document accepted. [262144] */
+  maxResponseBytes?: number
+  /** First wait after a failed fetch; doubles per failure, with jitter. [1] */
+  retryBaseSeconds?: number
+  /** Longest wait between retries. [60] */
+  retryMaxSeconds?: number
+  /** Most kids remembered as absent from the set (the flood guard). [10000] */
+  maxUnknownKids?: number
+}
+
+export interface IssuerOptions extends PolicyOptions, RemoteKeySetOptions {
   /** Exact value of the `iss` claim. */
   issuer: string
   /** The issuer's public keys, given directly. */
   jwks?: JsonWebKeySet
+  /**
+   * The key set URL. https only (http only for 127.0.0.0/8, ::1, localhost). When neither this nor
+   * `jwks` is given, the URL is discovered from `<issuer>/.well-known/openid-configuration`.
+   */
+  jwksUri?: string | URL
 }
 
 /** A key of a key set that was skipped, reported through `onKeyRejected`. Never carries key material. */
@@ -52,10 +83,11 @@ export interface KeyRejectedEvent {
   reason: string
 }
 
-export interface VerifierOptions extends PolicyOptions {
+export interface VerifierOptions extends PolicyOptions, RemoteKeySetOptions {
   /** One issuer: its exact `iss` value. Use `issuers` for several. */
   issuer?: string
   jwks?: JsonWebKeySet
+  jwksUri?: string | URL
   /** Several issuers, each with its own keys and policy; top-level policy options are their defaults. */
   issuers?: readonly IssuerOptions[]
   /** Longest token accepted, in characters, checked before any decoding. Default 16384. */
@@ -66,12 +98,35 @@ export interface VerifierOptions extends PolicyOptions {
   nowMs?: () => number
   /** Called for each key of a set that cannot be used (it is skipped; the others still work). */
   onKeyRejected?: (event: KeyRejectedEvent) => void
+  /** A `fetch` to use for key sets and discovery (proxies, instrumentation). Default: global fetch. */
+  fetch?: FetchFunction
+  /** Where fetched key sets are shared (see `createRedisKeySetCache`). Default: this process only. */
+  keySetCache?: KeySetCache
+  /** Key set events: fetches, revalidations, rotations, refused floods, stale serving, failures. */
+  onEvent?: (event: KeySetEvent) => void
+}
+
+/** Remote key set settings after validation, in milliseconds. */
+export interface RemoteConfig {
+  /** Undefined: discover it from the issuer. */
+  jwksUri: string | undefined
+  cacheMaxAgeMs: number
+  cacheMinAgeMs: number
+  cooldownMs: number
+  maxStaleMs: number
+  timeoutMs: number
+  maxResponseBytes: number
+  retryBaseMs: number
+  retryMaxMs: number
+  maxUnknownKids: number
 }
 
 /** The validated, normalized form of one issuer's options. */
 export interface IssuerConfig {
   issuer: string
+  /** Exactly one of `jwks` and `remote` is set. */
   jwks: JsonWebKeySet | undefined
+  remote: RemoteConfig | undefined
   policy: JwtPolicy
   limits: KeySetLimits
 }
@@ -82,6 +137,9 @@ export interface VerifierConfig {
   tokenCacheEntries: number
   nowMs: () => number
   onKeyRejected: ((event: KeyRejectedEvent) => void) | undefined
+  fetch: FetchFunction | undefined
+  keySetCache: KeySetCache | undefined
+  onEvent: ((event: KeySetEvent) => void) | undefined
 }
 
 const POLICY_KEYS = [
@@ -96,6 +154,15 @@ const POLICY_KEYS = [
   'minRsaModulusBits',
   'maxRsaModulusBits',
   'maxKeys',
+  'cacheMaxAgeSeconds',
+  'cacheMinAgeSeconds',
+  'cooldownSeconds',
+  'maxStaleSeconds',
+  'timeoutMs',
+  'maxResponseBytes',
+  'retryBaseSeconds',
+  'retryMaxSeconds',
+  'maxUnknownKids',
 ] as const
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -189,9 +256,13 @@ function issuerConfig(
   if (maxRsaModulusBits < minRsaModulusBits) {
     throw invalidOptions(`${where}maxRsaModulusBits must be at least minRsaModulusBits`)
   }
+  const jwks = jwksOption(own.jwks, where)
+  if (jwks !== undefined && own.jwksUri !== undefined)
+    throw invalidOptions(`${where}give jwks or jwksUri, not both`)
   return {
     issuer,
-    jwks: jwksOption(own.jwks, where),
+    jwks,
+    remote: jwks === undefined ? remoteConfig(own, merged, issuer, where) : undefined,
     policy: {
       algorithms: algorithms(merged.algorithms, where),
       criticalHeaders: new Set(stringList(merged.criticalHeaders ?? [], `${where}criticalHeaders`)),
@@ -215,6 +286,35 @@ function issuerConfig(
   }
 }
 
+function remoteConfig(
+  own: Record<string, unknown>,
+  merged: Record<string, unknown>,
+  issuer: string,
+  where: string,
+): RemoteConfig {
+  let jwksUri: string | undefined
+  if (own.jwksUri !== undefined) jwksUri = checkKeySetUrl(own.jwksUri, `${where}jwksUri`).href
+  // Discovery: the issuer is then a URL too, under the same rules.
+  else checkKeySetUrl(issuer, `${where}issuer (no jwks or jwksUri given, so it is used for discovery)`)
+  const seconds = (name: string, fallback: number) =>
+    nonNegativeNumber(merged[name], `${where}${name}`, fallback) * 1000
+  const cacheMaxAgeMs = seconds('cacheMaxAgeSeconds', 600)
+  const cacheMinAgeMs = Math.min(seconds('cacheMinAgeSeconds', 30), cacheMaxAgeMs)
+  const retryBaseMs = seconds('retryBaseSeconds', 1)
+  return {
+    jwksUri,
+    cacheMaxAgeMs,
+    cacheMinAgeMs,
+    cooldownMs: seconds('cooldownSeconds', 30),
+    maxStaleMs: seconds('maxStaleSeconds', 86400),
+    timeoutMs: positiveInteger(merged.timeoutMs, `${where}timeoutMs`, 5000),
+    maxResponseBytes: positiveInteger(merged.maxResponseBytes, `${where}maxResponseBytes`, 262144),
+    retryBaseMs,
+    retryMaxMs: Math.max(retryBaseMs, seconds('retryMaxSeconds', 60)),
+    maxUnknownKids: positiveInteger(merged.maxUnknownKids, `${where}maxUnknownKids`, 10000),
+  }
+}
+
 /** Validates `createVerifier` options eagerly: a mistake is a thrown ERR_INVALID_OPTIONS, not a 401 later. */
 export function resolveVerifierOptions(options: VerifierOptions): VerifierConfig {
   if (!isObject(options)) throw invalidOptions('options must be an object')
@@ -223,7 +323,7 @@ export function resolveVerifierOptions(options: VerifierOptions): VerifierConfig
   for (const key of POLICY_KEYS) if (raw[key] !== undefined) defaults[key] = raw[key]
   let issuers: IssuerConfig[]
   if (raw.issuers !== undefined) {
-    if (raw.issuer !== undefined || raw.jwks !== undefined) {
+    if (raw.issuer !== undefined || raw.jwks !== undefined || raw.jwksUri !== undefined) {
       throw invalidOptions('give either issuer (with its keys) or issuers, not both')
     }
     if (!Array.isArray(raw.issuers) || raw.issuers.length === 0)
@@ -249,8 +349,22 @@ export function resolveVerifierOptions(options: VerifierOptions): VerifierConfig
   if (raw.onKeyRejected !== undefined && typeof raw.onKeyRejected !== 'function') {
     throw invalidOptions('onKeyRejected must be a function')
   }
+  for (const name of ['fetch', 'onEvent'] as const) {
+    if (raw[name] !== undefined && typeof raw[name] !== 'function')
+      throw invalidOptions(`${name} must be a function`)
+  }
+  const keySetCache = raw.keySetCache as KeySetCache | undefined
+  if (
+    keySetCache !== undefined &&
+    (typeof keySetCache?.get !== 'function' || typeof keySetCache?.set !== 'function')
+  ) {
+    throw invalidOptions('keySetCache must have get(url) and set(url, entry, keepMs)')
+  }
   return {
     issuers,
+    fetch: raw.fetch as FetchFunction | undefined,
+    keySetCache,
+    onEvent: raw.onEvent as VerifierConfig['onEvent'],
     maxTokenLength: positiveInteger(raw.maxTokenLength, 'maxTokenLength', DEFAULT_MAX_TOKEN_LENGTH),
     tokenCacheEntries,
     nowMs: (raw.nowMs as (() => number) | undefined) ?? Date.now,

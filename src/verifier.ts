@@ -11,7 +11,11 @@ import {
   HeaderCache,
   type VerifiedJwt,
 } from './jose/verify-jwt.js'
+import type { KeySetStats } from './keys/events.js'
+import type { FetchFunction } from './keys/http-fetch.js'
+import { MemoryKeySetCache } from './keys/key-set-cache.js'
 import { type KeySource, StaticKeySource } from './keys/key-source.js'
+import { RemoteKeySource } from './keys/remote-key-source.js'
 import {
   type IssuerConfig,
   resolveVerifierOptions,
@@ -29,6 +33,13 @@ export interface Verifier {
   verify(token: string): Promise<VerifiedJwt>
   /** The configured issuers, in order. */
   readonly issuers: readonly string[]
+  /**
+   * Loads every remote key set now (call it at start-up so the first request does not wait).
+   * Rejects if one cannot be loaded; verification would then retry with backoff.
+   */
+  ready(): Promise<void>
+  /** Counters and state of each remote key set, for metrics. Static key sets are not listed. */
+  keySetStats(): KeySetStats[]
   /** Stops background work (remote key set refreshes). */
   close(): void
 }
@@ -48,15 +59,14 @@ interface Route {
  */
 export function createVerifier(options: VerifierOptions): Verifier {
   const config = resolveVerifierOptions(options)
-  const routes = new Map<string, Route>()
-  for (const issuer of config.issuers)
-    routes.set(issuer.issuer, {
-      config: issuer,
-      keys: keySourceFor(issuer, config),
-      headers: new HeaderCache(),
-    })
-  const single = routes.size === 1 ? (routes.values().next().value as Route) : undefined
   const cache = config.tokenCacheEntries > 0 ? new TokenCache(config.tokenCacheEntries) : undefined
+  const sharedKeySets = config.keySetCache ?? new MemoryKeySetCache(config.nowMs)
+  const routes = new Map<string, Route>()
+  for (const issuer of config.issuers) {
+    const keys = keySourceFor(issuer, config, sharedKeySets, () => cache?.prune())
+    routes.set(issuer.issuer, { config: issuer, keys, headers: new HeaderCache() })
+  }
+  const single = routes.size === 1 ? (routes.values().next().value as Route) : undefined
   const { maxTokenLength, nowMs } = config
 
   function finish(
@@ -121,6 +131,18 @@ export function createVerifier(options: VerifierOptions): Verifier {
       }
     },
     issuers: Object.freeze([...routes.keys()]),
+    async ready(): Promise<void> {
+      await Promise.all(
+        [...routes.values()].map((route) =>
+          route.keys instanceof RemoteKeySource ? route.keys.ready() : undefined,
+        ),
+      )
+    },
+    keySetStats(): KeySetStats[] {
+      return [...routes.values()].flatMap((route) =>
+        route.keys instanceof RemoteKeySource ? [route.keys.stats()] : [],
+      )
+    },
     close(): void {
       for (const route of routes.values()) route.keys.close()
       cache?.clear()
@@ -128,8 +150,38 @@ export function createVerifier(options: VerifierOptions): Verifier {
   }
 }
 
-function keySourceFor(issuer: IssuerConfig, config: VerifierConfig): KeySource {
-  if (issuer.jwks === undefined) throw invalidOptions(`no keys for issuer ${issuer.issuer}: give jwks`)
+function keySourceFor(
+  issuer: IssuerConfig,
+  config: VerifierConfig,
+  sharedKeySets: MemoryKeySetCache | NonNullable<VerifierConfig['keySetCache']>,
+  onKeysChanged: () => void,
+): KeySource {
+  const remote = issuer.remote
+  if (remote !== undefined) {
+    const onEvent = config.onEvent ?? (() => {})
+    return new RemoteKeySource({
+      issuer: issuer.issuer,
+      jwksUri: remote.jwksUri,
+      freshness: { minSeconds: remote.cacheMinAgeMs / 1000, maxSeconds: remote.cacheMaxAgeMs / 1000 },
+      cooldownMs: remote.cooldownMs,
+      maxStaleMs: remote.maxStaleMs,
+      fetchLimits: { timeoutMs: remote.timeoutMs, maxResponseBytes: remote.maxResponseBytes },
+      backoff: { baseMs: remote.retryBaseMs, maxMs: remote.retryMaxMs },
+      maxUnknownKids: remote.maxUnknownKids,
+      keyLimits: issuer.limits,
+      fetch: config.fetch ?? (globalThis.fetch as FetchFunction),
+      cache: sharedKeySets,
+      nowMs: config.nowMs,
+      random: Math.random,
+      onEvent: (event) => {
+        if (event.type === 'key-rejected') config.onKeyRejected?.(event)
+        onEvent(event)
+      },
+      onKeysChanged,
+    })
+  }
+  if (issuer.jwks === undefined)
+    throw invalidOptions(`no keys for issuer ${issuer.issuer}: give jwks or jwksUri`)
   const keySet = importKeySet(issuer.jwks, issuer.limits)
   for (const rejected of keySet.rejected) config.onKeyRejected?.({ issuer: issuer.issuer, ...rejected })
   if (keySet.keys.length === 0) {

@@ -31,7 +31,15 @@ export class KeySet {
   // Successful selections, per algorithm and kid. Bounded by keys × algorithms: misses are not kept.
   readonly #selected = new Map<string, VerificationKey>()
 
-  constructor(keys: readonly VerificationKey[], rejected: readonly RejectedKey[] = []) {
+  /** Imported keys by the text of the JWK they came from, so a refetched set can reuse them. */
+  readonly bySource: ReadonlyMap<string, VerificationKey>
+
+  constructor(
+    keys: readonly VerificationKey[],
+    rejected: readonly RejectedKey[] = [],
+    bySource: ReadonlyMap<string, VerificationKey> = new Map(),
+  ) {
+    this.bySource = bySource
     this.keys = Object.freeze([...keys])
     this.rejected = Object.freeze([...rejected])
     this.#members = new Set(keys)
@@ -116,7 +124,11 @@ export function fits(key: VerificationKey, spec: AlgorithmSpec): boolean {
  * `maxKeys` keys, is refused whole (ERR_KEYSET_INVALID); a single bad key is skipped and listed in
  * `rejected`, so that one odd key published by a provider does not break the others.
  */
-export function importKeySet(document: unknown, limits: KeySetLimits = DEFAULT_KEY_SET_LIMITS): KeySet {
+export function importKeySet(
+  document: unknown,
+  limits: KeySetLimits = DEFAULT_KEY_SET_LIMITS,
+  previous?: KeySet,
+): KeySet {
   if (typeof document !== 'object' || document === null || Array.isArray(document)) {
     throw new JwksBridgeError('ERR_KEYSET_INVALID', 'key set is not a JSON object')
   }
@@ -130,9 +142,15 @@ export function importKeySet(document: unknown, limits: KeySetLimits = DEFAULT_K
   }
   const imported: VerificationKey[] = []
   const rejected: RejectedKey[] = []
+  const bySource = new Map<string, VerificationKey>()
   keys.forEach((jwk: unknown, index) => {
     try {
-      imported.push(importPublicJwk(jwk, limits))
+      // A key already imported from the same JWK text is reused: no second import, and the
+      // verified-token cache keeps the entries it vouched for.
+      const source = sourceText(jwk)
+      const key = previous?.bySource.get(source) ?? importPublicJwk(jwk, limits)
+      imported.push(key)
+      bySource.set(source, key)
     } catch (error) {
       const kid =
         typeof (jwk as { kid?: unknown } | null)?.kid === 'string' ? (jwk as { kid: string }).kid : undefined
@@ -140,5 +158,12 @@ export function importKeySet(document: unknown, limits: KeySetLimits = DEFAULT_K
       rejected.push({ index, kid, code: e.code ?? 'ERR_KEY_INVALID', reason: e.reason ?? e.message })
     }
   })
-  return new KeySet(imported, rejected)
+  return new KeySet(imported, rejected, bySource)
+}
+
+/** JSON text of a JWK with its members in sorted order: equal for equal keys, whatever the order. */
+function sourceText(jwk: unknown): string {
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) return JSON.stringify(jwk)
+  const record = jwk as Record<string, unknown>
+  return JSON.stringify(Object.keys(record).sort().map((name) => [name, record[name]]))
 }
