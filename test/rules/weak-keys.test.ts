@@ -60,7 +60,7 @@ describe('RSA modulus size (RFC 7518 §3.3: 2048 bits or larger; §8.6: enforce 
 
 describe('RSA public exponent: odd and at least 3 (Wycheproof JWK tcId 9; CVE-2011-4121; jose 6.2.18 accepts e=1)', () => {
   it('rejects e=1 with ERR_KEY_INVALID, and shows why: with e=1 the signature is the padded message', () => {
-    const weak = { kty: 'RSA', n: rsa.jwk.n, e: 'AQ' }
+    const weak = { kty: 'RSA', n: rsa.jwk.n as string, e: 'AQ' }
     const input = `${b64u(JSON.stringify({ alg: 'RS256', kid: 'weak' }))}.${b64u(JSON.stringify({ iss: ISSUER, sub: 'admin', exp: NOW_SECONDS + 600 }))}`
     // EMSA-PKCS1-v1_5 (RFC 8017 §9.2) of the signing input, computed without any private key.
     const digestInfo = Buffer.concat([
