@@ -1,0 +1,235 @@
+import { isJwksBridgeError } from '../errors.js'
+import type { Algorithm } from '../jose/algorithms.js'
+import type { KeySetEvent } from '../keys/events.js'
+import type { KeyRejectedEvent, VerifierOptions } from '../options.js'
+import { createVerifier, type Verifier } from '../verifier.js'
+import { type CliContext, readJwksFile, readToken } from './io.js'
+import { type CliResult, parseCommandArgs, UsageError, usageFailure, wantsHelp } from './usage.js'
+
+export const VERIFY_SUMMARY = "check a token's signature and claims against the issuer's key set"
+
+export const VERIFY_HELP = `Usage: jwks-bridge verify --issuer URL (--jwks-file PATH | --jwks-uri URL) [options] TOKEN|-
+
+Verifies a JWT: its signature against the issuer's key set, its algorithm, issuer and expiry,
+and its audience and age when asked. Nothing is trusted from the token's own header
+(jku, jwk, x5u and x5c are ignored). On success prints {"header":...,"payload":...} as one
+JSON line on standard output.
+
+Arguments:
+  TOKEN                  the compact JWT, or - to read it from standard input
+                         (prefer -: a token on the command line lands in the shell history
+                         and in the process list, where other users can read it)
+
+Options:
+  --issuer URL           the exact value the token's "iss" claim must have (required)
+  --jwks-file PATH       a JSON Web Key Set file, {"keys": [...]}, e.g. a saved copy of
+                         the issuer's jwks_uri document
+  --jwks-uri URL         the issuer's key set URL (https://; plain http:// only for
+                         127.0.0.0/8, ::1 and localhost); give it or --jwks-file, not both
+  --audience A           accept the token only if its "aud" contains A; repeat the option
+                         to accept any of several audiences
+  --alg LIST             accepted algorithms, comma-separated (default RS256), from:
+                         RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA Ed25519
+  --clock-tolerance S    seconds of leeway for exp, nbf, iat and the token age (default 0)
+  --max-token-age S      reject a token issued more than S seconds ago (needs "iat")
+  -h, --help             show this help
+
+Exit status:
+  0  the token is valid: {"header":...,"payload":...} on standard output
+  1  the token was rejected: "CODE: message" on standard error,
+     e.g. "ERR_JWT_EXPIRED: the token has expired"
+  2  usage error: unknown or missing option, bad number, unreadable key set file
+
+Examples:
+  jwks-bridge verify --issuer https://auth.example.com --jwks-file jwks.json - < token.txt
+  printf '%s' "$TOKEN" | jwks-bridge verify --issuer https://auth.example.com \\
+      --jwks-file jwks.json --audience my-api --alg RS256,ES256 -
+  jwks-bridge verify --issuer https://auth.example.com --jwks-file jwks.json \\
+      --clock-tolerance 30 --max-token-age 3600 - < token.txt
+`
+
+const VERIFY_OPTIONS = {
+  issuer: { type: 'string', multiple: true },
+  'jwks-uri': { type: 'string', multiple: true },
+  'jwks-file': { type: 'string', multiple: true },
+  audience: { type: 'string', multiple: true },
+  alg: { type: 'string', multiple: true },
+  'clock-tolerance': { type: 'string', multiple: true },
+  'max-token-age': { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+/** The verify command's flags after parsing: each present at most once, numbers checked. */
+export interface VerifyFlags {
+  issuer: string | undefined
+  jwksUri: string | undefined
+  jwksFile: string | undefined
+  audience: string[]
+  /** From --alg, split on commas; undefined leaves the verifier's default (RS256). */
+  algorithms: string[] | undefined
+  clockToleranceSeconds: number | undefined
+  maxTokenAgeSeconds: number | undefined
+  /** The TOKEN argument as given: the token, or `-` for standard input. */
+  token: string
+}
+
+/** What optionsFromFlags takes from the command's context rather than from flags. */
+export interface OptionsContext {
+  /** The verifier's clock (tests); default real time. */
+  nowMs?: () => number
+  /** Called for each key of the set that the verifier skipped; the CLI turns them into warnings. */
+  onKeyRejected?: (event: KeyRejectedEvent) => void
+  /** Remote key set events; the CLI reports failed fetches, which say why a key set is unavailable. */
+  onEvent?: (event: KeySetEvent) => void
+}
+
+function once(values: readonly string[] | undefined, flag: string): string | undefined {
+  if (values === undefined) return undefined
+  if (values.length > 1) throw new UsageError(`${flag} was given ${values.length} times; give it once`)
+  return values[0]
+}
+
+// Plain decimal seconds: "30", "1.5". No signs, exponents, hex or units, so that a typo like "3O"
+// or "30s" is an error rather than NaN or 30.
+const SECONDS = /^\d{1,10}(\.\d{1,6})?$/
+
+function seconds(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined
+  if (!SECONDS.test(value)) {
+    throw new UsageError(`${flag} takes a number of seconds >= 0, like 30 or 1.5`)
+  }
+  return Number(value)
+}
+
+function algorithmList(values: readonly string[] | undefined): string[] | undefined {
+  if (values === undefined) return undefined
+  const list = values.flatMap((value) => value.split(',')).map((name) => name.trim())
+  if (list.some((name) => name.length === 0)) {
+    throw new UsageError('--alg takes a comma-separated list of algorithm names, like RS256,ES256')
+  }
+  return list
+}
+
+/** Parses the verify command line. Throws UsageError; `--help` is handled by the caller. */
+export function parseVerifyArgs(argv: readonly string[]): VerifyFlags {
+  const { values, positionals } = parseCommandArgs(argv, VERIFY_OPTIONS)
+  if (positionals.length === 0) {
+    throw new UsageError('missing TOKEN: give the token, or - to read it from standard input')
+  }
+  if (positionals.length > 1) {
+    throw new UsageError(`expected one TOKEN, got ${positionals.length} arguments`)
+  }
+  return {
+    issuer: once(values.issuer, '--issuer'),
+    jwksUri: once(values['jwks-uri'], '--jwks-uri'),
+    jwksFile: once(values['jwks-file'], '--jwks-file'),
+    audience: values.audience ?? [],
+    algorithms: algorithmList(values.alg),
+    clockToleranceSeconds: seconds(once(values['clock-tolerance'], '--clock-tolerance'), '--clock-tolerance'),
+    maxTokenAgeSeconds: seconds(once(values['max-token-age'], '--max-token-age'), '--max-token-age'),
+    token: positionals[0] as string,
+  }
+}
+
+/**
+ * The one place where command-line flags become `createVerifier` options. Throws UsageError for
+ * combinations the CLI refuses; everything else (algorithm names, the audience, the key set URL,
+ * its scheme and host) is left to `createVerifier`, which reports it as ERR_INVALID_OPTIONS (exit 2),
+ * so that the CLI and the library never disagree on a rule.
+ *
+ * Extension points: `--jwks-uri` is passed through as `jwksUri` unchanged. A new flag (remote
+ * cache or timeout settings, OIDC discovery from --issuer alone, which would relax the "key source
+ * required" rule below) is one line in VERIFY_OPTIONS, one field in VerifyFlags and one line here.
+ */
+export function optionsFromFlags(flags: VerifyFlags, context: OptionsContext = {}): VerifierOptions {
+  if (flags.issuer === undefined) {
+    throw new UsageError('missing --issuer: give the exact "iss" value of the tokens to accept')
+  }
+  if (flags.jwksUri !== undefined && flags.jwksFile !== undefined) {
+    throw new UsageError('give --jwks-uri or --jwks-file, not both')
+  }
+  if (flags.jwksUri === undefined && flags.jwksFile === undefined) {
+    throw new UsageError(
+      "missing key source: give --jwks-file PATH (or --jwks-uri URL) with the issuer's keys",
+    )
+  }
+  const options: VerifierOptions = {
+    issuer: flags.issuer,
+    // One token, one verification: a cache would only cost a hash.
+    tokenCache: false,
+  }
+  if (flags.jwksFile !== undefined) options.jwks = readJwksFile(flags.jwksFile)
+  if (flags.jwksUri !== undefined) options.jwksUri = flags.jwksUri
+  if (flags.audience.length > 0) options.audience = flags.audience
+  // The names are checked by createVerifier against its list (with an explanation for HS* and none).
+  if (flags.algorithms !== undefined) options.algorithms = flags.algorithms as Algorithm[]
+  if (flags.clockToleranceSeconds !== undefined) options.clockToleranceSeconds = flags.clockToleranceSeconds
+  if (flags.maxTokenAgeSeconds !== undefined) options.maxTokenAgeSeconds = flags.maxTokenAgeSeconds
+  if (context.nowMs !== undefined) options.nowMs = context.nowMs
+  if (context.onKeyRejected !== undefined) options.onKeyRejected = context.onKeyRejected
+  if (context.onEvent !== undefined && flags.jwksUri !== undefined) options.onEvent = context.onEvent
+  return options
+}
+
+function keyWarning(flags: VerifyFlags, event: KeyRejectedEvent): string {
+  const source =
+    flags.jwksFile !== undefined
+      ? `key set file ${JSON.stringify(flags.jwksFile)}`
+      : `key set ${JSON.stringify(flags.jwksUri)}`
+  const kid = event.kid === undefined ? 'no kid' : `kid ${JSON.stringify(event.kid.slice(0, 64))}`
+  return `warning: ${source}: key ${event.index} (${kid}) skipped: ${event.code}: ${event.reason}\n`
+}
+
+/**
+ * `jwks-bridge verify`. Exit 0 with the verified header and payload, 1 with `CODE: message` when the
+ * token is rejected, 2 on a usage error (with the help on standard error).
+ */
+export async function runVerify(argv: readonly string[], context: CliContext): Promise<CliResult> {
+  if (wantsHelp(argv)) return { exitCode: 0, stdout: VERIFY_HELP, stderr: '' }
+  let warnings = ''
+  let verifier: Verifier
+  let token: string
+  try {
+    const flags = parseVerifyArgs(argv)
+    const options = optionsFromFlags(flags, {
+      ...(context.nowMs === undefined ? {} : { nowMs: context.nowMs }),
+      onKeyRejected: (event) => {
+        warnings += keyWarning(flags, event)
+      },
+      onEvent: (event) => {
+        // The error code alone (ERR_JWKS_UNAVAILABLE) does not say why; the failed fetch does.
+        if (event.type === 'fetch-failed') {
+          warnings += `warning: key set ${JSON.stringify(event.url)}: fetch failed: ${event.code}: ${event.reason}\n`
+        }
+      },
+    })
+    verifier = createVerifier(options)
+    token = await readToken(flags.token, context.stdin)
+  } catch (error) {
+    if (error instanceof UsageError) {
+      return usageFailure('verify', error.message, VERIFY_HELP, warnings)
+    }
+    // A JwksBridgeError here comes from createVerifier: the options, not the token, are wrong.
+    if (isJwksBridgeError(error)) {
+      return {
+        exitCode: 2,
+        stdout: '',
+        stderr: `${error.code}: ${error.message}\n${warnings}\n${VERIFY_HELP}`,
+      }
+    }
+    throw error
+  }
+  try {
+    const { header, payload } = await verifier.verify(token)
+    return { exitCode: 0, stdout: `${JSON.stringify({ header, payload })}\n`, stderr: warnings }
+  } catch (error) {
+    // The library's messages never contain the token; print them as they are. The CODE line comes
+    // first so that tooling can read it from the first line whatever follows.
+    if (isJwksBridgeError(error)) {
+      return { exitCode: 1, stdout: '', stderr: `${error.code}: ${error.message}\n${warnings}` }
+    }
+    throw error
+  } finally {
+    verifier.close()
+  }
+}
