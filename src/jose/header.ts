@@ -74,8 +74,9 @@ export function checkHeader(header: JsonObject, policy: HeaderPolicy): Algorithm
       throw headerError('ERR_HEADER_INVALID', member, `"${member}" is not a string`)
     }
   }
-  // Nested JWTs are not supported: a `cty` of JWT would ask us to verify an inner token too.
-  if (typeof header.cty === 'string' && header.cty.toUpperCase() === 'JWT') {
+  // Nested JWTs are not supported: a `cty` of JWT would ask us to verify an inner token too. A media
+  // type may carry or omit `application/` (RFC 7515 §4.1.10), so `application/jwt` is the same thing.
+  if (typeof header.cty === 'string' && normalizeTyp(header.cty) === 'jwt') {
     throw headerError('ERR_HEADER_INVALID', 'cty', 'nested JWTs ("cty": "JWT") are not supported')
   }
   // RFC 7797 §7: a JWT MUST NOT use the unencoded payload option, so `b64` has no place here at all.
@@ -102,7 +103,8 @@ function checkCrit(header: JsonObject, understood: ReadonlySet<string>): void {
     if (seen.has(name)) throw headerError('ERR_CRIT_INVALID', 'crit', '"crit" lists a name twice')
     seen.add(name)
     if (REGISTERED.has(name)) throw headerError('ERR_CRIT_INVALID', 'crit', '"crit" lists a registered name')
-    if (!(name in header))
+    // An own member only: `toString` or `constructor` inherited from Object.prototype is not present.
+    if (!Object.hasOwn(header, name))
       throw headerError('ERR_CRIT_INVALID', 'crit', '"crit" lists a name absent from the header')
     if (!understood.has(name)) {
       throw new JwksBridgeError(
