@@ -176,6 +176,22 @@ describe('jwks-bridge verify: usage errors (exit 2, reason then help)', () => {
     assertUsage(await run([...base(), '-'], ' \n'), /standard input is empty/)
   })
 
+  it('standard input over 1 MiB is refused without reading it all', async () => {
+    let reads = 0
+    async function* flood() {
+      for (; reads < 100; reads++) yield Buffer.alloc(256 * 1024, 0x61)
+    }
+    assertUsage(await run([...base(), '-'], flood()), /standard input holds more than 1048576 bytes/)
+    assert.ok(reads <= 5, `stopped after ${reads} chunks`)
+  })
+
+  it('after "--", every argument is the TOKEN, even one that looks like an option', async () => {
+    assert.equal((await run([...base(), '--', liveToken()])).exitCode, 0)
+    const result = await run([...base(), '--', '--help'])
+    assert.equal(result.exitCode, 1, '"--help" after "--" is a (malformed) token, not a request for help')
+    assert.match(result.stderr, /^ERR_TOKEN_MALFORMED: /)
+  })
+
   it('a missing --issuer', async () => {
     assertUsage(await run(['--jwks-file', jwksFile, liveToken()]), /missing --issuer/)
   })
