@@ -4,6 +4,7 @@ export type { JwtPayload } from './jose/claims.js'
 export type { ProtectedHeader } from './jose/header.js'
 export { importPublicJwk, type KeyLimits, type VerificationKey } from './jose/jwk.js'
 export { importKeySet, KeySet, type RejectedKey } from './jose/key-set.js'
+export { type JwsVerifyOptions, type VerifiedJws, verifyCompactJws } from './jose/verify-jws.js'
 export type { VerifiedJwt } from './jose/verify-jwt.js'
 export type {
   IssuerOptions,

@@ -16,8 +16,16 @@ export const DEFAULT_MAX_TOKEN_LENGTH = 16 * 1024
  * Structural checks, cheapest first and before any decoding: a string no longer than the cap,
  * exactly three non-empty segments (a JWE has five, JSON serialization has none: RFC 8725bis
  * "Check JWT Format Type"), and each segment canonical base64url.
+ *
+ * `allowEmptyPayload` is for plain JWS only: RFC 7515 lets the payload be any octet sequence,
+ * including the empty one (`header..signature`). A JWT never has an empty payload (its claims set
+ * is a JSON object), so the JWT path leaves it off.
  */
-export function splitCompact(token: unknown, maxTokenLength: number): CompactToken {
+export function splitCompact(
+  token: unknown,
+  maxTokenLength: number,
+  allowEmptyPayload = false,
+): CompactToken {
   if (typeof token !== 'string') throw new JwksBridgeError('ERR_TOKEN_TYPE', 'the token is not a string')
   if (token.length > maxTokenLength) {
     throw new JwksBridgeError('ERR_TOKEN_TOO_LONG', `the token is longer than ${maxTokenLength} characters`)
@@ -34,19 +42,20 @@ export function splitCompact(token: unknown, maxTokenLength: number): CompactTok
       return { token, firstDot, secondDot }
     }
   }
-  return diagnose(token)
+  return diagnose(token, allowEmptyPayload)
 }
 
 const COMPACT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
 
 /** Slow path for a token that failed the fast check: finds which rule it breaks. */
-function diagnose(token: string): CompactToken {
+function diagnose(token: string, allowEmptyPayload: boolean): CompactToken {
   const firstDot = token.indexOf('.')
   const secondDot = firstDot === -1 ? -1 : token.indexOf('.', firstDot + 1)
   if (secondDot === -1 || token.indexOf('.', secondDot + 1) !== -1) {
     throw new JwksBridgeError('ERR_TOKEN_MALFORMED', 'the token does not have exactly three segments')
   }
-  if (firstDot === 0 || secondDot === firstDot + 1 || secondDot === token.length - 1) {
+  const refusedEmptyPayload = secondDot === firstDot + 1 && !allowEmptyPayload
+  if (firstDot === 0 || refusedEmptyPayload || secondDot === token.length - 1) {
     throw new JwksBridgeError('ERR_TOKEN_MALFORMED', 'the token has an empty segment')
   }
   checkSegment(token, 0, firstDot, 'header')
