@@ -49,7 +49,8 @@ function numericDate(payload: JsonObject, claim: string): number | undefined {
  */
 export function checkClaims(payload: JsonObject, policy: ClaimsPolicy, nowSeconds: number): number {
   for (const claim of policy.requiredClaims) {
-    if (payload[claim] === undefined) {
+    // An own member only: `payload.toString` or `payload.constructor` come from Object.prototype.
+    if (!Object.hasOwn(payload, claim)) {
       throw new JwksBridgeError('ERR_CLAIM_MISSING', `the "${claim}" claim is required`, { claim })
     }
   }
