@@ -55,7 +55,10 @@ export class TestServer {
         res.writeHead(route.status ?? 200, { 'content-type': 'application/json', ...route.headers })
         if (route.bodyDelayMs) {
           res.write(typeof body === 'string' ? body.slice(0, 1) : body.subarray(0, 1))
-          setTimeout(() => res.end(typeof body === 'string' ? body.slice(1) : body.subarray(1)), route.bodyDelayMs)
+          setTimeout(
+            () => res.end(typeof body === 'string' ? body.slice(1) : body.subarray(1)),
+            route.bodyDelayMs,
+          )
         } else res.end(body)
       }
       if (route.delayMs) setTimeout(send, route.delayMs)
@@ -67,10 +70,21 @@ export class TestServer {
     })
   }
 
-  async start(): Promise<this> {
-    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve))
+  /** Listens on `port` (default: a random free one). A stopped server can start again on its old port. */
+  async start(port = 0): Promise<this> {
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject)
+      this.#server.listen(port, '127.0.0.1', () => {
+        this.#server.off('error', reject)
+        resolve()
+      })
+    })
     this.#port = (this.#server.address() as AddressInfo).port
     return this
+  }
+
+  get port(): number {
+    return this.#port
   }
 
   get origin(): string {
