@@ -165,5 +165,9 @@ export function importKeySet(
 function sourceText(jwk: unknown): string {
   if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) return JSON.stringify(jwk)
   const record = jwk as Record<string, unknown>
-  return JSON.stringify(Object.keys(record).sort().map((name) => [name, record[name]]))
+  return JSON.stringify(
+    Object.keys(record)
+      .sort()
+      .map((name) => [name, record[name]]),
+  )
 }

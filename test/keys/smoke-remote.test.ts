@@ -12,7 +12,10 @@ describe('remote key set: first load, single flight, rotation', () => {
   it('loads the set once for many concurrent first verifications, then picks up a rotated key', async () => {
     const a = makeKey('RS256', 'key-a')
     const b = makeKey('RS256', 'key-b')
-    server.routes.set('/jwks', { body: { keys: [a.jwk] }, headers: { 'content-type': 'application/jwk-set+json' } })
+    server.routes.set('/jwks', {
+      body: { keys: [a.jwk] },
+      headers: { 'content-type': 'application/jwk-set+json' },
+    })
     let now = 1_800_000_000_000
     const verifier = createVerifier({ issuer: ISSUER, jwksUri: server.url('/jwks'), nowMs: () => now })
     const results = await Promise.all(Array.from({ length: 20 }, () => verifier.verify(signToken(a))))
