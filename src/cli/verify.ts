@@ -8,12 +8,16 @@ import { type CliResult, parseCommandArgs, UsageError, usageFailure, wantsHelp }
 
 export const VERIFY_SUMMARY = "check a token's signature and claims against the issuer's key set"
 
-export const VERIFY_HELP = `Usage: jwks-bridge verify --issuer URL (--jwks-file PATH | --jwks-uri URL) [options] TOKEN|-
+export const VERIFY_HELP = `Usage: jwks-bridge verify --issuer URL [--jwks-file PATH | --jwks-uri URL] [options] TOKEN|-
 
 Verifies a JWT: its signature against the issuer's key set, its algorithm, issuer and expiry,
 and its audience and age when asked. Nothing is trusted from the token's own header
 (jku, jwk, x5u and x5c are ignored). On success prints {"header":...,"payload":...} as one
 JSON line on standard output.
+
+The key set comes from --jwks-file, from --jwks-uri, or, with neither, from OpenID discovery:
+<issuer>/.well-known/openid-configuration is fetched, its "issuer" must equal --issuer exactly,
+and its "jwks_uri" is fetched under the same rules as --jwks-uri.
 
 Arguments:
   TOKEN                  the compact JWT, or - to read it from standard input
@@ -21,7 +25,9 @@ Arguments:
                          and in the process list, where other users can read it)
 
 Options:
-  --issuer URL           the exact value the token's "iss" claim must have (required)
+  --issuer URL           the exact value the token's "iss" claim must have (required);
+                         without --jwks-file or --jwks-uri it must be a URL under the
+                         --jwks-uri rules, used for discovery
   --jwks-file PATH       a JSON Web Key Set file, {"keys": [...]}, e.g. a saved copy of
                          the issuer's jwks_uri document
   --jwks-uri URL         the issuer's key set URL (https://; plain http:// only for
@@ -36,12 +42,14 @@ Options:
 
 Exit status:
   0  the token is valid: {"header":...,"payload":...} on standard output
-  1  the token was rejected: "CODE: message" on standard error,
-     e.g. "ERR_JWT_EXPIRED: the token has expired"
-  2  usage error: unknown or missing option, bad number, unreadable key set file
+  1  the token was rejected, or its key set could not be fetched or discovered:
+     "CODE: message" on standard error, e.g. "ERR_JWT_EXPIRED: the token has expired"
+  2  usage error: unknown or missing option, bad number, unreadable key set file,
+     a URL that breaks the rules above
 
 Examples:
   jwks-bridge verify --issuer https://auth.example.com --jwks-file jwks.json - < token.txt
+  jwks-bridge verify --issuer https://accounts.google.com --audience my-client-id - < token.txt
   printf '%s' "$TOKEN" | jwks-bridge verify --issuer https://auth.example.com \\
       --jwks-file jwks.json --audience my-api --alg RS256,ES256 -
   jwks-bridge verify --issuer https://auth.example.com --jwks-file jwks.json \\
@@ -134,12 +142,13 @@ export function parseVerifyArgs(argv: readonly string[]): VerifyFlags {
 /**
  * The one place where command-line flags become `createVerifier` options. Throws UsageError for
  * combinations the CLI refuses; everything else (algorithm names, the audience, the key set URL,
- * its scheme and host) is left to `createVerifier`, which reports it as ERR_INVALID_OPTIONS (exit 2),
- * so that the CLI and the library never disagree on a rule.
+ * its scheme and host, the issuer as a discovery URL) is left to `createVerifier`, which reports it
+ * as ERR_INVALID_OPTIONS (exit 2), so that the CLI and the library never disagree on a rule.
  *
- * Extension points: `--jwks-uri` is passed through as `jwksUri` unchanged. A new flag (remote
- * cache or timeout settings, OIDC discovery from --issuer alone, which would relax the "key source
- * required" rule below) is one line in VERIFY_OPTIONS, one field in VerifyFlags and one line here.
+ * Key source: `--jwks-file` becomes `jwks`, `--jwks-uri` is passed through as `jwksUri`; with
+ * neither, both stay unset and the library discovers the key set from the issuer (OpenID Connect
+ * Discovery 1.0 §4). A new flag (remote cache or timeout settings) is one line in VERIFY_OPTIONS,
+ * one field in VerifyFlags and one line here.
  */
 export function optionsFromFlags(flags: VerifyFlags, context: OptionsContext = {}): VerifierOptions {
   if (flags.issuer === undefined) {
@@ -147,11 +156,6 @@ export function optionsFromFlags(flags: VerifyFlags, context: OptionsContext = {
   }
   if (flags.jwksUri !== undefined && flags.jwksFile !== undefined) {
     throw new UsageError('give --jwks-uri or --jwks-file, not both')
-  }
-  if (flags.jwksUri === undefined && flags.jwksFile === undefined) {
-    throw new UsageError(
-      "missing key source: give --jwks-file PATH (or --jwks-uri URL) with the issuer's keys",
-    )
   }
   const options: VerifierOptions = {
     issuer: flags.issuer,
@@ -167,15 +171,20 @@ export function optionsFromFlags(flags: VerifyFlags, context: OptionsContext = {
   if (flags.maxTokenAgeSeconds !== undefined) options.maxTokenAgeSeconds = flags.maxTokenAgeSeconds
   if (context.nowMs !== undefined) options.nowMs = context.nowMs
   if (context.onKeyRejected !== undefined) options.onKeyRejected = context.onKeyRejected
-  if (context.onEvent !== undefined && flags.jwksUri !== undefined) options.onEvent = context.onEvent
+  // Remote key sets only (a URL or discovery): a file has no fetches to report.
+  if (context.onEvent !== undefined && flags.jwksFile === undefined) options.onEvent = context.onEvent
   return options
 }
 
-function keyWarning(flags: VerifyFlags, event: KeyRejectedEvent): string {
-  const source =
-    flags.jwksFile !== undefined
-      ? `key set file ${JSON.stringify(flags.jwksFile)}`
-      : `key set ${JSON.stringify(flags.jwksUri)}`
+/** Where the keys come from, for warnings: the file, the URL, or the URL found by discovery. */
+function keySourceLabel(flags: VerifyFlags, discovered: string | undefined): string {
+  if (flags.jwksFile !== undefined) return `key set file ${JSON.stringify(flags.jwksFile)}`
+  const url = flags.jwksUri ?? discovered
+  if (url !== undefined) return `key set ${JSON.stringify(url)}`
+  return `key set discovered from ${JSON.stringify(flags.issuer)}`
+}
+
+function keyWarning(source: string, event: KeyRejectedEvent): string {
   const kid = event.kid === undefined ? 'no kid' : `kid ${JSON.stringify(event.kid.slice(0, 64))}`
   return `warning: ${source}: key ${event.index} (${kid}) skipped: ${event.code}: ${event.reason}\n`
 }
@@ -191,15 +200,18 @@ export async function runVerify(argv: readonly string[], context: CliContext): P
   let token: string
   try {
     const flags = parseVerifyArgs(argv)
+    let discovered: string | undefined
     const options = optionsFromFlags(flags, {
       ...(context.nowMs === undefined ? {} : { nowMs: context.nowMs }),
       onKeyRejected: (event) => {
-        warnings += keyWarning(flags, event)
+        warnings += keyWarning(keySourceLabel(flags, discovered), event)
       },
       onEvent: (event) => {
+        if (event.type === 'discovered') discovered = event.jwksUri
         // The error code alone (ERR_JWKS_UNAVAILABLE) does not say why; the failed fetch does.
         if (event.type === 'fetch-failed') {
-          warnings += `warning: key set ${JSON.stringify(event.url)}: fetch failed: ${event.code}: ${event.reason}\n`
+          const what = event.code === 'ERR_DISCOVERY_FAILED' ? 'discovery document' : 'key set'
+          warnings += `warning: ${what} ${JSON.stringify(event.url)}: fetch failed: ${event.code}: ${event.reason}\n`
         }
       },
     })

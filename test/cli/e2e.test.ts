@@ -127,10 +127,10 @@ describe('the built CLI (node dist/cli/main.js)', () => {
   })
 
   it('verify: a usage error, exit 2 with the reason and the help on stderr', async () => {
-    const result = await cli(['verify', '--issuer', ISSUER, '-'], liveToken())
+    const result = await cli(['verify', '--jwks-file', jwksFile, '-'], liveToken())
     assert.equal(result.code, 2)
     assert.equal(result.stdout, '')
-    assert.match(result.stderr, /^jwks-bridge verify: missing key source/)
+    assert.match(result.stderr, /^jwks-bridge verify: missing --issuer/)
     assert.match(result.stderr, /\nUsage: jwks-bridge verify /)
   })
 

@@ -200,9 +200,19 @@ describe('jwks-bridge verify: usage errors (exit 2, reason then help)', () => {
     assertUsage(await run([...base(), '--issuer', ISSUER, liveToken()]), /--issuer was given 2 times/)
   })
 
-  it('a missing key source', async () => {
-    assertUsage(await run(['--issuer', ISSUER, liveToken()]), /missing key source/)
-  })
+  // Without --jwks-file or --jwks-uri the issuer is a discovery URL, under the same URL rules:
+  // createVerifier refuses these before any network I/O (exit 2).
+  for (const issuer of ['auth-service', 'http://issuer.example.com', 'https://user:pw@issuer.example.com']) {
+    it(`no key source and the issuer ${JSON.stringify(issuer)} cannot be discovered: ERR_INVALID_OPTIONS`, async () => {
+      const result = await run(['--issuer', issuer, liveToken(rsa, { iss: issuer })])
+      assert.equal(result.exitCode, 2)
+      assert.match(
+        result.stderr.split('\n')[0] as string,
+        /^ERR_INVALID_OPTIONS: issuer \(no jwks or jwksUri given, so it is used for discovery\) (is not a valid URL|must use https:|must not contain credentials)/,
+      )
+      assert.ok(result.stderr.endsWith(VERIFY_HELP))
+    })
+  }
 
   it('both --jwks-uri and --jwks-file', async () => {
     const argv = [...base(), '--jwks-uri', 'https://issuer.example.com/jwks', liveToken()]
@@ -346,6 +356,87 @@ describe('jwks-bridge verify: --jwks-uri (remote key sets, rules in src/keys/url
   }
 })
 
+describe('jwks-bridge verify --issuer alone: OpenID discovery (<issuer>/.well-known/openid-configuration)', () => {
+  let server: TestServer
+  let issuer: string
+  const discoveryPath = '/realm/.well-known/openid-configuration'
+
+  before(async () => {
+    server = await new TestServer().start()
+    issuer = server.url('/realm')
+    server.routes.set('/realm/keys', { body: { keys: [rsa.jwk, ec.jwk] } })
+  })
+  after(() => server.stop())
+
+  const serveDiscovery = (document: Record<string, unknown>) =>
+    server.routes.set(discoveryPath, { body: document })
+
+  it('discovers jwks_uri, fetches the key set and verifies (exit 0): one fetch of each', async () => {
+    serveDiscovery({ issuer, jwks_uri: server.url('/realm/keys') })
+    const before = { discovery: server.count(discoveryPath), keys: server.count('/realm/keys') }
+    const result = await run(['--issuer', issuer, '-'], liveToken(rsa, { iss: issuer }))
+    assert.equal(result.exitCode, 0, result.stderr)
+    assert.equal(result.stderr, '')
+    assert.equal(JSON.parse(result.stdout).payload.iss, issuer)
+    assert.equal(server.count(discoveryPath) - before.discovery, 1)
+    assert.equal(server.count('/realm/keys') - before.keys, 1)
+  })
+
+  it('a trailing slash on the issuer is dropped for the discovery URL, kept for the iss match', async () => {
+    const slashed = `${issuer}/`
+    serveDiscovery({ issuer: slashed, jwks_uri: server.url('/realm/keys') })
+    const result = await run(['--issuer', slashed, '-'], liveToken(rsa, { iss: slashed }))
+    assert.equal(result.exitCode, 0, result.stderr)
+  })
+
+  it('a discovery document naming another issuer: exit 1, the key set is never fetched', async () => {
+    serveDiscovery({ issuer: 'https://elsewhere.example.com', jwks_uri: server.url('/realm/keys') })
+    const keysBefore = server.count('/realm/keys')
+    const token = liveToken(rsa, { iss: issuer })
+    const result = await run(['--issuer', issuer, token], '')
+    assert.equal(result.exitCode, 1)
+    const [first, second] = result.stderr.split('\n')
+    assert.match(first as string, /^ERR_JWKS_UNAVAILABLE: /)
+    assert.equal(
+      second,
+      `warning: discovery document "${server.url(discoveryPath)}": fetch failed: ERR_DISCOVERY_FAILED: issuer mismatch`,
+    )
+    assert.equal(server.count('/realm/keys'), keysBefore)
+    assert.ok(!result.stderr.includes(signatureOf(token)))
+  })
+
+  it('a jwks_uri that breaks the URL rules (plain http, not loopback) is refused: exit 1', async () => {
+    serveDiscovery({ issuer, jwks_uri: 'http://keys.example.com/jwks' })
+    const result = await run(['--issuer', issuer, '-'], liveToken(rsa, { iss: issuer }))
+    assert.equal(result.exitCode, 1)
+    assert.match(
+      result.stderr,
+      /\nwarning: discovery document .*: ERR_DISCOVERY_FAILED: jwks_uri must use https:/,
+    )
+  })
+
+  it('no discovery document (404): exit 1 with the failed fetch named', async () => {
+    const other = server.url('/nowhere')
+    const result = await run(['--issuer', other, '-'], liveToken(rsa, { iss: other }))
+    assert.equal(result.exitCode, 1)
+    assert.match(
+      result.stderr,
+      /\nwarning: discovery document ".*\/nowhere\/\.well-known\/openid-configuration": fetch failed: ERR_DISCOVERY_FAILED: status 404\n$/,
+    )
+  })
+
+  it('a skipped key of a discovered set is reported with the discovered URL', async () => {
+    server.routes.set('/realm/mixed', { body: { keys: [{ ...rsa.jwk, kid: 'weak', e: 'AQ' }, rsa.jwk] } })
+    serveDiscovery({ issuer, jwks_uri: server.url('/realm/mixed') })
+    const result = await run(['--issuer', issuer, '-'], liveToken(rsa, { iss: issuer }))
+    assert.equal(result.exitCode, 0, result.stderr)
+    assert.match(
+      result.stderr,
+      /^warning: key set ".*\/realm\/mixed": key 0 \(kid "weak"\) skipped: ERR_KEY_INVALID: RSA public exponent is below 3\n$/,
+    )
+  })
+})
+
 describe('optionsFromFlags: the one mapping from flags to createVerifier options', () => {
   it('maps every flag, passes --jwks-uri through as jwksUri and turns the token cache off', () => {
     const flags = parseVerifyArgs([
@@ -378,6 +469,12 @@ describe('optionsFromFlags: the one mapping from flags to createVerifier options
       clockToleranceSeconds: 1.5,
       maxTokenAgeSeconds: 300,
     })
+  })
+
+  it('with --issuer alone, neither jwks nor jwksUri: createVerifier discovers; events are passed on', () => {
+    const onEvent = () => {}
+    const options = optionsFromFlags(parseVerifyArgs(['--issuer', ISSUER, '-']), { onEvent })
+    assert.deepEqual(options, { issuer: ISSUER, tokenCache: false, onEvent })
   })
 
   it('reads --jwks-file into jwks and leaves unset flags out (library defaults apply)', () => {
