@@ -93,6 +93,11 @@ const valid: SemanticCase[] = [
     make: (c) => c.token(c.header(), c.claims({ aud: ['evil', 'api'] })),
   },
   {
+    kind: 'valid-aud-repeated',
+    expectValid: true,
+    make: (c) => c.token(c.header(), c.claims({ aud: ['api', 'api'] })),
+  },
+  {
     kind: 'valid-proto-claim',
     expectValid: true,
     make: (c) => c.token(c.header(), c.claims(JSON.parse('{"__proto__":{"admin":true}}'))),
@@ -248,6 +253,7 @@ const claimValues: SemanticCase[] = [
   { kind: 'aud-empty-array', make: (c) => c.token(c.header(), c.claims({ aud: [] })) },
   { kind: 'aud-object', make: (c) => c.token(c.header(), c.claims({ aud: { api: true } })) },
   { kind: 'aud-number', make: (c) => c.token(c.header(), c.claims({ aud: 1 })) },
+  { kind: 'aud-empty-string', make: (c) => c.token(c.header(), c.claims({ aud: '' })) },
   { kind: 'aud-case', make: (c) => c.token(c.header(), c.claims({ aud: 'API' })) },
   { kind: 'aud-nested-array', make: (c) => c.token(c.header(), c.claims({ aud: [['api']] })) },
   { kind: 'aud-mixed-array', make: (c) => c.token(c.header(), c.claims({ aud: ['api', 1] })) },
@@ -305,6 +311,8 @@ const kids: SemanticCase[] = [
     make: (c) => c.token(c.header({ kid: c.alg === 'ES256' ? 'es384' : 'es256' }), c.claims()),
   },
   { kind: 'kid-long', make: (c) => c.token(c.header({ kid: 'k'.repeat(2000) }), c.claims()) },
+  { kind: 'kid-proto', make: (c) => c.token(c.header({ kid: '__proto__' }), c.claims()) },
+  { kind: 'kid-constructor', make: (c) => c.token(c.header({ kid: 'constructor' }), c.claims()) },
 ]
 
 const algs: SemanticCase[] = [
