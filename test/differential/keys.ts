@@ -11,8 +11,13 @@ export const CORPUS_ALGS = ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'] as cons
 export type CorpusAlg = (typeof CORPUS_ALGS)[number]
 
 export const AUDIENCE = 'api'
-/** The one `crit` extension both verifiers are told they understand. */
+/** The `crit` extension both verifiers are told they understand. */
 export const UNDERSTOOD_CRIT = 'x-ext'
+/**
+ * Also declared understood by both: a name every plain object inherits. `crit` lists it without the
+ * header having it; only an own-member check (RFC 7515 §4.1.11 "present") refuses that.
+ */
+export const INHERITED_CRIT = 'toString'
 /** The `typ` the "typ" context requires. */
 export const REQUIRED_TYP = 'at+jwt'
 

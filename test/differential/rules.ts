@@ -100,7 +100,9 @@ export const STRICTNESS_RULES: readonly StrictnessRule[] = [
     id: 'nested-jwt-unsupported',
     source: 'RFC 7519 §5.2 `cty: JWT` asks for a nested token; not supported, refused',
     codes: ['ERR_HEADER_INVALID'],
-    when: (error, c) => error.claim === 'cty' && String(lenientHeader(c.token)?.cty).toUpperCase() === 'JWT',
+    // A media type may omit `application/` (RFC 7515 §4.1.10): `JWT` and `application/jwt` alike.
+    when: (error, c) =>
+      error.claim === 'cty' && /^(application\/)?jwt$/i.test(String(lenientHeader(c.token)?.cty)),
   },
   {
     id: 'json-nesting-depth',
@@ -152,6 +154,7 @@ export const EXPECTED_DISAGREEMENTS: Readonly<Record<string, string>> = {
   'b64-false': 'b64-in-jwt',
   'typ-number': 'header-member-types',
   'cty-jwt': 'nested-jwt-unsupported',
+  'cty-application-jwt': 'nested-jwt-unsupported',
   'deep-nesting-payload': 'json-nesting-depth',
   'too-long': 'token-length-cap',
 }

@@ -14,7 +14,7 @@ import {
   type Signing,
   withBytes,
 } from './builder.ts'
-import { type CorpusAlg, hmacSign, type Keys, UNDERSTOOD_CRIT } from './keys.ts'
+import { type CorpusAlg, hmacSign, INHERITED_CRIT, type Keys, UNDERSTOOD_CRIT } from './keys.ts'
 import type { Random } from './random.ts'
 
 type Body = readonly Member[] | string | Uint8Array
@@ -393,6 +393,10 @@ const critAndB64: SemanticCase[] = [
   { kind: 'crit-registered', make: (c) => c.token(c.header({ crit: ['alg'] }), c.claims()) },
   { kind: 'crit-absent-member', make: (c) => c.token(c.header({ crit: [UNDERSTOOD_CRIT] }), c.claims()) },
   {
+    kind: 'crit-inherited-name-absent',
+    make: (c) => c.token(c.header({ crit: [INHERITED_CRIT] }), c.claims()),
+  },
+  {
     kind: 'crit-duplicate-name',
     make: (c) =>
       c.token(c.header({ crit: [UNDERSTOOD_CRIT, UNDERSTOOD_CRIT], [UNDERSTOOD_CRIT]: 1 }), c.claims()),
@@ -410,6 +414,7 @@ const critAndB64: SemanticCase[] = [
   { kind: 'typ-null', make: (c) => c.token(c.header({ typ: null }), c.claims()) },
   { kind: 'cty-number', make: (c) => c.token(c.header({ cty: 2 }), c.claims()) },
   { kind: 'cty-jwt', make: (c) => c.token(c.header({ cty: 'JWT' }), c.claims()) },
+  { kind: 'cty-application-jwt', make: (c) => c.token(c.header({ cty: 'application/JWT' }), c.claims()) },
 ]
 
 /** Every re-signed case, for every corpus algorithm. */
