@@ -7,6 +7,8 @@
 //   BENCH_ROUNDS   timed rounds (default 5)
 //   BENCH_ALGS     comma-separated subset of RS256,ES256,EdDSA (default all)
 //   BENCH_CASES    comma-separated subset of case ids (default all; see bench/lib/cases.ts)
+//   BENCH_CLOCK    wall (default): ops per elapsed second; cpu: ops per second of CPU time the
+//                  process got, steadier when other processes share the cores
 import { loadavg } from 'node:os'
 import { CASES } from './lib/cases.js'
 import { BENCH_ALGORITHMS, type BenchAlg, makeFixture } from './lib/fixtures.js'
@@ -33,6 +35,14 @@ function listFromEnv<T extends string>(name: string, allowed: readonly T[]): T[]
     }
   }
   return allowed.filter((a) => items.includes(a))
+}
+
+function choiceFromEnv<T extends string>(name: string, choices: readonly [T, ...T[]]): T {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return choices[0]
+  const found = choices.find((choice) => choice === raw)
+  if (found === undefined) throw new Error(`${name} must be one of ${choices.join(', ')}`)
+  return found
 }
 
 const progress = (line: string): void => {
@@ -65,8 +75,8 @@ async function runAlgorithm(
     }
   }
   progress(`${alg}: ${cases.length} cases, warming up`)
-  const results = await measure(cases, settings, (line) => progress(`${alg}: ${line}`))
-  return { alg, results, missing }
+  const { results, cpuShare } = await measure(cases, settings, (line) => progress(`${alg}: ${line}`))
+  return { alg, results, missing, cpuShare }
 }
 
 async function main(): Promise<void> {
@@ -75,6 +85,7 @@ async function main(): Promise<void> {
     seconds,
     rounds: Math.round(numberFromEnv('BENCH_ROUNDS', 5, 1, 50)),
     warmupSeconds: Math.min(1, Math.max(0.2, seconds)),
+    clock: choiceFromEnv('BENCH_CLOCK', ['wall', 'cpu'] as const),
   }
   const algs = listFromEnv('BENCH_ALGS', BENCH_ALGORITHMS)
   const caseIds = listFromEnv(
@@ -90,7 +101,7 @@ async function main(): Promise<void> {
   const out = [
     '## Verifier benchmark',
     '',
-    ...machineLines(settings, loadAtStart),
+    ...machineLines(settings, loadAtStart, runs),
     '',
     ...runs.flatMap((run) => [...detailTable(run, labels), '']),
     '### Targets',

@@ -11,6 +11,8 @@ export interface AlgorithmRun {
   results: CaseResult[]
   /** Case id → why it has no figures (unsupported, or failed its correctness check). */
   missing: Map<string, string>
+  /** Per round: CPU time the process got / wall time. */
+  cpuShare: number[]
 }
 
 export interface CaseLabel {
@@ -44,19 +46,53 @@ function gitState(): string {
   }
 }
 
-export function machineLines(settings: Settings, loadAtStart: number[]): string[] {
+/**
+ * How much of the wall time the benchmark had the CPU. A round well under 100% means other
+ * processes competed for the cores: its figures are low and the comparison noisier.
+ */
+function cpuShareLine(runs: readonly AlgorithmRun[]): string {
+  const shares = runs.flatMap((run) => run.cpuShare)
+  if (shares.length === 0) return '- CPU share: nothing measured'
+  const low = Math.min(...shares)
+  const verdict =
+    low >= 0.95
+      ? 'the benchmark had a core to itself'
+      : 'other processes took CPU time during some rounds: figures are low and noisier than usual'
+  return `- CPU share (process CPU time / wall time, lowest and median round): ${(low * 100).toFixed(0)}%, ${(
+    median(shares) * 100
+  ).toFixed(0)}%; ${verdict}`
+}
+
+function methodLine(settings: Settings): string {
+  const clock =
+    settings.clock === 'cpu'
+      ? 'ops/s counts CPU seconds of this process, not elapsed seconds (BENCH_CLOCK=cpu: time spent ' +
+        'waiting, e.g. for the thread pool that runs WebCrypto for jose, is not counted); '
+      : ''
+  return (
+    `- method: ${settings.warmupSeconds} s warm-up per case, then ${settings.rounds} rounds of ` +
+    `${settings.seconds} s per case; within a round the cases take turns in slices of at most 100 ms, ` +
+    'in an order that rotates each round; async APIs are awaited one call at a time (as a request ' +
+    `handler would); ${clock}ops/s is the median over rounds, spread is (max - min) / median; ratios ` +
+    'are the median of the per-round ratios'
+  )
+}
+
+export function machineLines(
+  settings: Settings,
+  loadAtStart: number[],
+  runs: readonly AlgorithmRun[],
+): string[] {
   const cpu = cpus()
   const load = (values: number[]): string => values.map((v) => v.toFixed(2)).join(' ')
   return [
     `- machine: ${cpu[0]?.model.trim() ?? 'unknown CPU'} (${cpu.length} logical CPUs), ${platform()} ${release()}`,
     `- load average (1, 5, 15 min): ${load(loadAtStart)} at start, ${load(loadavg())} at end`,
+    cpuShareLine(runs),
     `- Node.js ${process.version}, OpenSSL ${process.versions.openssl}, V8 ${process.versions.v8}`,
     `- jwks-bridge ${packageVersion('')} (dist/, ${gitState()}), jose ${packageVersion('node_modules/jose/')}, ` +
       `fast-jwt ${packageVersion('node_modules/fast-jwt/')}, jsonwebtoken ${packageVersion('node_modules/jsonwebtoken/')}`,
-    `- method: ${settings.warmupSeconds} s warm-up per case, then ${settings.rounds} rounds of ${settings.seconds} s per case; ` +
-      'the cases of a round run back to back in an order that rotates each round; async APIs are awaited one ' +
-      'call at a time (as a request handler would); ops/s is the median over rounds, spread is (max - min) / median; ' +
-      'ratios are the median of the per-round ratios',
+    methodLine(settings),
     "- bare `crypto.verify`: the token's signing input and signature as pre-made Buffers and a pre-imported " +
       'KeyObject, no parsing and no claim checks: the physical limit, not a usable verifier',
     '- every verifier checks signature, algorithm allowlist, issuer, audience, exp and nbf on the same token ' +
