@@ -237,6 +237,9 @@ function issuerConfig(
   for (const key of POLICY_KEYS) if (own[key] !== undefined) merged[key] = own[key]
   const issuer = issuerString(own.issuer, where)
   const audience = stringList(merged.audience, `${where}audience`)
+  // An empty list would refuse every token: a configuration mistake, caught here rather than as 401s.
+  if (audience !== undefined && audience.length === 0)
+    throw invalidOptions(`${where}audience must not be empty`)
   const requiredClaims = stringList(merged.requiredClaims ?? [], `${where}requiredClaims`) ?? []
   if (merged.requireExp !== undefined && typeof merged.requireExp !== 'boolean') {
     throw invalidOptions(`${where}requireExp must be a boolean`)

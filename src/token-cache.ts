@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import type { ValidityWindow } from './jose/claims.js'
 import type { VerificationKey } from './jose/jwk.js'
 import type { VerifiedJwt } from './jose/verify-jwt.js'
 
@@ -9,8 +10,8 @@ export interface KeyMembership {
 
 interface Entry {
   result: VerifiedJwt
-  /** Exclusive bound, in seconds: never served at or after it (exp, or iat + max token age). */
-  validUntilSeconds: number
+  /** Served only inside this window (nbf/iat to exp or iat + max token age), even if the clock steps back. */
+  window: ValidityWindow
   key: VerificationKey
   source: KeyMembership
 }
@@ -35,7 +36,11 @@ export class TokenCache {
   get(cacheKey: string, nowSeconds: number): VerifiedJwt | undefined {
     const entry = this.#entries.get(cacheKey)
     if (entry === undefined) return undefined
-    if (nowSeconds >= entry.validUntilSeconds || !entry.source.isCurrent(entry.key)) {
+    if (
+      nowSeconds >= entry.window.untilSeconds ||
+      nowSeconds < entry.window.fromSeconds ||
+      !entry.source.isCurrent(entry.key)
+    ) {
       this.#entries.delete(cacheKey)
       return undefined
     }

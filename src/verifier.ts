@@ -76,7 +76,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     payload: JsonObject | undefined,
     cacheKey: string | undefined,
   ): VerifiedJwt {
-    const { result, validUntilSeconds } = completeVerification(
+    const { result, window } = completeVerification(
       checked,
       key,
       route.config.policy,
@@ -87,7 +87,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       // A cached result is handed to every caller presenting the same token: freeze it so that no
       // caller can change what the next one sees.
       deepFreeze(result)
-      cache.set(cacheKey, { result, validUntilSeconds, key, source: route.keys })
+      cache.set(cacheKey, { result, window, key, source: route.keys })
     }
     return result
   }

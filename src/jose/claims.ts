@@ -42,12 +42,18 @@ function numericDate(payload: JsonObject, claim: string): number | undefined {
   return value
 }
 
+/** The time window, in seconds, in which a token passes the time checks: [fromSeconds, untilSeconds). */
+export interface ValidityWindow {
+  fromSeconds: number
+  untilSeconds: number
+}
+
 /**
  * Validates a claims set that has already passed signature verification (never before: RFC 8725,
- * ruby-jwt #153). Returns the last second, exclusive, at which the same token would still pass: the
- * verified-token cache never serves it past that moment.
+ * ruby-jwt #153). Returns the window in which the same token passes the time checks: the
+ * verified-token cache never serves it outside that window (even if the clock steps back).
  */
-export function checkClaims(payload: JsonObject, policy: ClaimsPolicy, nowSeconds: number): number {
+export function checkClaims(payload: JsonObject, policy: ClaimsPolicy, nowSeconds: number): ValidityWindow {
   for (const claim of policy.requiredClaims) {
     // An own member only: `payload.toString` or `payload.constructor` come from Object.prototype.
     if (!Object.hasOwn(payload, claim)) {
@@ -59,6 +65,7 @@ export function checkClaims(payload: JsonObject, policy: ClaimsPolicy, nowSecond
   const nbf = numericDate(payload, 'nbf')
   const iat = numericDate(payload, 'iat')
   let validUntil = Number.POSITIVE_INFINITY
+  let validFrom = Number.NEGATIVE_INFINITY
 
   // RFC 7519 §4.1.4: the current time MUST be before exp.
   if (exp !== undefined) {
@@ -66,12 +73,17 @@ export function checkClaims(payload: JsonObject, policy: ClaimsPolicy, nowSecond
     validUntil = exp + tolerance
   }
   // RFC 7519 §4.1.5: the current time MUST be at or after nbf.
-  if (nbf !== undefined && nowSeconds + tolerance < nbf) {
-    throw claimError('ERR_JWT_NOT_YET_VALID', 'nbf', 'the token is not valid yet')
+  if (nbf !== undefined) {
+    if (nowSeconds + tolerance < nbf)
+      throw claimError('ERR_JWT_NOT_YET_VALID', 'nbf', 'the token is not valid yet')
+    validFrom = nbf - tolerance
   }
   // A token issued in the future was minted by a clock we do not share, or forged for later use.
-  if (iat !== undefined && nowSeconds + tolerance < iat) {
-    throw claimError('ERR_JWT_ISSUED_IN_FUTURE', 'iat', 'the token was issued in the future')
+  if (iat !== undefined) {
+    if (nowSeconds + tolerance < iat) {
+      throw claimError('ERR_JWT_ISSUED_IN_FUTURE', 'iat', 'the token was issued in the future')
+    }
+    validFrom = Math.max(validFrom, iat - tolerance)
   }
   if (policy.maxTokenAgeSeconds !== undefined) {
     if (iat === undefined)
@@ -100,7 +112,7 @@ export function checkClaims(payload: JsonObject, policy: ClaimsPolicy, nowSecond
       throw claimError('ERR_CLAIMS_INVALID', claim, `"${claim}" is not a string`)
     }
   }
-  return validUntil
+  return { fromSeconds: validFrom, untilSeconds: validUntil }
 }
 
 /**

@@ -1,6 +1,6 @@
 import { JwksBridgeError } from '../errors.js'
 import type { AlgorithmSpec } from './algorithms.js'
-import { type ClaimsPolicy, checkClaims, type JwtPayload } from './claims.js'
+import { type ClaimsPolicy, checkClaims, type JwtPayload, type ValidityWindow } from './claims.js'
 import { type CompactToken, decodeHeader, decodePayload, signatureBytes, signingInput } from './compact.js'
 import { checkHeader, type HeaderPolicy, normalizeTyp, type ProtectedHeader } from './header.js'
 import type { JsonObject } from './json.js'
@@ -80,7 +80,7 @@ function checkUncached(compact: CompactToken, policy: JwtPolicy): CheckedHeader 
 /**
  * Step two, once a key is chosen: the signature, then (only then) the claims set. `payload` may be
  * passed when it was already decoded to route the token to its issuer; it is not trusted before the
- * signature has been checked. Returns the result and the second until which it stays valid.
+ * signature has been checked. Returns the result and the window in which it stays valid.
  */
 export function completeVerification(
   checked: CheckedHeader,
@@ -88,7 +88,7 @@ export function completeVerification(
   policy: JwtPolicy,
   nowSeconds: number,
   payload?: JsonObject,
-): { result: VerifiedJwt; validUntilSeconds: number } {
+): { result: VerifiedJwt; window: ValidityWindow } {
   const { compact, spec } = checked
   let valid: boolean
   try {
@@ -98,8 +98,8 @@ export function completeVerification(
   }
   if (!valid) throw new JwksBridgeError('ERR_SIGNATURE_INVALID', 'the signature does not verify')
   const claims = payload ?? decodePayload(compact)
-  const validUntilSeconds = checkClaims(claims, policy, nowSeconds)
-  return { result: { header: checked.header, payload: claims as JwtPayload }, validUntilSeconds }
+  const window = checkClaims(claims, policy, nowSeconds)
+  return { result: { header: checked.header, payload: claims as JwtPayload }, window }
 }
 
 /** Freezes a JSON value and everything in it; returns it. */
