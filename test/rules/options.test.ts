@@ -127,6 +127,8 @@ describe('createVerifier validates its options eagerly (ERR_INVALID_OPTIONS)', (
     refuses({ issuer: ISSUER, jwks, audience: [''] }, /audience/)
     refuses({ issuer: ISSUER, jwks, audience: [1] }, /audience/)
     refuses({ issuer: ISSUER, jwks, audience: 7 }, /audience/)
+    // An empty list would refuse every token: a configuration mistake, caught at creation.
+    refuses({ issuer: ISSUER, jwks, audience: [] }, /audience must not be empty/)
   })
 
   it('refuses a typ, requiredClaims, requireExp or criticalHeaders of the wrong type', () => {

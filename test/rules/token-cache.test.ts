@@ -82,6 +82,27 @@ describe('a cached entry never outlives the token (RFC 7519 §4.1.4)', () => {
   })
 })
 
+describe('a cached entry is served only inside its validity window, even if the clock steps back', () => {
+  it('refuses a cached token with ERR_JWT_NOT_YET_VALID when the clock goes back before nbf', async () => {
+    const clock = movableClock()
+    const verifier = make({ nowMs: clock.nowMs })
+    const token = signToken(key, { nbf: NOW_SECONDS - 5, iat: NOW_SECONDS - 5 })
+    const first = await verifier.verify(token)
+    assert.equal(await verifier.verify(token), first)
+    clock.now = NOW_SECONDS - 6
+    await expectCode(verifier.verify(token), 'ERR_JWT_NOT_YET_VALID')
+  })
+
+  it('refuses a cached token with ERR_JWT_ISSUED_IN_FUTURE when the clock goes back before iat', async () => {
+    const clock = movableClock()
+    const verifier = make({ nowMs: clock.nowMs })
+    const token = signToken(key, { iat: NOW_SECONDS - 5 })
+    await expectAccepted(verifier.verify(token))
+    clock.now = NOW_SECONDS - 6
+    await expectCode(verifier.verify(token), 'ERR_JWT_ISSUED_IN_FUTURE')
+  })
+})
+
 describe('the cache is a bounded LRU (tokenCache: { maxEntries })', () => {
   it('with maxEntries 3, keeps the three most recently used tokens and evicts the least recently used', async () => {
     const verifier = make({ tokenCache: { maxEntries: 3 } })
