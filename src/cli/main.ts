@@ -3,6 +3,7 @@ import { readFileSync, realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { INSPECT_HELP, INSPECT_SUMMARY, runInspect } from './inspect.js'
 import type { CliContext } from './io.js'
+import { JWKS_HELP, JWKS_SUMMARY, runJwks } from './jwks.js'
 import type { CliResult } from './usage.js'
 import { runVerify, VERIFY_HELP, VERIFY_SUMMARY } from './verify.js'
 
@@ -14,12 +15,13 @@ interface Command {
 
 /**
  * The commands, in the order the help lists them. A command is added here when it works:
- * serve, dev-issuer, jwks and migrate (design.md, "cli") are unknown commands until then, so that
+ * serve, dev-issuer and migrate (design.md, "cli") are unknown commands until then, so that
  * nobody scripts against a stub.
  */
 const COMMANDS: ReadonlyMap<string, Command> = new Map([
   ['verify', { summary: VERIFY_SUMMARY, help: VERIFY_HELP, run: runVerify }],
   ['inspect', { summary: INSPECT_SUMMARY, help: INSPECT_HELP, run: runInspect }],
+  ['jwks', { summary: JWKS_SUMMARY, help: JWKS_HELP, run: runJwks }],
 ])
 
 function commandList(): string {
@@ -45,7 +47,9 @@ Run 'jwks-bridge help <command>' for a command's options, exit status and exampl
 
 Examples:
   jwks-bridge verify --issuer https://auth.example.com --jwks-file jwks.json - < token.txt
+  jwks-bridge verify --issuer https://auth.example.com --audience my-api - < token.txt
   jwks-bridge inspect - < token.txt
+  jwks-bridge jwks --discover https://auth.example.com
 `
 }
 

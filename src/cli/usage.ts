@@ -32,11 +32,20 @@ export function wantsHelp(argv: readonly string[]): boolean {
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>
 
+// Spelled out through parseArgs itself: the inferred type names an interface @types/node does not
+// export, which declaration emit (npm run build) cannot write.
+type StrictParse<T extends OptionsConfig> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>
+>
+
 /**
  * node:util parseArgs in strict mode, with its errors rewritten: its own messages quote the
  * offending argument, and that argument can be a token that starts with "-" (base64url allows it).
  */
-export function parseCommandArgs<const T extends OptionsConfig>(argv: readonly string[], options: T) {
+export function parseCommandArgs<const T extends OptionsConfig>(
+  argv: readonly string[],
+  options: T,
+): StrictParse<T> {
   try {
     return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true })
   } catch (error) {

@@ -147,6 +147,39 @@ describe('the built CLI (node dist/cli/main.js)', () => {
     }
   })
 
+  it('verify --issuer alone: discovers the key set on a loopback server, exit 0', async () => {
+    const server = await new TestServer().start()
+    try {
+      const issuer = server.url('/realm')
+      server.routes.set('/realm/.well-known/openid-configuration', {
+        body: { issuer, jwks_uri: server.url('/realm/keys') },
+      })
+      server.routes.set('/realm/keys', { body: { keys: [rsa.jwk] } })
+      const result = await cli(['verify', '--issuer', issuer, '-'], liveToken(rsa, { iss: issuer }))
+      assert.equal(result.code, 0, result.stderr)
+      assert.equal(JSON.parse(result.stdout).payload.iss, issuer)
+    } finally {
+      await server.stop()
+    }
+  })
+
+  it('jwks: lists the keys of a set on a loopback server, exit 0; an unreachable one, exit 1', async () => {
+    const server = await new TestServer().start()
+    const url = server.url('/jwks.json')
+    try {
+      server.routes.set('/jwks.json', { body: { keys: [rsa.jwk] } })
+      const result = await cli(['jwks', url])
+      assert.equal(result.code, 0, result.stderr)
+      assert.match(result.stdout, /\n0 +usable +cli-rs +RSA +RS256 +2048 +sig +-\n/)
+      assert.ok(!result.stdout.includes(rsa.jwk.n as string), 'no key material')
+    } finally {
+      await server.stop()
+    }
+    const down = await cli(['jwks', url])
+    assert.equal(down.code, 1)
+    assert.match(down.stderr, /^ERR_JWKS_FETCH_FAILED: fetching failed: network error \(key set /)
+  })
+
   it('a token given as an argument: exits without waiting for stdin to close', async () => {
     const result = await cli(['verify', '--issuer', ISSUER, '--jwks-file', jwksFile, liveToken()], '', true)
     assert.equal(result.code, 0, result.stderr)

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import { INSPECT_HELP } from '../../src/cli/inspect.ts'
+import { JWKS_HELP } from '../../src/cli/jwks.ts'
 import { mainHelp, runCli } from '../../src/cli/main.ts'
 import { VERIFY_HELP } from '../../src/cli/verify.ts'
 import { context, liveToken, signatureOf } from './fixtures.ts'
@@ -16,6 +17,7 @@ describe('jwks-bridge: dispatch, help and version', () => {
     }
     assert.match(mainHelp(), /\n {2}verify {3}check a token's signature/)
     assert.match(mainHelp(), /\n {2}inspect {2}decode a token's header and claims WITHOUT verifying it/)
+    assert.match(mainHelp(), /\n {2}jwks {5}fetch an issuer's key set and list its keys and every problem/)
   })
 
   it('no arguments: the general help on stderr, exit 2', async () => {
@@ -46,13 +48,29 @@ describe('jwks-bridge: dispatch, help and version', () => {
     }
   })
 
+  it('help jwks, jwks --help and jwks -h print the jwks help', async () => {
+    for (const argv of [
+      ['help', 'jwks'],
+      ['jwks', '--help'],
+      ['jwks', '-h'],
+    ]) {
+      assert.deepEqual(await run(argv), { exitCode: 0, stdout: JWKS_HELP, stderr: '' })
+    }
+  })
+
+  it('dispatches jwks: a usage error is its own', async () => {
+    const result = await run(['jwks'])
+    assert.equal(result.exitCode, 2)
+    assert.match(result.stderr, /^jwks-bridge jwks: missing ISSUER-OR-URL/)
+  })
+
   it('every help has examples', () => {
-    for (const help of [mainHelp(), VERIFY_HELP, INSPECT_HELP])
+    for (const help of [mainHelp(), VERIFY_HELP, INSPECT_HELP, JWKS_HELP])
       assert.match(help, /\nExamples:\n {2}jwks-bridge /)
   })
 
-  // serve, dev-issuer, jwks and migrate are planned (design.md) but unknown until they work.
-  for (const name of ['serve', 'dev-issuer', 'jwks', 'migrate', 'verfy', 'constructor', '__proto__']) {
+  // serve, dev-issuer and migrate are planned (design.md) but unknown until they work.
+  for (const name of ['serve', 'dev-issuer', 'migrate', 'verfy', 'jwk', 'constructor', '__proto__']) {
     it(`"${name}" is an unknown command: exit 2 with the list of commands`, async () => {
       const result = await run([name, '--help'])
       assert.equal(result.exitCode, 2)
@@ -60,7 +78,7 @@ describe('jwks-bridge: dispatch, help and version', () => {
       // A name is repeated back only when it looks like one (never a pasted token).
       const shown = /^[a-z]/.test(name) ? `"${name}"` : 'given'
       assert.ok(result.stderr.startsWith(`jwks-bridge: unknown command ${shown}\n`))
-      assert.match(result.stderr, /\nCommands:\n {2}verify .*\n {2}inspect /)
+      assert.match(result.stderr, /\nCommands:\n {2}verify .*\n {2}inspect .*\n {2}jwks /)
     })
   }
 
