@@ -202,4 +202,15 @@ describe('behaviour 2: caching', () => {
     await installed
     assert.equal(server.count('/slow-stale'), 2)
   })
+
+  it('close() stops background refreshes', async () => {
+    server.routes.set('/closed', { body: jwks(a), headers: JWKS_TYPE })
+    const { clock, verifier } = setup('/closed')
+    await verifier.ready()
+    verifier.close()
+    clock.advance(500_000)
+    assert.equal(await outcome(verifier.verify(longToken(a))), 'ok')
+    await settle()
+    assert.equal(server.count('/closed'), 1)
+  })
 })

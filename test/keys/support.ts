@@ -61,9 +61,11 @@ export class EventLog {
     return new Promise<EventOf<T>>((resolve, reject) => {
       const waiter = {
         test: (event: KeySetEvent) => event.type === type,
+        // Resolved one macrotask later: events are emitted from inside a fetch, and the fetch's own
+        // bookkeeping (the in-flight marker, the shared cache write) finishes after them.
         resolve: (event: KeySetEvent) => {
           clearTimeout(timer)
-          resolve(event as EventOf<T>)
+          setImmediate(() => resolve(event as EventOf<T>))
         },
       }
       const timer = setTimeout(() => {
