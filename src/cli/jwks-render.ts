@@ -1,5 +1,5 @@
 import type { LoadedKeySet } from './jwks-fetch.js'
-import { type KeyRow, type KeySetReport, quote } from './jwks-report.js'
+import { type KeyRow, type KeySetReport, printable, quote } from './jwks-report.js'
 
 /**
  * The two outputs of `jwks-bridge jwks`: a table for people, one JSON object for tools. Strings from
@@ -74,7 +74,7 @@ export function renderTable(loaded: LoadedKeySet, report: KeySetReport): string 
     lines.push(`Problems (${report.problems.length}):`)
     for (const problem of report.problems) {
       const code = problem.code === undefined ? '' : `${problem.code}: `
-      lines.push(`  ${problem.level.padEnd(7)}  ${code}${problem.message}`)
+      lines.push(printable(`  ${problem.level.padEnd(7)}  ${code}${problem.message}`))
     }
   }
   const cache = report.cache

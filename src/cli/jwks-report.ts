@@ -79,6 +79,32 @@ export const MAX_LISTED_KEYS = 1000
 // The longest identifier shown in a message; the JSON rows carry the full value.
 const SHOWN_LENGTH = 64
 
+// Characters that change what a terminal shows: C0 and C1 controls, and the bidirectional
+// overrides and isolates that can make text read differently from what it is (CVE-2021-42574).
+function isInvisibleControl(code: number): boolean {
+  return (
+    code < 0x20 ||
+    (code >= 0x7f && code <= 0x9f) ||
+    code === 0x200e ||
+    code === 0x200f ||
+    (code >= 0x202a && code <= 0x202e) ||
+    (code >= 0x2066 && code <= 0x2069)
+  )
+}
+
+/**
+ * Text for a terminal: controls and bidi characters escaped as \uXXXX, everything else as is.
+ * For lines that may carry strings from a fetched document (library reasons quote some of them).
+ */
+export function printable(text: string): string {
+  let out = ''
+  for (const char of text) {
+    const code = char.codePointAt(0) as number
+    out += isInvisibleControl(code) ? `\\u${code.toString(16).padStart(4, '0')}` : char
+  }
+  return out
+}
+
 /** A document string as safe, one-line text: quoted, escaped, cut at SHOWN_LENGTH. */
 export function quote(value: string): string {
   const cut = value.length > SHOWN_LENGTH ? `${value.slice(0, SHOWN_LENGTH)}...` : value

@@ -8,7 +8,7 @@ import {
   verifierDefaults,
 } from './jwks-fetch.js'
 import { renderJson, renderTable } from './jwks-render.js'
-import { analyzeKeySet } from './jwks-report.js'
+import { analyzeKeySet, printable } from './jwks-report.js'
 import { type CliResult, parseCommandArgs, UsageError, usageFailure, wantsHelp } from './usage.js'
 
 export const JWKS_SUMMARY = "fetch an issuer's key set and list its keys and every problem jwks-bridge sees"
@@ -72,7 +72,8 @@ function failureLine(step: FailedStep): string {
   const { code, message, reason } = step.error
   // The reason is often the message's own ending ("fetching failed: status 404"); add it otherwise.
   const detail = reason !== undefined && !message.includes(reason) ? `: ${reason}` : ''
-  return `${code}: ${message}${detail} (${step.what} ${step.url})`
+  // The reason can quote the server's answer (a content type): escape what a terminal would obey.
+  return printable(`${code}: ${message}${detail} (${step.what} ${step.url})`)
 }
 
 /**

@@ -96,7 +96,9 @@ before(async () => {
   const many = Array.from({ length: 101 }, (_, i) => ({ ...rsa.jwk, kid: `k${i}` }))
   server.routes.set('/many', { body: { keys: many } })
   server.routes.set('/not-a-set', { body: { hello: 'world' } })
-  server.routes.set('/odd-kid', { body: { keys: [{ ...rsa.jwk, kid: 'k\u001b[2J\u202egnp.exe' }] } })
+  server.routes.set('/odd-kid', {
+    body: { keys: [{ ...rsa.jwk, kid: 'k\u001b[2J\u202egnp.exe' }, { kty: '\u202eXYZ' }] },
+  })
   server.routes.set('/moved', { status: 302, headers: { location: '/good' } })
   // An issuer whose root is a web page, as real ones are; its discovery document and key set.
   server.routes.set('/idp', { body: '<html>sign in</html>', headers: { 'content-type': 'text/html' } })
@@ -170,12 +172,14 @@ describe('jwks-bridge jwks: a good key set (exit 0)', () => {
     assertNoKeyMaterial(result)
   })
 
-  it('a kid with terminal control characters is shown escaped, never raw', async () => {
+  it('control and bidi characters from the document are shown escaped, never raw', async () => {
     const result = await run([server.url('/odd-kid')])
     assert.equal(result.exitCode, 0)
     assert.ok(!result.stdout.includes('\u001b'), 'no raw escape character')
     assert.ok(!result.stdout.includes('\u202e'), 'no raw bidi override')
     assert.equal(tableRows(result.stdout)[0]?.[2], '"k\\u001b[2J\\u202egnp.exe"')
+    // A library reason quoting the key type, in the problem list.
+    assert.match(result.stdout, /refused: unsupported key type "\\u202eXYZ"\n/)
     const json = JSON.parse((await run([server.url('/odd-kid'), '--json'])).stdout)
     assert.equal(json.keys[0].kid, 'k\u001b[2J\u202egnp.exe', 'the JSON keeps the exact value')
   })
