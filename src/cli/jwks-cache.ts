@@ -35,8 +35,8 @@ export function cacheReport(headers: ResponseHeaders, bounds: FreshnessBounds): 
   for (const directive of (headers.cacheControl ?? '').toLowerCase().split(',')) {
     const [name = '', value] = directive.trim().split('=', 2)
     if (name === 'no-store' || name === 'no-cache') noCache = true
-    // The first max-age counts (RFC 9111 §4.2.1 leaves conflicting ones to the cache; the first
-    // is the common reading). The freshness shown is the library's own computation either way.
+    // The first max-age counts (RFC 9111 §4.2.1: with several, use the first or treat the response
+    // as stale). The freshness shown is the library's own computation either way.
     if (name === 'max-age' && value !== undefined && maxAgeSeconds === null) {
       const seconds = Number(value.replace(/^"|"$/g, ''))
       if (Number.isSafeInteger(seconds) && seconds >= 0) maxAgeSeconds = seconds
