@@ -30,13 +30,15 @@ Which document is fetched:
     is fetched (a trailing slash dropped), as 'jwks-bridge verify --issuer' does
   - otherwise ISSUER-OR-URL is fetched as a key set URL; if the server answers with
     anything but a key set (an error status, a redirect, another media type, JSON
-    without a "keys" array), it is taken as an issuer and discovery is tried
+    without a "keys" array), it is taken as an issuer and discovery is tried; not
+    when the server cannot be reached or times out
   A discovery document's "issuer" must equal the issuer exactly, and its "jwks_uri"
   obeys the URL rules below.
 
 Fetch rules (the verifier's defaults): https:// only, plain http:// only for 127.0.0.0/8,
 ::1 and localhost; redirects refused, not followed; 5000 ms for the whole fetch; at most
-262144 bytes; media type application/jwk-set+json or application/json; strict JSON.
+262144 bytes; media type application/jwk-set+json or application/json (a discovery
+document: application/json); strict JSON.
 
 Arguments:
   ISSUER-OR-URL   a key set URL (jwks_uri), an issuer, or a discovery document URL
