@@ -6,11 +6,21 @@ export { importPublicJwk, type KeyLimits, type VerificationKey } from './jose/jw
 export { importKeySet, KeySet, type RejectedKey } from './jose/key-set.js'
 export { type JwsVerifyOptions, type VerifiedJws, verifyCompactJws } from './jose/verify-jws.js'
 export type { VerifiedJwt } from './jose/verify-jwt.js'
+export type { FetchReason, KeySetEvent, KeySetStats } from './keys/events.js'
+export type { FetchFunction } from './keys/http-fetch.js'
+export { type CachedKeySet, type KeySetCache, MemoryKeySetCache } from './keys/key-set-cache.js'
+export {
+  createRedisKeySetCache,
+  type RedisKeySetCacheOptions,
+  type RedisLikeClient,
+} from './keys/redis-key-set-cache.js'
+export { isLoopbackHost } from './keys/url-policy.js'
 export type {
   IssuerOptions,
   JsonWebKeySet,
   KeyRejectedEvent,
   PolicyOptions,
+  RemoteKeySetOptions,
   VerifierOptions,
 } from './options.js'
 export { createVerifier, type Verifier } from './verifier.js'

@@ -3,9 +3,10 @@ import type { ValidityWindow } from './jose/claims.js'
 import type { VerificationKey } from './jose/jwk.js'
 import type { VerifiedJwt } from './jose/verify-jwt.js'
 
-/** Answers whether a key is still in its issuer's current key set. */
+/** Answers whether a key is still in its issuer's current key set, and still trusted. */
 export interface KeyMembership {
-  isCurrent(key: VerificationKey): boolean
+  has(key: VerificationKey): boolean
+  admitsCached(key: VerificationKey): boolean
 }
 
 interface Entry {
@@ -39,7 +40,7 @@ export class TokenCache {
     if (
       nowSeconds >= entry.window.untilSeconds ||
       nowSeconds < entry.window.fromSeconds ||
-      !entry.source.isCurrent(entry.key)
+      !entry.source.admitsCached(entry.key)
     ) {
       this.#entries.delete(cacheKey)
       return undefined
@@ -62,7 +63,7 @@ export class TokenCache {
   prune(): number {
     let dropped = 0
     for (const [cacheKey, entry] of this.#entries) {
-      if (!entry.source.isCurrent(entry.key)) {
+      if (!entry.source.has(entry.key)) {
         this.#entries.delete(cacheKey)
         dropped++
       }

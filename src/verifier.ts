@@ -83,6 +83,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       nowMs() / 1000,
       payload,
     )
+    route.headers.remember(checked)
     if (cache !== undefined && cacheKey !== undefined) {
       // A cached result is handed to every caller presenting the same token: freeze it so that no
       // caller can change what the next one sees.
@@ -184,7 +185,7 @@ function keySourceFor(
     throw invalidOptions(`no keys for issuer ${issuer.issuer}: give jwks or jwksUri`)
   const keySet = importKeySet(issuer.jwks, issuer.limits)
   for (const rejected of keySet.rejected) config.onKeyRejected?.({ issuer: issuer.issuer, ...rejected })
-  if (keySet.keys.length === 0) {
+  if (!keySet.canVerify) {
     throw invalidOptions(
       `jwks for issuer ${issuer.issuer} has no usable key (${keySet.rejected.length} rejected)`,
     )

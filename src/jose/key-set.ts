@@ -51,6 +51,15 @@ export class KeySet {
     }
   }
 
+  /** Whether at least one key may verify something (`use` sig or absent, `key_ops` allow verify). */
+  get canVerify(): boolean {
+    return this.keys.some(
+      (key) =>
+        (key.use === undefined || key.use === 'sig') &&
+        (key.keyOps === undefined || key.keyOps.includes('verify')),
+    )
+  }
+
   /** Whether this very key object belongs to the set. */
   has(key: VerificationKey): boolean {
     return this.#members.has(key)
@@ -130,10 +139,16 @@ export function importKeySet(
   previous?: KeySet,
 ): KeySet {
   if (typeof document !== 'object' || document === null || Array.isArray(document)) {
-    throw new JwksBridgeError('ERR_KEYSET_INVALID', 'key set is not a JSON object')
+    throw new JwksBridgeError('ERR_KEYSET_INVALID', 'key set is not a JSON object', {
+      reason: 'not an object',
+    })
   }
   const keys = (document as { keys?: unknown }).keys
-  if (!Array.isArray(keys)) throw new JwksBridgeError('ERR_KEYSET_INVALID', 'key set has no "keys" array')
+  if (!Array.isArray(keys)) {
+    throw new JwksBridgeError('ERR_KEYSET_INVALID', 'key set has no "keys" array', {
+      reason: 'no keys array',
+    })
+  }
   if (keys.length > limits.maxKeys) {
     throw new JwksBridgeError(
       'ERR_KEYSET_INVALID',

@@ -26,8 +26,10 @@ export interface VerifiedJwt {
 
 /**
  * Checked headers by their encoded segment. Every token signed with one key usually has the same
- * header bytes, so decoding and checking them once per policy saves a third of the work. Bounded:
- * when full it starts over, so junk headers cannot grow it. Entries are frozen and shared.
+ * header bytes, so decoding and checking them once per policy saves a third of the work. Only
+ * headers of tokens that verified are remembered, so a flood of junk (say, random kids) can neither
+ * fill it nor push the real headers out. Bounded: when full it starts over. Entries are frozen and
+ * shared.
  */
 export class HeaderCache {
   static readonly MAX_ENTRIES = 64
@@ -37,29 +39,26 @@ export class HeaderCache {
     return this.#entries.get(segment)
   }
 
-  set(segment: string, value: { header: ProtectedHeader; spec: AlgorithmSpec }): void {
+  /** Remembers the header of a token that has just verified. */
+  remember(checked: CheckedHeader): void {
+    const segment = checked.compact.token.slice(0, checked.compact.firstDot)
+    if (this.#entries.has(segment)) return
     if (this.#entries.size >= HeaderCache.MAX_ENTRIES) this.#entries.clear()
-    this.#entries.set(segment, value)
+    this.#entries.set(segment, { header: deepFreeze(checked.header), spec: checked.spec })
   }
 }
 
 /**
  * Step one, local and cheap: the header, the algorithm allowlist, `crit` and `typ`. With a
- * `HeaderCache` (one per policy), a header segment seen before skips the work.
+ * `HeaderCache` (one per policy), a header segment seen in a verified token skips the work.
  */
 export function checkTokenHeader(
   compact: CompactToken,
   policy: JwtPolicy,
   cache?: HeaderCache,
 ): CheckedHeader {
-  if (cache !== undefined) {
-    const segment = compact.token.slice(0, compact.firstDot)
-    const hit = cache.get(segment)
-    if (hit !== undefined) return { compact, header: hit.header, spec: hit.spec }
-    const checked = checkUncached(compact, policy)
-    cache.set(segment, { header: deepFreeze(checked.header), spec: checked.spec })
-    return checked
-  }
+  const hit = cache?.get(compact.token.slice(0, compact.firstDot))
+  if (hit !== undefined) return { compact, header: hit.header, spec: hit.spec }
   return checkUncached(compact, policy)
 }
 

@@ -27,6 +27,9 @@ export function freshnessSeconds(
     const [name = '', value] = directive.trim().split('=', 2)
     if (name === 'no-store' || name === 'no-cache') return bounds.minSeconds
     if (name === 'max-age' && value !== undefined) {
+      // RFC 9111 §4.2.1: with conflicting values, use the first or treat the response as stale.
+      // We take the safe reading: stale, so as short as allowed.
+      if (maxAge !== undefined) return bounds.minSeconds
       const seconds = Number(value.replace(/^"|"$/g, ''))
       if (Number.isSafeInteger(seconds) && seconds >= 0) maxAge = seconds
     }

@@ -8,8 +8,14 @@ import type { KeySet } from '../jose/key-set.js'
  */
 export interface KeySource {
   select(spec: AlgorithmSpec, kid: string | undefined): VerificationKey | Promise<VerificationKey>
-  /** Whether `key` is still in the current set: the token cache drops entries of keys that left. */
-  isCurrent(key: VerificationKey): boolean
+  /** Whether `key` is in the current set: the token cache drops entries of keys that left. */
+  has(key: VerificationKey): boolean
+  /**
+   * Called when a token verified by `key` is about to be served from the token cache: false when
+   * the key left its set or the set may no longer be trusted (then the token is verified afresh).
+   * May start a background refresh, as a verification would.
+   */
+  admitsCached(key: VerificationKey): boolean
   /** Stops timers and background work, if any. */
   close(): void
 }
@@ -26,7 +32,11 @@ export class StaticKeySource implements KeySource {
     return this.keySet.select(spec, kid)
   }
 
-  isCurrent(key: VerificationKey): boolean {
+  has(key: VerificationKey): boolean {
+    return this.keySet.has(key)
+  }
+
+  admitsCached(key: VerificationKey): boolean {
     return this.keySet.has(key)
   }
 

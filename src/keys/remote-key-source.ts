@@ -38,6 +38,8 @@ export interface RemoteKeySourceOptions {
 
 interface Current {
   keySet: KeySet
+  /** The document the set came from, for the shared cache. */
+  document: CachedKeySet['document']
   url: string
   fetchedAtMs: number
   freshUntilMs: number
@@ -68,8 +70,8 @@ export class RemoteKeySource implements KeySource {
   #staleReported = false
   #closed = false
   #discovered: { url: string; freshUntilMs: number } | undefined
-  // Kids confirmed absent from the current set, oldest first. Cleared when the set changes.
-  readonly #unknownKids = new Set<string>()
+  // Kids confirmed absent from the current set, with when, oldest first. Cleared when the set changes.
+  readonly #unknownKids = new Map<string, number>()
   readonly #stats: Omit<KeySetStats, 'issuer' | 'url' | 'keyCount' | 'ageMs'> = {
     fetches: 0,
     sharedCacheHits: 0,
@@ -93,6 +95,31 @@ export class RemoteKeySource implements KeySource {
     const current = this.#current
     if (current === undefined) return this.#firstLoad(spec, kid)
     if (now >= current.freshUntilMs + this.#o.maxStaleMs) return this.#pastStale(spec, kid, now)
+    this.#maintain(current, now)
+    try {
+      return current.keySet.select(spec, kid)
+    } catch (error) {
+      if (kid === undefined || (error as JwksBridgeError).code !== 'ERR_KEY_NOT_FOUND') throw error
+      return this.#unknownKid(spec, kid, now, error as JwksBridgeError)
+    }
+  }
+
+  has(key: VerificationKey): boolean {
+    return this.#current?.keySet.has(key) ?? false
+  }
+
+  admitsCached(key: VerificationKey): boolean {
+    const current = this.#current
+    if (current === undefined || !current.keySet.has(key)) return false
+    const now = this.#o.nowMs()
+    // Past the stale window the set is no longer trusted, and neither is what it verified.
+    if (now >= current.freshUntilMs + this.#o.maxStaleMs) return false
+    this.#maintain(current, now)
+    return true
+  }
+
+  /** Counts stale serving and starts the background refresh once the set is due for one. */
+  #maintain(current: Current, now: number): void {
     if (now >= current.freshUntilMs) {
       this.#stats.staleServes++
       if (!this.#staleReported) {
@@ -107,16 +134,6 @@ export class RemoteKeySource implements KeySource {
     if (now >= current.fetchedAtMs + (current.freshUntilMs - current.fetchedAtMs) * REFRESH_AHEAD_RATIO) {
       this.#refreshInBackground(now)
     }
-    try {
-      return current.keySet.select(spec, kid)
-    } catch (error) {
-      if (kid === undefined || (error as JwksBridgeError).code !== 'ERR_KEY_NOT_FOUND') throw error
-      return this.#unknownKid(spec, kid, now, error as JwksBridgeError)
-    }
-  }
-
-  isCurrent(key: VerificationKey): boolean {
-    return this.#current?.keySet.has(key) ?? false
   }
 
   /** Loads the set now if it has never been loaded (for start-up, so the first request does not wait). */
@@ -183,19 +200,24 @@ export class RemoteKeySource implements KeySource {
     now: number,
     notFound: JwksBridgeError,
   ): VerificationKey | Promise<VerificationKey> {
-    if (this.#unknownKids.has(kid)) return this.#refuse('known-unknown', notFound)
+    // A kid found absent is not looked up again for one cooldown, so a stream of the same bogus kid
+    // does not spend the fetch budget a genuinely new kid needs; after that it may be fetched again
+    // (a provider may start signing with a key a moment before it publishes it).
+    const absentSince = this.#unknownKids.get(kid)
+    if (absentSince !== undefined && now - absentSince < this.#o.cooldownMs) {
+      return this.#refuse('known-unknown', notFound)
+    }
+    const afterFetch = () => this.#selectAfterFetch(spec, kid, now)
+    const failed = (): never => {
+      throw notFound
+    }
     // A fetch already under way: wait for it, it may bring the key.
-    if (this.#inflight !== undefined) return this.#inflight.then(() => this.#selectAfterFetch(spec, kid))
+    if (this.#inflight !== undefined) return this.#inflight.then(afterFetch, failed)
     if (now - this.#lastKidFetchMs < this.#o.cooldownMs) return this.#refuse('cooldown', notFound)
     if (now < this.#retryAtMs) return this.#refuse('backoff', notFound)
     this.#lastKidFetchMs = now
     this.#stats.unknownKidRefetches++
-    return this.#refresh('unknown-kid').then(
-      () => this.#selectAfterFetch(spec, kid),
-      () => {
-        throw notFound
-      },
-    )
+    return this.#refresh('unknown-kid').then(afterFetch, failed)
   }
 
   #refuse(reason: 'cooldown' | 'known-unknown' | 'backoff', error: JwksBridgeError): never {
@@ -204,7 +226,7 @@ export class RemoteKeySource implements KeySource {
     throw error
   }
 
-  #selectAfterFetch(spec: AlgorithmSpec, kid: string | undefined): VerificationKey {
+  #selectAfterFetch(spec: AlgorithmSpec, kid: string | undefined, now = this.#o.nowMs()): VerificationKey {
     const current = this.#current
     if (current === undefined) {
       throw new JwksBridgeError('ERR_JWKS_UNAVAILABLE', 'the key set could not be loaded', {
@@ -215,17 +237,18 @@ export class RemoteKeySource implements KeySource {
       return current.keySet.select(spec, kid)
     } catch (error) {
       if (kid !== undefined && (error as JwksBridgeError).code === 'ERR_KEY_NOT_FOUND')
-        this.#rememberUnknown(kid)
+        this.#rememberUnknown(kid, now)
       throw error
     }
   }
 
-  #rememberUnknown(kid: string): void {
+  #rememberUnknown(kid: string, now: number): void {
+    this.#unknownKids.delete(kid)
     if (this.#unknownKids.size >= this.#o.maxUnknownKids) {
-      const oldest = this.#unknownKids.values().next()
+      const oldest = this.#unknownKids.keys().next()
       if (!oldest.done) this.#unknownKids.delete(oldest.value)
     }
-    this.#unknownKids.add(kid)
+    this.#unknownKids.set(kid, now)
   }
 
   #refreshInBackground(now: number): void {
@@ -270,63 +293,86 @@ export class RemoteKeySource implements KeySource {
         this.#install({ ...current, fetchedAtMs: now, freshUntilMs: now + freshForMs }, 304, 'network')
       } else if (outcome.status === 200) {
         const keySet = importKeySet(outcome.body, o.keyLimits, current?.keySet)
+        const document = outcome.body as CachedKeySet['document']
         this.#install(
-          { keySet, url, fetchedAtMs: now, freshUntilMs: now + freshForMs, validators: outcome.validators },
+          {
+            keySet,
+            document,
+            url,
+            fetchedAtMs: now,
+            freshUntilMs: now + freshForMs,
+            validators: outcome.validators,
+          },
           200,
           'network',
         )
       }
       const installed = this.#current as Current | undefined
-      if (installed !== undefined) {
-        const entry: CachedKeySet = {
-          document:
-            outcome.status === 200 ? (outcome.body as CachedKeySet['document']) : await this.#documentOf(url),
-          fetchedAtMs: installed.fetchedAtMs,
-          freshUntilMs: installed.freshUntilMs,
-          etag: installed.validators.etag,
-          lastModified: installed.validators.lastModified,
-        }
-        await o.cache.set(url, entry, freshForMs + o.maxStaleMs)
-      }
+      if (installed !== undefined) this.#share(installed, freshForMs)
     } catch (error) {
       this.#recordFailure(url, error)
       throw error
     }
   }
 
-  // The document behind a 304: the shared cache has it if anyone stored it; otherwise rebuild it
-  // from the public members of the keys we hold.
-  async #documentOf(url: string): Promise<CachedKeySet['document']> {
-    const shared = await this.#o.cache.get(url)
-    if (shared !== undefined) return shared.document
-    return { keys: (this.#current?.keySet.keys ?? []).map((key) => ({ ...key.publicJwk })) }
+  /**
+   * Writes the set to the shared cache. Not awaited: a slow or hung cache must never hold up the
+   * fetch that every waiting verification shares. Failures are the cache's to report.
+   */
+  #share(installed: Current, freshForMs: number): void {
+    const entry: CachedKeySet = {
+      document: installed.document,
+      fetchedAtMs: installed.fetchedAtMs,
+      freshUntilMs: installed.freshUntilMs,
+      etag: installed.validators.etag,
+      lastModified: installed.validators.lastModified,
+    }
+    this.#o.cache.set(installed.url, entry, freshForMs + this.#o.maxStaleMs).catch(() => {})
+  }
+
+  /** Reads the shared cache, giving up after the fetch timeout: a hung cache counts as a miss. */
+  async #readShared(url: string): Promise<CachedKeySet | undefined> {
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), this.#o.fetchLimits.timeoutMs)
+    })
+    try {
+      return await Promise.race([this.#o.cache.get(url).catch(() => undefined), timeout])
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   /** Uses a set another instance fetched, when it is newer than ours and good for this need. */
   async #adoptShared(url: string, reason: FetchReason): Promise<boolean> {
     const o = this.#o
-    const shared = await o.cache.get(url)
+    const shared = await this.#readShared(url)
     const current = this.#current
     if (shared === undefined || (current !== undefined && shared.fetchedAtMs <= current.fetchedAtMs))
       return false
     const now = o.nowMs()
-    // For a refresh the shared set must be fresh; for an unknown kid, merely newer than ours (it is
-    // checked for the kid after install, and a miss is remembered as usual).
-    if (reason !== 'unknown-kid' && now >= shared.freshUntilMs) return false
+    // Another instance's clock and settings are not ours: hold its entry to our own bounds.
+    const fetchedAtMs = Math.min(shared.fetchedAtMs, now)
+    const freshUntilMs = Math.min(shared.freshUntilMs, fetchedAtMs + o.freshness.maxSeconds * 1000)
+    if (now >= freshUntilMs) return false
+    // For an unknown kid, only a set fetched within the cooldown is worth adopting instead of asking
+    // the provider: another instance has just looked, most likely for the same kid.
+    if (reason === 'unknown-kid' && now - fetchedAtMs >= o.cooldownMs) return false
     let keySet: KeySet
     try {
       keySet = importKeySet(shared.document, o.keyLimits, current?.keySet)
     } catch {
       return false
     }
-    if (keySet.keys.length === 0) return false
+    if (!keySet.canVerify) return false
     this.#stats.sharedCacheHits++
     this.#install(
       {
         keySet,
+        document: shared.document,
         url,
-        fetchedAtMs: shared.fetchedAtMs,
-        freshUntilMs: shared.freshUntilMs,
+        fetchedAtMs,
+        freshUntilMs,
         validators: { etag: shared.etag, lastModified: shared.lastModified },
       },
       200,
@@ -371,7 +417,7 @@ export class RemoteKeySource implements KeySource {
       for (const rejected of next.keySet.rejected)
         o.onEvent({ type: 'key-rejected', issuer: o.issuer, ...rejected })
     }
-    if (next.keySet.keys.length === 0) {
+    if (!next.keySet.canVerify) {
       // A set with no usable key is a failed fetch: the last good one keeps serving.
       throw new JwksBridgeError('ERR_KEYSET_INVALID', 'the key set has no usable key', {
         reason: 'no usable key',

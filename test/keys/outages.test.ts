@@ -104,6 +104,13 @@ describe('behaviour 5: outages', () => {
         code: 'ERR_KEYSET_INVALID',
         reason: /no usable key/,
       },
+      {
+        // Keys that import fine but may not verify (use "enc"): as useless as no keys at all.
+        name: 'encryption keys only',
+        apply: () => serve({ body: { keys: [{ ...b.jwk, use: 'enc' }] }, headers: JWKS_TYPE }),
+        code: 'ERR_KEYSET_INVALID',
+        reason: /no usable key/,
+      },
     ]
 
     // The first refresh is due at 75 % of 60 s.
@@ -124,7 +131,9 @@ describe('behaviour 5: outages', () => {
         event.retryInMs >= ceiling / 2 && event.retryInMs <= ceiling,
         `${mode.name}: retryInMs ${event.retryInMs} outside [${ceiling / 2}, ${ceiling}]`,
       )
-      assert.ok(event.retryInMs >= previousRetry, `${mode.name}: backoff shrank`)
+      // While the ceiling doubles, each jittered wait is at least the previous one; at the cap
+      // (retryMaxSeconds) the jitter may go either way.
+      if (ceiling < 60_000) assert.ok(event.retryInMs >= previousRetry, `${mode.name}: backoff shrank`)
       previousRetry = event.retryInMs
 
       // Not retried before retryInMs has passed, however many verifications come.

@@ -135,15 +135,24 @@ describe('a key with the right kid must also be usable for signatures (RFC 7517 
   ]
   for (const [label, jwk] of cases) {
     it(`rejects a token whose kid names a key with ${label} as ERR_KEY_UNUSABLE`, async () => {
+      // Another, usable key is in the set: a set with no key that may verify is refused at creation.
       const verifier = createVerifier({
         issuer: ISSUER,
-        jwks: { keys: [jwk] },
+        jwks: { keys: [jwk, makeKey('ES256', 'another-key').jwk] },
         algorithms: ['ES256'],
         nowMs: fixedClock(),
       })
       await expectCode(verifier.verify(signToken(trusted)), 'ERR_KEY_UNUSABLE')
     })
   }
+
+  it('refuses at creation a set whose only keys may not verify (use "enc"): it would refuse every token', () => {
+    assert.throws(
+      () =>
+        createVerifier({ issuer: ISSUER, jwks: { keys: [{ ...jwkWithout(trusted, 'use'), use: 'enc' }] } }),
+      (error: unknown) => (error as { code?: string }).code === 'ERR_INVALID_OPTIONS',
+    )
+  })
 
   it('accepts key_ops ["verify"] and use "sig"', async () => {
     for (const jwk of [
