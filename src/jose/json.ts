@@ -24,7 +24,7 @@ export function parseJsonObject(bytes: Uint8Array, part: string): JsonObject {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new JwksBridgeError('ERR_JSON_INVALID', `${part} is not a JSON object`, { reason: part })
   }
-  assertNoDuplicateMembers(text, part)
+  assertNoDuplicateMembers(text, value, part)
   return value as JsonObject
 }
 
@@ -39,13 +39,8 @@ function decodeUtf8(bytes: Uint8Array, part: string): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')
 }
 
-const QUOTE = 0x22
 const BACKSLASH = 0x5c
-const COMMA = 0x2c
-const OPEN_OBJECT = 0x7b
-const CLOSE_OBJECT = 0x7d
-const OPEN_ARRAY = 0x5b
-const CLOSE_ARRAY = 0x5d
+const COLON = 0x3a
 
 /** Index of the quote that closes a string starting at `start`, in text JSON.parse accepted. */
 function closingQuote(text: string, start: number): number {
@@ -59,43 +54,50 @@ function closingQuote(text: string, start: number): number {
 }
 
 /**
- * Scans JSON text that JSON.parse has already accepted and throws on a duplicate member name
- * (compared after unescaping, so `"a"` and `"\u0061"` collide) or on nesting past MAX_JSON_DEPTH.
+ * Throws on a duplicate member name anywhere in `text` (compared after unescaping, so `"a"` and
+ * `"\u0061"` collide), or on nesting past MAX_JSON_DEPTH. `value` is what JSON.parse made of `text`.
+ *
+ * How: JSON.parse merges duplicate names (the last one wins), so the parsed value has fewer members
+ * than the text has member names exactly when some object repeats a name. Counting both is cheaper
+ * than collecting names into sets, and it compares names exactly as JSON.parse does.
  */
-export function assertNoDuplicateMembers(text: string, part: string): void {
-  // One entry per open container: a Set of member names for objects, null for arrays.
-  const stack: (Set<string> | null)[] = []
-  let expectKey = false
-  const n = text.length
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i)
-    if (c === QUOTE) {
-      const start = i + 1
-      i = closingQuote(text, start)
-      if (expectKey) {
-        const raw = text.slice(start, i)
-        const name = raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw
-        const members = stack[stack.length - 1] as Set<string>
-        if (members.has(name)) {
-          throw new JwksBridgeError('ERR_JSON_DUPLICATE_MEMBER', `${part} has a duplicate member name`, {
-            reason: part,
-          })
-        }
-        members.add(name)
-        expectKey = false
-      }
-    } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
-      if (stack.length >= MAX_JSON_DEPTH) {
-        throw new JwksBridgeError('ERR_JSON_INVALID', `${part} is nested too deeply`, { reason: part })
-      }
-      const isObject = c === OPEN_OBJECT
-      stack.push(isObject ? new Set() : null)
-      expectKey = isObject
-    } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
-      stack.pop()
-      expectKey = false
-    } else if (c === COMMA) {
-      expectKey = stack[stack.length - 1] != null
-    }
+export function assertNoDuplicateMembers(text: string, value: unknown, part: string): void {
+  if (countMembers(value, 0, part) !== countMemberNames(text)) {
+    throw new JwksBridgeError('ERR_JSON_DUPLICATE_MEMBER', `${part} has a duplicate member name`, {
+      reason: part,
+    })
   }
+}
+
+/** Members of every object in a parsed JSON value, at any depth. */
+function countMembers(value: unknown, depth: number, part: string): number {
+  if (typeof value !== 'object' || value === null) return 0
+  if (depth >= MAX_JSON_DEPTH) {
+    throw new JwksBridgeError('ERR_JSON_INVALID', `${part} is nested too deeply`, { reason: part })
+  }
+  let count = 0
+  if (Array.isArray(value)) {
+    for (const item of value) count += countMembers(item, depth + 1, part)
+    return count
+  }
+  const record = value as Record<string, unknown>
+  // JSON.parse makes own, enumerable data properties only (`__proto__` included), so for-in sees
+  // exactly the members it kept.
+  for (const name in record) count += 1 + countMembers(record[name], depth + 1, part)
+  return count
+}
+
+/** Member names written in JSON text that JSON.parse accepted: strings followed by a colon. */
+function countMemberNames(text: string): number {
+  let count = 0
+  let i = text.indexOf('"')
+  while (i !== -1) {
+    let j = closingQuote(text, i + 1) + 1
+    let c = text.charCodeAt(j)
+    // JSON whitespace: space, tab, line feed, carriage return.
+    while (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) c = text.charCodeAt(++j)
+    if (c === COLON) count++
+    i = text.indexOf('"', j)
+  }
+  return count
 }

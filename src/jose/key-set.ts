@@ -28,8 +28,10 @@ export class KeySet {
   readonly rejected: readonly RejectedKey[]
   readonly #byKid = new Map<string, VerificationKey[]>()
   readonly #members: ReadonlySet<VerificationKey>
-  // Successful selections, per algorithm and kid. Bounded by keys × algorithms: misses are not kept.
-  readonly #selected = new Map<string, VerificationKey>()
+  // Successful selections, per algorithm then kid, and per algorithm for tokens without a kid.
+  // Bounded by keys × algorithms: misses are not kept.
+  readonly #selected = new Map<string, Map<string, VerificationKey>>()
+  readonly #selectedWithoutKid = new Map<string, VerificationKey>()
 
   /** Imported keys by the text of the JWK they came from, so a refetched set can reuse them. */
   readonly bySource: ReadonlyMap<string, VerificationKey>
@@ -76,9 +78,9 @@ export class KeySet {
    * ERR_KEY_AMBIGUOUS when more than one key fits (never try several: RFC 7517 §4.5, Wycheproof JWK tcId 4).
    */
   select(spec: AlgorithmSpec, kid: string | undefined): VerificationKey {
-    const cacheKey = kid === undefined ? spec.name : `${spec.name}\u0000${kid}`
-    const hit = this.#selected.get(cacheKey)
-    if (hit) return hit
+    const hit =
+      kid === undefined ? this.#selectedWithoutKid.get(spec.name) : this.#selected.get(spec.name)?.get(kid)
+    if (hit !== undefined) return hit
     const pool = kid === undefined ? this.keys : this.#byKid.get(kid)
     if (pool === undefined || pool.length === 0) {
       throw new JwksBridgeError('ERR_KEY_NOT_FOUND', 'no key in the key set has the token\'s "kid"', {
@@ -109,7 +111,13 @@ export class KeySet {
         reason: 'key type, curve, alg, use or key_ops do not allow this algorithm',
       })
     }
-    this.#selected.set(cacheKey, found)
+    if (kid === undefined) {
+      this.#selectedWithoutKid.set(spec.name, found)
+    } else {
+      let perAlgorithm = this.#selected.get(spec.name)
+      if (perAlgorithm === undefined) this.#selected.set(spec.name, (perAlgorithm = new Map()))
+      perAlgorithm.set(kid, found)
+    }
     return found
   }
 }

@@ -17,6 +17,8 @@ export interface CheckedHeader {
   readonly compact: CompactToken
   readonly header: ProtectedHeader
   readonly spec: AlgorithmSpec
+  /** True when the header came from a HeaderCache (nothing to remember). */
+  readonly cached?: boolean
 }
 
 export interface VerifiedJwt {
@@ -41,6 +43,7 @@ export class HeaderCache {
 
   /** Remembers the header of a token that has just verified. */
   remember(checked: CheckedHeader): void {
+    if (checked.cached) return
     const segment = checked.compact.token.slice(0, checked.compact.firstDot)
     if (this.#entries.has(segment)) return
     if (this.#entries.size >= HeaderCache.MAX_ENTRIES) this.#entries.clear()
@@ -58,7 +61,7 @@ export function checkTokenHeader(
   cache?: HeaderCache,
 ): CheckedHeader {
   const hit = cache?.get(compact.token.slice(0, compact.firstDot))
-  if (hit !== undefined) return { compact, header: hit.header, spec: hit.spec }
+  if (hit !== undefined) return { compact, header: hit.header, spec: hit.spec, cached: true }
   return checkUncached(compact, policy)
 }
 
