@@ -44,6 +44,8 @@ export type ErrorCode =
   | 'ERR_ISSUER_MISMATCH'
   | 'ERR_ISSUER_UNKNOWN'
   | 'ERR_AUDIENCE_MISMATCH'
+  // bridge: the verified token is not the kind this sign-in accepts (token profile)
+  | 'ERR_PROFILE_MISMATCH'
 
 export interface ErrorDetails {
   /** The claim or header member concerned, when there is one (never its value). */
