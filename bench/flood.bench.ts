@@ -84,7 +84,7 @@ function jose(): Verify {
 function getJwksFastJwt(): Verify {
   const getJwks = buildGetJwks({ jwksPath: '/jwks.json', issuersWhitelist: [origin] })
   const verify = createFastJwtVerifier({
-    key: async (decoded: { header: { alg: string; kid: string } }) =>
+    key: async (decoded: { header: Record<string, string> }) =>
       getJwks.getPublicKey({ domain: origin, alg: decoded.header.alg, kid: decoded.header.kid }),
     allowedIss: ISSUER,
     allowedAud: AUDIENCE,
