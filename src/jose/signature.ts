@@ -1,6 +1,8 @@
 import { constants, verify } from 'node:crypto'
+import { JwksBridgeError } from '../errors.js'
 import type { AlgorithmSpec } from './algorithms.js'
 import { CURVES } from './algorithms.js'
+import { type CompactToken, signatureBytes, signingInput } from './compact.js'
 import type { VerificationKey } from './jwk.js'
 
 /**
@@ -55,4 +57,19 @@ function inRange(bytes: Buffer, start: number, end: number, order: Buffer): bool
   }
   if (zero) return false
   return Buffer.compare(bytes.subarray(start, end), order) < 0
+}
+
+/** Checks a compact token's signature; throws ERR_SIGNATURE_INVALID when it does not verify. */
+export function assertCompactSignature(
+  compact: CompactToken,
+  spec: AlgorithmSpec,
+  key: VerificationKey,
+): void {
+  let valid: boolean
+  try {
+    valid = verifySignature(spec, key, signingInput(compact), signatureBytes(compact))
+  } catch {
+    valid = false
+  }
+  if (!valid) throw new JwksBridgeError('ERR_SIGNATURE_INVALID', 'the signature does not verify')
 }

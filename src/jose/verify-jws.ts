@@ -1,15 +1,9 @@
-import { invalidOptions, JwksBridgeError } from '../errors.js'
+import { invalidOptions } from '../errors.js'
 import { type Algorithm, algorithmSpec } from './algorithms.js'
-import {
-  DEFAULT_MAX_TOKEN_LENGTH,
-  decodeHeader,
-  signatureBytes,
-  signingInput,
-  splitCompact,
-} from './compact.js'
+import { DEFAULT_MAX_TOKEN_LENGTH, decodeHeader, splitCompact } from './compact.js'
 import { checkHeader, type HeaderPolicy, type ProtectedHeader } from './header.js'
 import { KeySet } from './key-set.js'
-import { verifySignature } from './signature.js'
+import { assertCompactSignature } from './signature.js'
 
 export interface JwsVerifyOptions {
   /** Accepted algorithms, exact names. Required: at this level there is no default to fall back on. */
@@ -45,13 +39,7 @@ export function verifyCompactJws(token: string, keySet: KeySet, options: JwsVeri
   const spec = checkHeader(header, policy)
   // checkHeader has made sure that kid, when present, is a string.
   const key = keySet.select(spec, header.kid as string | undefined)
-  let valid: boolean
-  try {
-    valid = verifySignature(spec, key, signingInput(compact), signatureBytes(compact))
-  } catch {
-    valid = false
-  }
-  if (!valid) throw new JwksBridgeError('ERR_SIGNATURE_INVALID', 'the signature does not verify')
+  assertCompactSignature(compact, spec, key)
   // A copy, not the shared scratch buffer: the caller keeps it.
   const payload = Buffer.from(compact.token.slice(compact.firstDot + 1, compact.secondDot), 'base64url')
   return { header: header as ProtectedHeader, payload }

@@ -1,11 +1,11 @@
 import { JwksBridgeError } from '../errors.js'
 import type { AlgorithmSpec } from './algorithms.js'
 import { type ClaimsPolicy, checkClaims, type JwtPayload, type ValidityWindow } from './claims.js'
-import { type CompactToken, decodeHeader, decodePayload, signatureBytes, signingInput } from './compact.js'
+import { type CompactToken, decodeHeader, decodePayload } from './compact.js'
 import { checkHeader, type HeaderPolicy, normalizeTyp, type ProtectedHeader } from './header.js'
 import type { JsonObject } from './json.js'
 import type { VerificationKey } from './jwk.js'
-import { verifySignature } from './signature.js'
+import { assertCompactSignature } from './signature.js'
 
 export interface JwtPolicy extends HeaderPolicy, ClaimsPolicy {
   /** Expected `typ`, already normalized with `normalizeTyp`; undefined skips the check. */
@@ -92,13 +92,7 @@ export function completeVerification(
   payload?: JsonObject,
 ): { result: VerifiedJwt; window: ValidityWindow } {
   const { compact, spec } = checked
-  let valid: boolean
-  try {
-    valid = verifySignature(spec, key, signingInput(compact), signatureBytes(compact))
-  } catch {
-    valid = false
-  }
-  if (!valid) throw new JwksBridgeError('ERR_SIGNATURE_INVALID', 'the signature does not verify')
+  assertCompactSignature(compact, spec, key)
   const claims = payload ?? decodePayload(compact)
   const window = checkClaims(claims, policy, nowSeconds)
   return { result: { header: checked.header, payload: claims as JwtPayload }, window }
