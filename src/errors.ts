@@ -44,6 +44,16 @@ export type ErrorCode =
   | 'ERR_ISSUER_MISMATCH'
   | 'ERR_ISSUER_UNKNOWN'
   | 'ERR_AUDIENCE_MISMATCH'
+  // the bridge: handoff, sessions, request guard
+  | 'ERR_CROSS_SITE_REQUEST'
+  | 'ERR_CSRF_TOKEN_INVALID'
+  | 'ERR_INSECURE_TRANSPORT'
+  | 'ERR_TOKEN_REPLAYED'
+  | 'ERR_BODY_INVALID'
+  | 'ERR_BODY_TOO_LARGE'
+  | 'ERR_UNSUPPORTED_MEDIA_TYPE'
+  | 'ERR_PROFILE_MISMATCH'
+  | 'ERR_UNAUTHENTICATED'
   // bridge: the verified token is not the kind this sign-in accepts (token profile)
   | 'ERR_PROFILE_MISMATCH'
 
