@@ -44,6 +44,8 @@ export type ErrorCode =
   | 'ERR_ISSUER_MISMATCH'
   | 'ERR_ISSUER_UNKNOWN'
   | 'ERR_AUDIENCE_MISMATCH'
+  // stores (identities, sessions): the database or Redis cannot be reached or refused the operation
+  | 'ERR_STORE_UNAVAILABLE'
   // the bridge: handoff, sessions, request guard
   | 'ERR_CROSS_SITE_REQUEST'
   | 'ERR_CSRF_TOKEN_INVALID'
