@@ -56,8 +56,6 @@ export type ErrorCode =
   | 'ERR_UNSUPPORTED_MEDIA_TYPE'
   | 'ERR_PROFILE_MISMATCH'
   | 'ERR_UNAUTHENTICATED'
-  // bridge: the verified token is not the kind this sign-in accepts (token profile)
-  | 'ERR_PROFILE_MISMATCH'
 
 export interface ErrorDetails {
   /** The claim or header member concerned, when there is one (never its value). */
