@@ -1,0 +1,45 @@
+import { JwksBridgeError } from '../../errors.js'
+
+/**
+ * The part of a better-sqlite3 12 statement the stores use. Declared here rather than imported so
+ * that jwks-bridge's type declarations never require better-sqlite3's types.
+ */
+export interface SqliteStatement {
+  run(...params: unknown[]): { changes: number }
+  get(...params: unknown[]): unknown
+  all(...params: unknown[]): unknown[]
+}
+
+/** The part of a better-sqlite3 12 `Database` the stores use. */
+export interface SqliteDatabase {
+  prepare(source: string): SqliteStatement
+  exec(source: string): unknown
+  pragma(source: string, options?: { simple?: boolean }): unknown
+  /** Wraps `fn` in a transaction; `.immediate()` takes the write lock at BEGIN. */
+  transaction<T>(fn: () => T): { immediate(): T }
+  close(): unknown
+  readonly open: boolean
+}
+
+type DatabaseConstructor = new (filename: string, options?: { timeout?: number }) => SqliteDatabase
+
+/**
+ * Loads better-sqlite3 only when a SQLite store is created: it is an optional peer dependency, and
+ * `import 'jwks-bridge'` must work without it.
+ */
+export async function loadBetterSqlite3(): Promise<DatabaseConstructor> {
+  try {
+    const module = (await import('better-sqlite3')) as unknown as { default: DatabaseConstructor }
+    return module.default
+  } catch (error) {
+    const code = (error as { code?: unknown }).code
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+      throw new JwksBridgeError(
+        'ERR_STORE_UNAVAILABLE',
+        'the SQLite store needs better-sqlite3 12: npm install better-sqlite3@12',
+        { reason: 'driver not installed' },
+      )
+    }
+    throw error
+  }
+}

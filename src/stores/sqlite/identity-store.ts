@@ -1,0 +1,76 @@
+import { storeFailure } from '../failure.js'
+import { assertUpsertInput, newIdentityId } from '../records.js'
+import type { Identity, IdentityStore, UpsertIdentityInput } from '../types.js'
+import type { SqliteDatabase, SqliteStatement } from './driver.js'
+
+interface IdentityRow {
+  id: string
+  issuer: string
+  subject: string
+  claims: string
+  created_at: number
+  last_sign_in_at: number
+}
+
+const COLUMNS = 'id, issuer, subject, claims, created_at, last_sign_in_at'
+
+function toIdentity(row: IdentityRow): Identity {
+  return {
+    id: row.id,
+    issuer: row.issuer,
+    subject: row.subject,
+    claims: JSON.parse(row.claims) as Record<string, unknown>,
+    createdAtMs: row.created_at,
+    lastSignInAtMs: row.last_sign_in_at,
+  }
+}
+
+function attempt<T>(operation: string, run: () => T): T {
+  try {
+    return run()
+  } catch (error) {
+    throw storeFailure('SQLite', operation, error)
+  }
+}
+
+/** Identities in SQLite. Statements are prepared once, when the store is created. */
+export class SqliteIdentityStore implements IdentityStore {
+  readonly #upsert: SqliteStatement
+  readonly #get: SqliteStatement
+  readonly #find: SqliteStatement
+
+  constructor(db: SqliteDatabase) {
+    // One statement, so it is atomic even across processes sharing the file: the row is inserted,
+    // or the existing row is updated, never both, never two rows. created_at is never overwritten.
+    this.#upsert = db.prepare(
+      `INSERT INTO identities (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (issuer, subject) DO UPDATE SET claims = excluded.claims, last_sign_in_at = excluded.last_sign_in_at
+       RETURNING ${COLUMNS}`,
+    )
+    this.#get = db.prepare(`SELECT ${COLUMNS} FROM identities WHERE id = ?`)
+    this.#find = db.prepare(`SELECT ${COLUMNS} FROM identities WHERE issuer = ? AND subject = ?`)
+  }
+
+  async upsert(input: UpsertIdentityInput): Promise<{ identity: Identity; created: boolean }> {
+    assertUpsertInput(input)
+    const id = newIdentityId()
+    const claims = JSON.stringify(input.claims)
+    const row = attempt(
+      'upsert identity',
+      () =>
+        this.#upsert.get(id, input.issuer, input.subject, claims, input.nowMs, input.nowMs) as IdentityRow,
+    )
+    // The new random id comes back only when this call inserted the row.
+    return { identity: toIdentity(row), created: row.id === id }
+  }
+
+  async get(id: string): Promise<Identity | undefined> {
+    const row = attempt('get identity', () => this.#get.get(id) as IdentityRow | undefined)
+    return row === undefined ? undefined : toIdentity(row)
+  }
+
+  async findBySubject(issuer: string, subject: string): Promise<Identity | undefined> {
+    const row = attempt('find identity', () => this.#find.get(issuer, subject) as IdentityRow | undefined)
+    return row === undefined ? undefined : toIdentity(row)
+  }
+}

@@ -1,0 +1,132 @@
+import { storeFailure } from '../failure.js'
+import { assertSessionRecord, assertTime } from '../records.js'
+import type { SessionRecord, SessionStore } from '../types.js'
+import type { SqliteDatabase, SqliteStatement } from './driver.js'
+
+interface SessionRow {
+  id: string
+  secret_hash: Uint8Array
+  identity_id: string
+  issuer: string
+  provider_session_id: string | null
+  created_at: number
+  expires_at: number
+  last_seen_at: number
+}
+
+const COLUMNS =
+  'id, secret_hash, identity_id, issuer, provider_session_id, created_at, expires_at, last_seen_at'
+
+function attempt<T>(operation: string, run: () => T): T {
+  try {
+    return run()
+  } catch (error) {
+    throw storeFailure('SQLite', operation, error)
+  }
+}
+
+export interface SqliteSessionStoreOptions {
+  /** The clock the replay guard compares expiries with. Default `Date.now`. */
+  nowMs?: () => number
+}
+
+/** Sessions and the replay guard in SQLite. Statements are prepared once. */
+export class SqliteSessionStore implements SessionStore {
+  readonly #now: () => number
+  readonly #insert: SqliteStatement
+  readonly #get: SqliteStatement
+  readonly #touch: SqliteStatement
+  readonly #delete: SqliteStatement
+  readonly #deleteByIdentity: SqliteStatement
+  readonly #deleteByProvider: SqliteStatement
+  readonly #deleteExpired: SqliteStatement
+  readonly #deleteUsedTokens: SqliteStatement
+  readonly #markUsed: SqliteStatement
+
+  constructor(db: SqliteDatabase, options: SqliteSessionStoreOptions = {}) {
+    this.#now = options.nowMs ?? Date.now
+    this.#insert = db.prepare(`INSERT INTO sessions (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+    this.#get = db.prepare(`SELECT ${COLUMNS} FROM sessions WHERE id = ?`)
+    // Only forwards, and no write at all when nothing changes.
+    this.#touch = db.prepare('UPDATE sessions SET last_seen_at = ? WHERE id = ? AND last_seen_at < ?')
+    this.#delete = db.prepare('DELETE FROM sessions WHERE id = ?')
+    this.#deleteByIdentity = db.prepare('DELETE FROM sessions WHERE identity_id = ?')
+    this.#deleteByProvider = db.prepare('DELETE FROM sessions WHERE issuer = ? AND provider_session_id = ?')
+    this.#deleteExpired = db.prepare('DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at < ?')
+    this.#deleteUsedTokens = db.prepare('DELETE FROM used_tokens WHERE expires_at <= ?')
+    // One statement decides and records: a new key is inserted; an existing key is overwritten only
+    // when its record has expired. RETURNING yields a row exactly when this call recorded the key,
+    // so two processes marking the same token cannot both see true.
+    this.#markUsed = db.prepare(
+      `INSERT INTO used_tokens (key, expires_at) VALUES (?, ?)
+       ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE used_tokens.expires_at <= ?
+       RETURNING 1 AS recorded`,
+    )
+  }
+
+  async create(session: SessionRecord): Promise<void> {
+    assertSessionRecord(session)
+    attempt('create session', () =>
+      this.#insert.run(
+        session.id,
+        session.secretHash,
+        session.identityId,
+        session.issuer,
+        session.providerSessionId,
+        session.createdAtMs,
+        session.expiresAtMs,
+        session.lastSeenAtMs,
+      ),
+    )
+  }
+
+  async get(id: string): Promise<SessionRecord | undefined> {
+    const row = attempt('get session', () => this.#get.get(id) as SessionRow | undefined)
+    if (row === undefined) return undefined
+    return {
+      id: row.id,
+      secretHash: row.secret_hash,
+      identityId: row.identity_id,
+      issuer: row.issuer,
+      providerSessionId: row.provider_session_id,
+      createdAtMs: row.created_at,
+      expiresAtMs: row.expires_at,
+      lastSeenAtMs: row.last_seen_at,
+    }
+  }
+
+  async touch(id: string, lastSeenAtMs: number): Promise<void> {
+    assertTime('lastSeenAtMs', lastSeenAtMs)
+    attempt('touch session', () => this.#touch.run(lastSeenAtMs, id, lastSeenAtMs))
+  }
+
+  async delete(id: string): Promise<boolean> {
+    return attempt('delete session', () => this.#delete.run(id).changes > 0)
+  }
+
+  async deleteByIdentity(identityId: string): Promise<number> {
+    return attempt('delete sessions of an identity', () => this.#deleteByIdentity.run(identityId).changes)
+  }
+
+  async deleteByProviderSession(issuer: string, providerSessionId: string): Promise<number> {
+    return attempt(
+      'delete sessions of a provider session',
+      () => this.#deleteByProvider.run(issuer, providerSessionId).changes,
+    )
+  }
+
+  /** Also forgets used tokens that expired by `nowMs` (not counted). */
+  async deleteExpired(nowMs: number, idleTimeoutMs: number): Promise<number> {
+    assertTime('nowMs', nowMs)
+    assertTime('idleTimeoutMs', idleTimeoutMs)
+    return attempt('delete expired sessions', () => {
+      this.#deleteUsedTokens.run(nowMs)
+      return this.#deleteExpired.run(nowMs, nowMs - idleTimeoutMs).changes
+    })
+  }
+
+  async markTokenUsed(key: string, expiresAtMs: number): Promise<boolean> {
+    assertTime('expiresAtMs', expiresAtMs)
+    return attempt('mark token used', () => this.#markUsed.get(key, expiresAtMs, this.#now()) !== undefined)
+  }
+}

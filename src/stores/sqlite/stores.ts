@@ -1,0 +1,111 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { invalidOptions } from '../../errors.js'
+import { storeFailure } from '../failure.js'
+import { type MigrateOptions, type MigrateResult, type MigrationStatus, schemaBehind } from '../migrations.js'
+import type { StoreLifecycle } from '../types.js'
+import { loadBetterSqlite3, type SqliteDatabase } from './driver.js'
+import { SqliteIdentityStore } from './identity-store.js'
+import { migrateSqlite, sqliteMigrationStatus } from './migrate.js'
+import { SqliteSessionStore } from './session-store.js'
+
+/** Where the embedded database lives by default, relative to the working directory. */
+export const DEFAULT_SQLITE_PATH = './data/jwks-bridge.sqlite'
+
+export interface SqliteStoresOptions {
+  /** Database file. Default `./data/jwks-bridge.sqlite` (the folder is created). */
+  path?: string
+  /**
+   * An open better-sqlite3 database to use instead of `path`. It stays yours: `close()` does not
+   * close it, and its pragmas are left as you set them (better-sqlite3 enables foreign keys).
+   */
+  database?: SqliteDatabase
+  /** Apply pending migrations when the stores are created. Default true (the embedded default). */
+  migrate?: boolean
+  /** How long a write waits for another process's write lock. Default 5000. */
+  busyTimeoutMs?: number
+  /** The clock the replay guard compares expiries with. Default `Date.now`. */
+  nowMs?: () => number
+}
+
+export interface SqliteStores extends StoreLifecycle {
+  identities: SqliteIdentityStore
+  sessions: SqliteSessionStore
+  /** The connection the stores use (for backups or your own queries; do not close it yourself). */
+  database: SqliteDatabase
+  /** Applies pending migrations (a no-op when there are none). */
+  migrate(options?: MigrateOptions): Promise<MigrateResult>
+  migrationStatus(): Promise<MigrationStatus>
+}
+
+function open(Database: Awaited<ReturnType<typeof loadBetterSqlite3>>, path: string, busyTimeoutMs: number) {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  const db = new Database(path, { timeout: busyTimeoutMs })
+  // WAL: readers never block the writer nor each other. synchronous=NORMAL is durable across
+  // application crashes in WAL mode and fsyncs only at checkpoints (https://sqlite.org/wal.html).
+  db.pragma('journal_mode = WAL')
+  db.pragma('synchronous = NORMAL')
+  db.pragma(`busy_timeout = ${busyTimeoutMs}`)
+  db.pragma('foreign_keys = ON')
+  return db
+}
+
+/**
+ * Identities, sessions and the replay guard in one SQLite file (better-sqlite3 12, an optional peer
+ * dependency loaded only here). One process, or several on one machine sharing the file.
+ *
+ * @example
+ * const stores = await createSqliteStores() // ./data/jwks-bridge.sqlite, migrated
+ * const { identity } = await stores.identities.upsert({ issuer, subject, claims: {}, nowMs: Date.now() })
+ */
+export async function createSqliteStores(options: SqliteStoresOptions = {}): Promise<SqliteStores> {
+  if (options.path !== undefined && options.database !== undefined) {
+    throw invalidOptions('give path or database, not both')
+  }
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5000
+  if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
+    throw invalidOptions('busyTimeoutMs must be a whole number of milliseconds')
+  }
+  const owned = options.database === undefined
+  let db: SqliteDatabase
+  if (options.database !== undefined) {
+    db = options.database
+  } else {
+    const Database = await loadBetterSqlite3()
+    const path = options.path ?? DEFAULT_SQLITE_PATH
+    try {
+      db = open(Database, path, busyTimeoutMs)
+    } catch (error) {
+      throw storeFailure('SQLite', 'open database', error)
+    }
+  }
+  try {
+    if (options.migrate ?? true) migrateSqlite(db)
+    const status = sqliteMigrationStatus(db)
+    if (status.pending.length > 0) throw schemaBehind('the SQLite database', status)
+    return {
+      identities: new SqliteIdentityStore(db),
+      sessions: new SqliteSessionStore(db, options.nowMs === undefined ? {} : { nowMs: options.nowMs }),
+      database: db,
+      async ping() {
+        try {
+          db.prepare('SELECT 1').get()
+        } catch (error) {
+          throw storeFailure('SQLite', 'ping', error)
+        }
+      },
+      async close() {
+        if (owned && db.open) db.close()
+      },
+      async migrate(migrateOptions) {
+        return migrateSqlite(db, migrateOptions)
+      },
+      async migrationStatus() {
+        return sqliteMigrationStatus(db)
+      },
+    }
+  } catch (error) {
+    if (owned) db.close()
+    throw storeFailure('SQLite', 'prepare the stores', error)
+  }
+}

@@ -1,0 +1,290 @@
+// The SQLite stores (better-sqlite3 12) on a real file in a temporary folder: the conformance suite,
+// the pragmas, the migrations, several processes sharing one file, and failures.
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
+import Database from 'better-sqlite3'
+import { isJwksBridgeError } from '../../src/errors.ts'
+import type { Migration } from '../../src/stores/migrations.ts'
+import { migrateSqlite, sqliteMigrationStatus } from '../../src/stores/sqlite/migrate.ts'
+import { SQLITE_MIGRATIONS } from '../../src/stores/sqlite/migrations.ts'
+import { createSqliteStores, type SqliteStores } from '../../src/stores/sqlite/stores.ts'
+import {
+  describeIdentityStoreConformance,
+  describeSessionStoreConformance,
+} from '../../src/testing/store-conformance.ts'
+
+const dir = mkdtempSync(join(tmpdir(), 'jwks-bridge-sqlite-'))
+const opened: SqliteStores[] = []
+const open = async (name: string, options: Parameters<typeof createSqliteStores>[0] = {}) => {
+  const stores = await createSqliteStores({ path: join(dir, name), ...options })
+  opened.push(stores)
+  return stores
+}
+after(async () => {
+  for (const stores of opened) await stores.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+describeIdentityStoreConformance('SQLite', async () => (await open('identities.sqlite')).identities)
+describeSessionStoreConformance('SQLite', async () => {
+  const { identities, sessions } = await open('sessions.sqlite')
+  return { identities, sessions }
+})
+
+const failure = (code: string, reason?: RegExp) => (error: unknown) => {
+  assert.ok(isJwksBridgeError(error), 'a JwksBridgeError')
+  assert.equal(error.code, code)
+  if (reason !== undefined) assert.match(error.reason ?? '', reason)
+  return true
+}
+
+describe('SQLite stores: file, pragmas, lifecycle', () => {
+  it('creates the folder of a new file, opens it in WAL mode with NORMAL sync and a busy timeout', async () => {
+    const path = join(dir, 'nested', 'deeper', 'db.sqlite')
+    const stores = await createSqliteStores({ path, busyTimeoutMs: 1234 })
+    await stores.ping()
+    await stores.close()
+    const db = new Database(path)
+    try {
+      assert.equal(db.pragma('journal_mode', { simple: true }), 'wal', 'WAL is persistent in the file')
+      const tables = db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .pluck()
+        .all()
+      assert.deepEqual(tables, ['identities', 'schema_migrations', 'sessions', 'used_tokens'])
+    } finally {
+      db.close()
+    }
+    const again = await createSqliteStores({ path, busyTimeoutMs: 1234 })
+    try {
+      const db = again.database
+      assert.equal(db.pragma('journal_mode', { simple: true }), 'wal')
+      assert.equal(db.pragma('synchronous', { simple: true }), 1, 'NORMAL')
+      assert.equal(db.pragma('busy_timeout', { simple: true }), 1234)
+      assert.equal(db.pragma('foreign_keys', { simple: true }), 1)
+    } finally {
+      await again.close()
+    }
+  })
+
+  it('a database passed in stays open after close(); one opened from a path is closed', async () => {
+    const db = new Database(join(dir, 'given.sqlite'))
+    const given = await createSqliteStores({ database: db })
+    await given.close()
+    assert.equal(db.open, true)
+    assert.equal(db.prepare('SELECT count(*) FROM identities').pluck().get(), 0)
+    db.close()
+    const own = await open('closed.sqlite')
+    await own.close()
+    await assert.rejects(own.ping(), failure('ERR_STORE_UNAVAILABLE'))
+    await assert.rejects(
+      own.identities.upsert({ issuer: 'https://i', subject: 's', claims: {}, nowMs: 1 }),
+      failure('ERR_STORE_UNAVAILABLE'),
+    )
+  })
+
+  it('path and database together are refused', async () => {
+    const db = new Database(':memory:')
+    await assert.rejects(
+      createSqliteStores({ path: join(dir, 'x.sqlite'), database: db }),
+      failure('ERR_INVALID_OPTIONS'),
+    )
+    db.close()
+  })
+
+  it('a write blocked by another connection past busyTimeoutMs fails as ERR_STORE_UNAVAILABLE and writes nothing', async () => {
+    const path = join(dir, 'locked.sqlite')
+    const stores = await open('locked.sqlite', { busyTimeoutMs: 50 })
+    const holder = new Database(path)
+    holder.exec('BEGIN IMMEDIATE')
+    try {
+      const started = performance.now()
+      await assert.rejects(
+        stores.identities.upsert({ issuer: 'https://i', subject: 'blocked', claims: {}, nowMs: 1 }),
+        failure('ERR_STORE_UNAVAILABLE', /^SQLITE_BUSY/),
+      )
+      await assert.rejects(
+        stores.sessions.markTokenUsed('k', Date.now() + 1000),
+        failure('ERR_STORE_UNAVAILABLE'),
+      )
+      assert.ok(performance.now() - started < 2000, 'the busy timeout bounds the wait')
+    } finally {
+      holder.exec('ROLLBACK')
+      holder.close()
+    }
+    assert.equal(await stores.identities.findBySubject('https://i', 'blocked'), undefined)
+    assert.equal(await stores.sessions.markTokenUsed('k', Date.now() + 1000), true)
+  })
+
+  it('a session for an identity that does not exist is refused (foreign key) and not stored', async () => {
+    const stores = await open('fk.sqlite')
+    const session = {
+      id: 'orphan',
+      secretHash: new Uint8Array(32),
+      identityId: 'no-such-identity',
+      issuer: 'https://i',
+      providerSessionId: null,
+      createdAtMs: 1,
+      expiresAtMs: 2,
+      lastSeenAtMs: 1,
+    }
+    await assert.rejects(stores.sessions.create(session), failure('ERR_STORE_UNAVAILABLE', /CONSTRAINT/))
+    assert.equal(await stores.sessions.get('orphan'), undefined)
+  })
+})
+
+describe('SQLite migrations', () => {
+  it('a new file is migrated to the latest version; running again applies nothing', async () => {
+    const stores = await open('migrate.sqlite')
+    const status = await stores.migrationStatus()
+    assert.equal(status.currentVersion, SQLITE_MIGRATIONS.length)
+    assert.equal(status.pending.length, 0)
+    assert.deepEqual(
+      status.applied.map((m) => m.version),
+      SQLITE_MIGRATIONS.map((m) => m.version),
+    )
+    const applied: number[] = []
+    const result = await stores.migrate({ onApplied: (m) => applied.push(m.version) })
+    assert.deepEqual(
+      { applied, version: result.version, count: result.applied.length },
+      {
+        applied: [],
+        version: SQLITE_MIGRATIONS.length,
+        count: 0,
+      },
+    )
+  })
+
+  it('migrate: false on an empty file refuses to start with a clear error', async () => {
+    await assert.rejects(open('empty.sqlite', { migrate: false }), (error: unknown) => {
+      assert.ok(isJwksBridgeError(error, 'ERR_STORE_UNAVAILABLE'))
+      assert.match(error.message, /version 0, this jwks-bridge needs 1; run 'jwks-bridge migrate'/)
+      return true
+    })
+  })
+
+  it('a database migrated by a newer version is refused, with and without migrate', async () => {
+    const path = join(dir, 'newer.sqlite')
+    await (await createSqliteStores({ path })).close()
+    const db = new Database(path)
+    db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, ?, 0)').run('future')
+    db.close()
+    for (const migrate of [true, false]) {
+      await assert.rejects(createSqliteStores({ path, migrate }), (error: unknown) => {
+        assert.ok(isJwksBridgeError(error, 'ERR_STORE_UNAVAILABLE'))
+        assert.match(error.message, /at version 99, newer than this jwks-bridge knows \(1\)/)
+        return true
+      })
+    }
+  })
+
+  it('a failing step rolls back every step of the run: no table, no recorded version', () => {
+    const db = new Database(join(dir, 'rollback.sqlite'))
+    try {
+      const broken: Migration[] = [
+        { version: 1, name: 'good', sql: 'CREATE TABLE one (x INTEGER) STRICT;' },
+        {
+          version: 2,
+          name: 'bad',
+          sql: 'CREATE TABLE two (x INTEGER) STRICT; INSERT INTO nowhere VALUES (1);',
+        },
+      ]
+      assert.throws(() => migrateSqlite(db, {}, broken), /no such table: nowhere/)
+      const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all()
+      assert.deepEqual(tables, [])
+      assert.equal(sqliteMigrationStatus(db, broken).currentVersion, 0)
+      const applied: string[] = []
+      migrateSqlite(db, { onApplied: (m) => applied.push(m.name) }, broken.slice(0, 1))
+      assert.deepEqual(applied, ['good'])
+      assert.deepEqual(
+        sqliteMigrationStatus(db, broken).pending.map((m) => m.version),
+        [2],
+      )
+    } finally {
+      db.close()
+    }
+  })
+
+  it('status reads without creating anything', () => {
+    const db = new Database(join(dir, 'status.sqlite'))
+    try {
+      const status = sqliteMigrationStatus(db)
+      assert.equal(status.currentVersion, 0)
+      assert.equal(status.pending.length, SQLITE_MIGRATIONS.length)
+      assert.equal(db.prepare('SELECT count(*) FROM sqlite_master').pluck().get(), 0)
+    } finally {
+      db.close()
+    }
+  })
+})
+
+// Several processes on one file: each migrates at start (they race), then all race the same first
+// upsert and the same token. One connection per process is what makes this a real race; inside one
+// process better-sqlite3 runs statements one at a time.
+const CHILD = `
+import { createSqliteStores } from './src/stores/sqlite/stores.ts'
+const [path, subject, key, until] = process.argv.slice(-4)
+const stores = await createSqliteStores({ path, busyTimeoutMs: 5000 })
+let created = 0
+let marked = 0
+for (let i = 0; i < 30; i++) {
+  const r = await stores.identities.upsert({ issuer: 'https://race.example', subject, claims: { i }, nowMs: Date.now() })
+  if (r.created) created++
+  if (await stores.sessions.markTokenUsed(key, Number(until))) marked++
+}
+await stores.close()
+process.stdout.write(JSON.stringify({ created, marked }))
+`
+
+function runChild(args: string[]): Promise<{ created: number; marked: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', CHILD, '--', ...args],
+      {
+        cwd: join(import.meta.dirname, '..', '..'),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (chunk) => (out += chunk))
+    child.stderr.on('data', (chunk) => (err += chunk))
+    const timer = setTimeout(() => child.kill(), 20_000)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      if (code === 0) resolve(JSON.parse(out))
+      else reject(new Error(`child exited ${code}: ${err.slice(0, 500)}`))
+    })
+  })
+}
+
+describe('SQLite: several processes sharing one file', () => {
+  it('3 processes migrating and racing: one identity created, the token marked once', async () => {
+    const path = join(dir, 'shared.sqlite')
+    const args = [path, 'shared-subject', 'shared-jti', String(Date.now() + 60_000)]
+    const results = await Promise.all([runChild(args), runChild(args), runChild(args)])
+    assert.equal(
+      results.reduce((sum, r) => sum + r.created, 0),
+      1,
+    )
+    assert.equal(
+      results.reduce((sum, r) => sum + r.marked, 0),
+      1,
+    )
+    const db = new Database(path, { readonly: true })
+    try {
+      assert.equal(db.prepare('SELECT count(*) FROM identities').pluck().get(), 1)
+      assert.equal(
+        db.prepare('SELECT count(*) FROM schema_migrations').pluck().get(),
+        SQLITE_MIGRATIONS.length,
+      )
+    } finally {
+      db.close()
+    }
+  })
+})
