@@ -1,0 +1,35 @@
+import { replyCode } from './decide.js'
+import { authenticationUrl, refreshPage, send, takeMarker, warn } from './page.js'
+import type { TokenSource } from './token-source.js'
+
+export interface SignOutOptions {
+  /** The provider whose session ends too (its `signOut`, when it has one). */
+  source: TokenSource
+  /** Overrides `<meta name="authentication-url">`. Must be on the page's origin. */
+  authenticationUrl?: string
+  /** Called with an error code for each part that failed. Default: console.warn. */
+  onError?: (code: string) => void
+}
+
+/**
+ * End both sessions, then show the page again: DELETE the app's session at the authentication URL
+ * (with the CSRF header), then the provider's (e.g. SuperTokens `Session.signOut()`). The provider's
+ * session ends even when the app's request fails: otherwise the next page would sign the user in
+ * again with the provider's token.
+ *
+ * @example
+ * button.onclick = () => signOut({ source: superTokensSource(Session) })
+ */
+export async function signOut(signOutOptions: SignOutOptions): Promise<void> {
+  const { source, onError = warn } = signOutOptions
+  const url = authenticationUrl(signOutOptions.authenticationUrl)
+  const code = url ? replyCode(await send('DELETE', url)) : 'ERR_AUTHENTICATION_URL'
+  if (code) onError(code)
+  try {
+    await source.signOut?.()
+  } catch {
+    onError('ERR_TOKEN_SOURCE')
+  }
+  takeMarker()
+  refreshPage()
+}

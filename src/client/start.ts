@@ -1,0 +1,68 @@
+import { handOff, pageAction } from './decide.js'
+import { authenticationUrl, metaElement, refreshPage, send, setMarker, takeMarker, warn } from './page.js'
+import type { TokenSource } from './token-source.js'
+
+export interface StartOptions {
+  /** Where the provider's JWT comes from: superTokensSource, devIssuerSource, functionSource, or your own. */
+  source: TokenSource
+  /** Overrides `<meta name="authentication-url">`. Must be on the page's origin. */
+  authenticationUrl?: string
+  /** Called with an error code (never a token) when a handoff fails. Default: console.warn. */
+  onError?: (code: string) => void
+}
+
+// Module state, shared by every start() call on this page (and across Turbo visits, which keep it).
+let options: StartOptions | undefined
+let listening = false
+let busy = false
+/** has-session meta elements of the visits that already sent a token: Turbo replaces them on each render. */
+const posted = new WeakSet<Element>()
+
+/**
+ * Hand the identity provider's JWT to the server when the page says it has no session, then show
+ * the page again with the new session. Runs now (or at DOMContentLoaded) and on every `turbo:load`;
+ * calling it again only replaces the options.
+ *
+ * @example
+ * import Session from 'supertokens-web-js/recipe/session'
+ * import { start, superTokensSource } from 'jwks-bridge/client'
+ * start({ source: superTokensSource(Session) })
+ */
+export function start(startOptions: StartOptions): Promise<void> {
+  options = startOptions
+  if (!listening) {
+    listening = true
+    document.addEventListener('turbo:load', () => void run())
+  }
+  if (document.readyState !== 'loading') return run()
+  return new Promise((resolve) =>
+    document.addEventListener('DOMContentLoaded', () => resolve(run()), { once: true }),
+  )
+}
+
+async function run(): Promise<void> {
+  const hasSession = metaElement('has-session')
+  // One handoff at a time, and never a second one for a visit that already sent a token.
+  if (!options || !hasSession || busy || posted.has(hasSession)) return
+  const { source, onError = warn } = options
+  const action = pageAction(hasSession.content, takeMarker())
+  if (action === 'skip') return
+  if (action !== 'hand-off') return onError(action)
+  const url = authenticationUrl(options.authenticationUrl)
+  if (!url) return onError('ERR_AUTHENTICATION_URL')
+  busy = true
+  try {
+    const result = await handOff(source, (token) => {
+      posted.add(hasSession)
+      return send('PUT', url, token)
+    })
+    if (result === 'ok') {
+      setMarker()
+      refreshPage()
+    } else if (result !== 'none') {
+      onError(result)
+    }
+  } finally {
+    busy = false
+  }
+}
