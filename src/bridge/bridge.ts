@@ -1,0 +1,151 @@
+/**
+ * createBridge: the framework-agnostic bridge. Adapters turn their framework's request into a
+ * BridgeRequest, call `handle` (bridge routes) or `authenticate` (every other request), and send the
+ * BridgeResponse back.
+ */
+import { invalidOptions, isJwksBridgeError } from '../errors.js'
+import { backChannelLogout } from './backchannel-logout.js'
+import { readCookie, sessionCookieName } from './cookies.js'
+import { type CsrfToken, issueCsrfToken } from './csrf.js'
+import { handoff } from './handoff.js'
+import { errorResponse } from './http-status.js'
+import { type BridgeOptions, resolveBridgeOptions } from './options.js'
+import { checkTransport, isSecureRequest } from './request-guard.js'
+import { validateSession } from './sessions.js'
+import { signOut } from './sign-out.js'
+import type { Authenticated, BridgeRequest, BridgeResponse } from './types.js'
+
+export type { BridgeOptions } from './options.js'
+
+export interface Bridge {
+  /** Answers a bridge route (handoff, sign-out, back-channel logout); undefined for any other request. */
+  handle(req: BridgeRequest): Promise<BridgeResponse | undefined>
+  /** The request's identity and session from its session cookie, or null. Rejects only when a store fails. */
+  authenticate(req: BridgeRequest): Promise<Authenticated | null>
+  /** Whether the request has a live session (for `<meta name="has-session">`). */
+  hasSession(req: BridgeRequest): Promise<boolean>
+  /** The CSRF token for `<meta name="csrf-token">`, and the cookies to send with the page. Needs `csrf: true`. */
+  csrfTokenFor(req: BridgeRequest): CsrfToken
+  /** Ends every session of an identity; returns how many. */
+  signOutEverywhere(identityId: string): Promise<number>
+  /** Deletes expired and idle sessions (and expired replay records); returns how many sessions. */
+  cleanupExpired(): Promise<number>
+  /** The routes, for adapters that register them. */
+  readonly routes: { authPath: string; backChannelLogoutPath: string | undefined }
+  /** Largest body a bridge route accepts, for adapters that read bodies. */
+  readonly maxBodyBytes: number
+  /** Stops the background work of verifiers the bridge created from options. */
+  close(): void
+}
+
+function pathOf(req: BridgeRequest): string {
+  const query = req.path.indexOf('?')
+  return query === -1 ? req.path : req.path.slice(0, query)
+}
+
+/**
+ * Creates the bridge. Options are checked now; a mistake throws ERR_INVALID_OPTIONS.
+ *
+ * @example
+ * const bridge = createBridge({
+ *   verifier: { issuer: 'https://auth.example.com', jwksUri: 'https://auth.example.com/jwks.json' },
+ *   identities, sessions, profile: tokenProfile('generic'), csrf: true,
+ * })
+ * const response = await bridge.handle(request) // undefined: not a bridge route
+ */
+export function createBridge(options: BridgeOptions): Bridge {
+  const config = resolveBridgeOptions(options)
+  const { logger } = config
+
+  async function guarded(event: string, run: () => Promise<BridgeResponse>): Promise<BridgeResponse> {
+    try {
+      return await run()
+    } catch (error) {
+      const response = errorResponse(error, { vary: 'Origin, Sec-Fetch-Site' })
+      if (response === undefined || !isJwksBridgeError(error)) {
+        // Not a refusal we planned: the framework's error handling takes it. Only the class name is
+        // logged; a message from elsewhere is not known to be free of secrets.
+        logger?.error(
+          { event: `${event}.failed`, error: error instanceof Error ? error.name : typeof error },
+          'bridge route failed',
+        )
+        throw error
+      }
+      const fields: Record<string, unknown> = {
+        event: `${event}.refused`,
+        code: error.code,
+        status: response.status,
+      }
+      if (error.claim !== undefined) fields.claim = error.claim
+      if (error.reason !== undefined) fields.reason = error.reason
+      if (response.status >= 500) logger?.error(fields, 'bridge route failed')
+      else logger?.warn(fields, 'bridge request refused')
+      return response
+    }
+  }
+
+  return {
+    async handle(req) {
+      const path = pathOf(req)
+      const method = req.method.toUpperCase()
+      if (path === config.authPath) {
+        if (method === 'PUT' || method === 'POST')
+          return guarded('bridge.sign-in', () => handoff(config, req))
+        if (method === 'DELETE') return guarded('bridge.sign-out', () => signOut(config, req))
+        return undefined
+      }
+      if (path === config.backChannelLogoutPath && method === 'POST') return backChannelLogout(config, req)
+      return undefined
+    },
+
+    async authenticate(req) {
+      const secure = isSecureRequest(req, config.trustProxy)
+      const token = readCookie(req.headers.cookie, sessionCookieName(config.cookie, secure))
+      // No cookie, no store round trip: most anonymous requests cost nothing.
+      if (token === undefined) return null
+      return validateSession(
+        config.sessions,
+        config.identities,
+        token,
+        Math.floor(config.nowMs()),
+        config.session,
+      )
+    },
+
+    async hasSession(req) {
+      return (await this.authenticate(req)) !== null
+    },
+
+    csrfTokenFor(req) {
+      if (!config.csrf) throw invalidOptions('csrfTokenFor needs createBridge({ csrf: true })')
+      const secure = isSecureRequest(req, config.trustProxy)
+      checkTransport(req, secure)
+      return issueCsrfToken(req, secure, config.cookie)
+    },
+
+    async signOutEverywhere(identityId) {
+      if (typeof identityId !== 'string' || identityId.length === 0) {
+        throw invalidOptions('signOutEverywhere needs an identity id')
+      }
+      const ended = await config.sessions.deleteByIdentity(identityId)
+      logger?.info({ event: 'bridge.sign-out-everywhere', identityId, ended }, 'signed out everywhere')
+      return ended
+    },
+
+    async cleanupExpired() {
+      const removed = await config.sessions.deleteExpired(
+        Math.floor(config.nowMs()),
+        config.session.idleTimeoutMs,
+      )
+      logger?.info({ event: 'bridge.cleanup', removed }, 'expired sessions removed')
+      return removed
+    },
+
+    routes: Object.freeze({ authPath: config.authPath, backChannelLogoutPath: config.backChannelLogoutPath }),
+    maxBodyBytes: config.maxBodyBytes,
+
+    close() {
+      for (const verifier of config.ownedVerifiers) verifier.close()
+    },
+  }
+}

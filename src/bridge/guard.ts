@@ -1,0 +1,17 @@
+/**
+ * The checks every state-changing browser route runs first (handoff and sign-out), before the body
+ * is read: transport, same origin, then the CSRF token when enabled. Returns whether the request
+ * counts as secure (it picks the cookie names).
+ */
+import { checkCsrfToken } from './csrf.js'
+import type { BridgeConfig } from './options.js'
+import { checkSameOrigin, checkTransport, isSecureRequest } from './request-guard.js'
+import type { BridgeRequest } from './types.js'
+
+export function guardRequest(config: BridgeConfig, req: BridgeRequest): boolean {
+  const secure = isSecureRequest(req, config.trustProxy)
+  checkTransport(req, secure)
+  checkSameOrigin(req, secure, config.allowedOrigins)
+  if (config.csrf) checkCsrfToken(req, secure, config.cookie)
+  return secure
+}
