@@ -1,0 +1,141 @@
+import { guarded } from '../failure.js'
+import { assertSessionRecord, assertTime } from '../records.js'
+import type { SessionRecord, SessionStore } from '../types.js'
+import { type PgPool, tableName, toMs } from './driver.js'
+
+interface SessionRow {
+  id: string
+  secret_hash: Uint8Array
+  identity_id: string
+  issuer: string
+  provider_session_id: string | null
+  created_at: unknown
+  expires_at: unknown
+  last_seen_at: unknown
+}
+
+const COLUMNS =
+  'id, secret_hash, identity_id, issuer, provider_session_id, created_at, expires_at, last_seen_at'
+
+export interface PostgresSessionStoreOptions {
+  schema?: string
+  /** The clock the replay guard compares expiries with. Default `Date.now`. */
+  nowMs?: () => number
+}
+
+/** Sessions and the replay guard in PostgreSQL. Every statement is parameterized. */
+export class PostgresSessionStore implements SessionStore {
+  readonly #pool: PgPool
+  readonly #now: () => number
+  readonly #sql: {
+    insert: string
+    get: string
+    touch: string
+    delete: string
+    deleteByIdentity: string
+    deleteByProvider: string
+    deleteExpired: string
+    markUsed: string
+  }
+
+  constructor(pool: PgPool, options: PostgresSessionStoreOptions = {}) {
+    this.#pool = pool
+    this.#now = options.nowMs ?? Date.now
+    const sessions = tableName(options.schema, 'sessions')
+    const usedTokens = tableName(options.schema, 'used_tokens')
+    this.#sql = {
+      insert: `INSERT INTO ${sessions} (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      get: `SELECT ${COLUMNS} FROM ${sessions} WHERE id = $1`,
+      // Only forwards, and no write at all when nothing changes.
+      touch: `UPDATE ${sessions} SET last_seen_at = $2 WHERE id = $1 AND last_seen_at < $2`,
+      delete: `DELETE FROM ${sessions} WHERE id = $1`,
+      deleteByIdentity: `DELETE FROM ${sessions} WHERE identity_id = $1`,
+      deleteByProvider: `DELETE FROM ${sessions} WHERE issuer = $1 AND provider_session_id = $2`,
+      // One statement (and one round trip) for both tables; only the sessions are counted.
+      deleteExpired: `WITH forgotten AS (DELETE FROM ${usedTokens} WHERE expires_at <= $1)
+        DELETE FROM ${sessions} WHERE expires_at <= $1 OR last_seen_at < $2`,
+      // One statement decides and records. Concurrent marks of one key meet at the primary key: the
+      // first inserts, the others wait for it to commit and then see a record that has not expired,
+      // so the WHERE refuses the update and RETURNING yields no row: exactly one caller gets true.
+      markUsed: `INSERT INTO ${usedTokens} AS u (key, expires_at) VALUES ($1, $2)
+        ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE u.expires_at <= $3
+        RETURNING 1`,
+    }
+  }
+
+  async create(session: SessionRecord): Promise<void> {
+    assertSessionRecord(session)
+    const hash = session.secretHash
+    const values = [
+      session.id,
+      Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength),
+      session.identityId,
+      session.issuer,
+      session.providerSessionId,
+      session.createdAtMs,
+      session.expiresAtMs,
+      session.lastSeenAtMs,
+    ]
+    await guarded('PostgreSQL', 'create session', () => this.#pool.query(this.#sql.insert, values))
+  }
+
+  async get(id: string): Promise<SessionRecord | undefined> {
+    const result = await guarded('PostgreSQL', 'get session', () => this.#pool.query(this.#sql.get, [id]))
+    const row = result.rows[0] as SessionRow | undefined
+    if (row === undefined) return undefined
+    return {
+      id: row.id,
+      secretHash: row.secret_hash,
+      identityId: row.identity_id,
+      issuer: row.issuer,
+      providerSessionId: row.provider_session_id,
+      createdAtMs: toMs(row.created_at),
+      expiresAtMs: toMs(row.expires_at),
+      lastSeenAtMs: toMs(row.last_seen_at),
+    }
+  }
+
+  async touch(id: string, lastSeenAtMs: number): Promise<void> {
+    assertTime('lastSeenAtMs', lastSeenAtMs)
+    await guarded('PostgreSQL', 'touch session', () => this.#pool.query(this.#sql.touch, [id, lastSeenAtMs]))
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const result = await guarded('PostgreSQL', 'delete session', () =>
+      this.#pool.query(this.#sql.delete, [id]),
+    )
+    return (result.rowCount ?? 0) > 0
+  }
+
+  async deleteByIdentity(identityId: string): Promise<number> {
+    const result = await guarded('PostgreSQL', 'delete sessions of an identity', () =>
+      this.#pool.query(this.#sql.deleteByIdentity, [identityId]),
+    )
+    return result.rowCount ?? 0
+  }
+
+  async deleteByProviderSession(issuer: string, providerSessionId: string): Promise<number> {
+    const result = await guarded('PostgreSQL', 'delete sessions of a provider session', () =>
+      this.#pool.query(this.#sql.deleteByProvider, [issuer, providerSessionId]),
+    )
+    return result.rowCount ?? 0
+  }
+
+  /** Also forgets used tokens that expired by `nowMs` (not counted). */
+  async deleteExpired(nowMs: number, idleTimeoutMs: number): Promise<number> {
+    assertTime('nowMs', nowMs)
+    assertTime('idleTimeoutMs', idleTimeoutMs)
+    const result = await guarded('PostgreSQL', 'delete expired sessions', () =>
+      this.#pool.query(this.#sql.deleteExpired, [nowMs, nowMs - idleTimeoutMs]),
+    )
+    return result.rowCount ?? 0
+  }
+
+  async markTokenUsed(key: string, expiresAtMs: number): Promise<boolean> {
+    assertTime('expiresAtMs', expiresAtMs)
+    const result = await guarded('PostgreSQL', 'mark token used', () =>
+      this.#pool.query(this.#sql.markUsed, [key, expiresAtMs, this.#now()]),
+    )
+    return result.rowCount === 1
+  }
+}
