@@ -1,0 +1,25 @@
+/**
+ * `jwks-bridge/testing`: helpers for an app's own tests. Nothing here is needed, or safe, in
+ * production: the test issuer holds private keys in memory and the test sign-in route signs in
+ * whoever asks (it refuses to exist outside NODE_ENV=test).
+ */
+
+export { TEST_ISSUER_ALGORITHMS, type TestIssuerAlgorithm } from './signing.js'
+export {
+  createTestIssuer,
+  type LogoutTokenOptions,
+  type ServedTestIssuer,
+  type TestIssuer,
+  type TestIssuerOptions,
+  type TestIssuerVerifierOptions,
+} from './test-issuer.js'
+export {
+  DEFAULT_TEST_SIGN_IN_PATH,
+  enableTestSignIn,
+  parseTestSignInInput,
+  type TestSignInBridge,
+  type TestSignInInput,
+  type TestSignInOptions,
+  type TestSignInRoute,
+} from './test-sign-in.js'
+export { TEST_ISSUER_PROFILES, type TestIssuerProfile } from './token-shapes.js'
