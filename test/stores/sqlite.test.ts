@@ -193,7 +193,12 @@ describe('SQLite migrations', () => {
           sql: 'CREATE TABLE two (x INTEGER) STRICT; INSERT INTO nowhere VALUES (1);',
         },
       ]
-      assert.throws(() => migrateSqlite(db, {}, broken), /no such table: nowhere/)
+      assert.throws(
+        () => migrateSqlite(db, {}, broken),
+        (error: unknown) =>
+          isJwksBridgeError(error, 'ERR_STORE_UNAVAILABLE') &&
+          error.message === 'SQLite store: migration 2 (bad) failed (SQLITE_ERROR); nothing was applied',
+      )
       const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all()
       assert.deepEqual(tables, [])
       assert.equal(sqliteMigrationStatus(db, broken).currentVersion, 0)

@@ -1,3 +1,5 @@
+import { JwksBridgeError } from '../../errors.js'
+import { safeReason } from '../failure.js'
 import {
   type AppliedMigration,
   assertMigrationList,
@@ -58,8 +60,17 @@ export function migrateSqlite(
     const status = planMigrations(known, readApplied(db), WHERE)
     const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
     for (const migration of status.pending) {
-      db.exec(migration.sql)
-      record.run(migration.version, migration.name, Date.now())
+      try {
+        db.exec(migration.sql)
+        record.run(migration.version, migration.name, Date.now())
+      } catch (error) {
+        // Thrown out of the transaction function: better-sqlite3 rolls back every step of the run.
+        throw new JwksBridgeError(
+          'ERR_STORE_UNAVAILABLE',
+          `SQLite store: migration ${migration.version} (${migration.name}) failed (${safeReason(error)}); nothing was applied`,
+          { reason: safeReason(error) },
+        )
+      }
       options.onApplied?.(migration)
     }
     return { applied: status.pending, version: Math.max(status.currentVersion, status.latestVersion) }
