@@ -15,11 +15,12 @@ import type { VerifierOptions } from '../options.js'
 export const LOGOUT_TYP = 'logout+jwt'
 export const LOGOUT_REQUIRED_CLAIMS = Object.freeze(['iat', 'jti', 'events', 'aud'])
 
-const LOGOUT_POLICY = {
+// A fresh array each time: createVerifier adds "exp" to the requiredClaims array it is given (in place).
+const logoutPolicy = () => ({
   typ: LOGOUT_TYP,
-  requiredClaims: LOGOUT_REQUIRED_CLAIMS,
+  requiredClaims: [...LOGOUT_REQUIRED_CLAIMS],
   maxTokenAgeSeconds: undefined,
-} as const
+})
 
 export function logoutVerifierOptions(
   options: VerifierOptions,
@@ -27,13 +28,13 @@ export function logoutVerifierOptions(
 ): VerifierOptions {
   const derived: VerifierOptions = {
     ...options,
-    ...LOGOUT_POLICY,
+    ...logoutPolicy(),
     // Each logout token is used once: caching verified ones would only cost memory.
     tokenCache: false,
   }
   if (derived.nowMs === undefined && nowMs !== undefined) derived.nowMs = nowMs
   if (options.issuers !== undefined) {
-    derived.issuers = options.issuers.map((issuer) => ({ ...issuer, ...LOGOUT_POLICY }))
+    derived.issuers = options.issuers.map((issuer) => ({ ...issuer, ...logoutPolicy() }))
   }
   return derived
 }
