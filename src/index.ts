@@ -1,3 +1,4 @@
+export * from './bridge/profiles.js'
 export { type ErrorCode, type ErrorDetails, isJwksBridgeError, JwksBridgeError } from './errors.js'
 export { type Algorithm, SUPPORTED_ALGORITHMS } from './jose/algorithms.js'
 export type { JwtPayload } from './jose/claims.js'
