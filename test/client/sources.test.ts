@@ -138,8 +138,12 @@ describe('devIssuerSource against a loopback HTTP server', () => {
     assert.deepEqual(seen.at(-1), { method: 'GET', url: '/issuer/token' })
   })
 
-  it('gives nothing on 401 (no one signed in with the provider)', async () => {
+  it('gives nothing on 401 or 204 (no one signed in with the provider)', async () => {
     signedIn = false
+    assert.equal(await devIssuerSource(base).getToken(), undefined)
+    signedIn = true
+    tokenStatus = 204
+    tokenBody = ''
     assert.equal(await devIssuerSource(base).getToken(), undefined)
   })
 

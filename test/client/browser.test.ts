@@ -1,0 +1,301 @@
+// The browser script in a real browser: Debian's chromium driven by playwright-core, against a fake
+// bridge on 127.0.0.1 (fake-bridge-server.ts). Outside CI, a machine without /usr/bin/chromium skips
+// this file with a message; in CI (CI=true) a missing browser fails it.
+import assert from 'node:assert/strict'
+import { existsSync } from 'node:fs'
+import { after, before, beforeEach, describe, it } from 'node:test'
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import { bundleClient } from '../../scripts/build-client.mjs'
+import { CSRF_TOKEN, FakeBridge } from './fake-bridge-server.ts'
+
+const CHROMIUM = '/usr/bin/chromium'
+const MISSING = !existsSync(CHROMIUM)
+const IN_CI = process.env.CI === 'true'
+const skip =
+  MISSING && !IN_CI
+    ? `no browser at ${CHROMIUM} (apt-get install chromium): browser tests skipped outside CI`
+    : false
+
+/** How long the script gets to do something it should not do, before we conclude it did not. */
+const SETTLE_MS = 200
+
+/** Polls until the condition holds; fails after a bounded time. */
+async function until(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 5000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await condition())) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS))
+
+describe('browser script in Chromium', { skip }, () => {
+  let browser: Browser
+  let bridge: FakeBridge
+  let context: BrowserContext
+  let page: Page
+  /** console errors and page errors (uncaught exceptions) */
+  let errors: string[]
+  let warnings: string[]
+  /** load events of the page: a reload shows up here once the new document has loaded */
+  let loads: number
+
+  before(async () => {
+    if (MISSING) assert.fail(`CI=true and no browser at ${CHROMIUM}: .ci/run installs the chromium package`)
+    bridge = new FakeBridge(await bundleClient())
+    await bridge.listen()
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    })
+  })
+
+  after(async () => {
+    await browser?.close()
+    await bridge?.close()
+  })
+
+  beforeEach(async () => {
+    // One context for the file (cheaper on a shared machine), emptied between tests; a new page is a
+    // new tab, so sessionStorage starts empty too.
+    await page?.close()
+    context ??= await browser.newContext()
+    await context.clearCookies()
+    bridge.reset()
+    errors = []
+    warnings = []
+    loads = 0
+    page = await context.newPage()
+    page.on('load', () => loads++)
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text())
+      if (message.type() === 'warning') warnings.push(message.text())
+    })
+    page.on('pageerror', (error) => errors.push(`uncaught: ${error.message}`))
+  })
+
+  const signedInCookie = () => context.addCookies([{ name: 'sid', value: '1', url: bridge.origin }])
+  const hasSessionMeta = () =>
+    page.evaluate(`document.querySelector('meta[name="has-session"]')?.getAttribute('content')`)
+  /** Errors other than the browser's own log line for an HTTP refusal the test asked for. */
+  const unexpectedErrors = (...statuses: number[]) =>
+    errors.filter(
+      (e) =>
+        !statuses.some((s) =>
+          e.includes(`Failed to load resource: the server responded with a status of ${s}`),
+        ),
+    )
+
+  it('classic script: one PUT of the provider token as JSON with the CSRF header, then a reload into the session', async () => {
+    await page.goto(`${bridge.origin}/app?csrf=1`)
+    await until(() => loads === 2, 'the reload')
+    assert.equal(await hasSessionMeta(), 'true')
+    await settle()
+    assert.equal(bridge.puts.length, 1, 'one PUT for the page')
+    const [put] = bridge.puts
+    assert.equal(put!.tokenSerial, 1, 'the token the provider handed out')
+    assert.equal(put!.contentType, 'application/json')
+    assert.equal(put!.accept, 'application/json')
+    assert.equal(put!.csrf === CSRF_TOKEN, true, 'X-CSRF-Token carries the csrf-token meta')
+    assert.equal(put!.secFetchSite, 'same-origin')
+    assert.equal(bridge.tokenCalls, 1, 'the signed-in page asks the provider for nothing')
+    assert.equal(bridge.pageLoads, 2)
+    assert.deepEqual(errors, [])
+    assert.deepEqual(warnings, [])
+  })
+
+  it('ES module: the same handoff; no X-CSRF-Token when the page has no csrf-token meta', async () => {
+    await page.goto(`${bridge.origin}/app?script=module`)
+    await until(() => loads === 2, 'the reload')
+    assert.equal(await hasSessionMeta(), 'true')
+    await settle()
+    assert.equal(bridge.puts.length, 1)
+    assert.equal(bridge.puts[0]!.csrf, undefined)
+    assert.deepEqual(errors, [])
+  })
+
+  it('has-session="true": no token is asked for and nothing is sent', async () => {
+    await signedInCookie()
+    await page.goto(`${bridge.origin}/app?csrf=1`)
+    await settle()
+    assert.equal(await hasSessionMeta(), 'true')
+    assert.equal(await page.evaluate('typeof JwksBridge.start'), 'function', 'the script did load')
+    assert.equal(bridge.puts.length, 0)
+    assert.equal(bridge.tokenCalls, 0)
+    assert.equal(bridge.pageLoads, 1)
+    assert.deepEqual(errors, [])
+  })
+
+  it('no provider session: the token source gives nothing, nothing is sent, no reload', async () => {
+    bridge.providerSignedIn = false
+    await page.goto(`${bridge.origin}/app`)
+    await until(() => bridge.tokenCalls === 1, 'the token request')
+    await settle()
+    assert.equal(bridge.puts.length, 0)
+    assert.equal(bridge.pageLoads, 1)
+    assert.deepEqual(warnings, [])
+    assert.deepEqual(unexpectedErrors(401), [])
+  })
+
+  it('ERR_TOKEN_REPLAYED: retries once with a refreshed token, then reloads into the session', async () => {
+    bridge.refusals = [{ status: 401, code: 'ERR_TOKEN_REPLAYED' }]
+    await page.goto(`${bridge.origin}/app?csrf=1`)
+    await until(() => loads === 2, 'the reload')
+    await settle()
+    assert.deepEqual(
+      bridge.puts.map((p) => p.tokenSerial),
+      [1, 2],
+      'the second PUT carries a new token',
+    )
+    assert.equal(bridge.tokenCalls, 2)
+    assert.equal(await hasSessionMeta(), 'true')
+    assert.deepEqual(warnings, [])
+    assert.deepEqual(unexpectedErrors(401), [])
+  })
+
+  it('refused again after the retry (ERR_JWT_TOO_OLD twice): stops after two PUTs and warns with the code only', async () => {
+    bridge.refusals = [
+      { status: 401, code: 'ERR_JWT_TOO_OLD' },
+      { status: 401, code: 'ERR_JWT_TOO_OLD' },
+      { status: 401, code: 'ERR_JWT_TOO_OLD' },
+    ]
+    await page.goto(`${bridge.origin}/app`)
+    await until(() => warnings.length > 0, 'the warning')
+    await settle()
+    assert.equal(bridge.puts.length, 2)
+    assert.equal(bridge.pageLoads, 1, 'no reload')
+    assert.deepEqual(warnings, ['jwks-bridge: ERR_JWT_TOO_OLD'])
+    assert.deepEqual(unexpectedErrors(401), [])
+  })
+
+  it('other refusals (403 ERR_CSRF_TOKEN_INVALID) are reported and not retried', async () => {
+    bridge.refusals = [{ status: 403, code: 'ERR_CSRF_TOKEN_INVALID' }]
+    await page.goto(`${bridge.origin}/app?csrf=1`)
+    await until(() => warnings.length > 0, 'the warning')
+    await settle()
+    assert.equal(bridge.puts.length, 1)
+    assert.equal(bridge.tokenCalls, 1)
+    assert.equal(bridge.pageLoads, 1)
+    assert.deepEqual(warnings, ['jwks-bridge: ERR_CSRF_TOKEN_INVALID'])
+    assert.deepEqual(unexpectedErrors(403), [])
+  })
+
+  it('a session the browser does not keep: one reload, then ERR_SESSION_NOT_KEPT instead of a reload loop', async () => {
+    bridge.keepSession = false
+    await page.goto(`${bridge.origin}/app`)
+    await until(() => warnings.length > 0, 'the warning')
+    await settle()
+    assert.equal(bridge.puts.length, 1)
+    assert.equal(bridge.pageLoads, 2)
+    assert.deepEqual(warnings, ['jwks-bridge: ERR_SESSION_NOT_KEPT'])
+    assert.deepEqual(errors, [])
+  })
+
+  it('start() called again on the same page sends nothing more', async () => {
+    bridge.refusals = [{ status: 403, code: 'ERR_CROSS_SITE_REQUEST' }]
+    await page.goto(`${bridge.origin}/app`)
+    await until(() => warnings.length > 0, 'the warning')
+    await page.evaluate(`(async () => {
+      await JwksBridge.start({ source: JwksBridge.devIssuerSource('/issuer') })
+      await JwksBridge.start({ source: JwksBridge.devIssuerSource('/issuer') })
+    })()`)
+    await settle()
+    assert.equal(bridge.puts.length, 1)
+    assert.deepEqual(warnings, ['jwks-bridge: ERR_CROSS_SITE_REQUEST'])
+  })
+
+  it('refuses an authentication-url on another origin, and one that is only in <body>', async () => {
+    const foreign = bridge.origin.replace('127.0.0.1', 'localhost')
+    await page.goto(`${bridge.origin}/app?auth=${encodeURIComponent(`${foreign}/auth`)}`)
+    await until(() => warnings.length > 0, 'the warning')
+    await page.goto(`${bridge.origin}/app?bodymeta=1`)
+    await until(() => warnings.length > 1, 'the second warning')
+    await settle()
+    assert.equal(bridge.puts.length, 0)
+    assert.equal(bridge.tokenCalls, 0, 'the token is not even asked for')
+    assert.deepEqual(warnings, ['jwks-bridge: ERR_AUTHENTICATION_URL', 'jwks-bridge: ERR_AUTHENTICATION_URL'])
+    assert.deepEqual(errors, [])
+  })
+
+  it('Hotwire Turbo: cache cleared and a replace visit; turbo:load registered once; no second PUT for a visit', async () => {
+    await page.goto(`${bridge.origin}/app?turbo=1&csrf=1`)
+    const turboCalls = () => page.evaluate('window.turboCalls') as Promise<string[]>
+    await until(async () => (await turboCalls()).length === 2, 'the Turbo visit')
+    const href = page.url()
+    assert.deepEqual(await turboCalls(), ['cache.clear', `visit ${href} replace`])
+    assert.equal(bridge.puts.length, 1)
+
+    // Turbo's own turbo:load for the first render, repeated; and start() called twice more.
+    await page.evaluate(`(async () => {
+      for (let i = 0; i < 3; i++) document.dispatchEvent(new Event('turbo:load'))
+      await JwksBridge.start({ source: JwksBridge.devIssuerSource('/issuer') })
+      await JwksBridge.start({ source: JwksBridge.devIssuerSource('/issuer') })
+    })()`)
+    await settle()
+    assert.equal(bridge.puts.length, 1, 'no second PUT for the same visit')
+    assert.equal(await page.evaluate('window.turboLoadListeners'), 1, 'one turbo:load listener')
+
+    // Turbo renders a visit: head meta tags replaced by new elements, then turbo:load.
+    const render = (hasSession: string) =>
+      page.evaluate(`(() => {
+        const meta = document.createElement('meta')
+        meta.name = 'has-session'
+        meta.content = ${JSON.stringify(hasSession)}
+        document.head.querySelector('meta[name="has-session"]').replaceWith(meta)
+        document.dispatchEvent(new Event('turbo:load'))
+      })()`)
+
+    await render('true') // the replace visit: the server now has the session
+    await settle()
+    assert.equal(bridge.puts.length, 1)
+
+    await render('false') // a later visit without a session (signed out elsewhere): one new handoff
+    await until(() => bridge.puts.length === 2, 'the second visit PUT')
+    await until(async () => (await turboCalls()).length === 4, 'the second Turbo visit')
+    await settle()
+    assert.equal(bridge.puts.length, 2, 'one PUT for the new visit, not one per start() call')
+
+    await render('false') // the replace visit still without a session: stop, do not loop
+    await until(() => warnings.length > 0, 'the warning')
+    await settle()
+    assert.equal(bridge.puts.length, 2)
+    assert.deepEqual(warnings, ['jwks-bridge: ERR_SESSION_NOT_KEPT'])
+    assert.equal(bridge.pageLoads, 1, 'Turbo visits, never location.reload()')
+    assert.deepEqual(errors, [])
+  })
+
+  it('signOut: DELETE the app session with the CSRF header, then the provider session, then reload', async () => {
+    await signedInCookie()
+    await page.goto(`${bridge.origin}/app?csrf=1`)
+    assert.equal(await hasSessionMeta(), 'true')
+    await page.evaluate(`void JwksBridge.signOut({ source: JwksBridge.devIssuerSource('/issuer') })`)
+    await until(() => loads === 2 && bridge.tokenCalls === 1, 'the reload and its token request')
+    await settle()
+    assert.deepEqual(bridge.log.filter((line) => !line.endsWith('/client.js')).slice(-4), [
+      'DELETE /auth',
+      'POST /issuer/sign-out',
+      'GET /app',
+      'GET /issuer/token',
+    ])
+    assert.equal(bridge.deletes.length, 1)
+    assert.equal(bridge.deletes[0]!.csrf === CSRF_TOKEN, true)
+    assert.equal(bridge.providerSignedIn, false)
+    assert.equal(await hasSessionMeta(), 'false')
+    assert.equal(bridge.puts.length, 0, 'not signed in again')
+    assert.deepEqual(warnings, [])
+    assert.deepEqual(unexpectedErrors(401), [])
+  })
+})
