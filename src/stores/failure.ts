@@ -15,6 +15,8 @@ const SAFE_MESSAGES = [
   'Connection terminated due to connection timeout',
   'Connection terminated',
   'Connection is closed.',
+  'Command timed out',
+  "Stream isn't writeable and enableOfflineQueue options is false",
   'Client was closed and is not queryable',
   'Cannot use a pool after calling end on the pool',
 ]

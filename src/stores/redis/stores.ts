@@ -1,0 +1,48 @@
+import { invalidOptions } from '../../errors.js'
+import { guarded } from '../failure.js'
+import type { StoreLifecycle } from '../types.js'
+import type { RedisStoreClient } from './client.js'
+import { RedisSessionStore, type RedisSessionStoreOptions } from './session-store.js'
+
+export interface RedisStoresOptions extends RedisSessionStoreOptions {
+  /**
+   * An ioredis (5 or later) client, or one with the same commands. It stays yours: `close()` does
+   * not disconnect it. Give it bounded failure options (`maxRetriesPerRequest`, `connectTimeout`,
+   * `commandTimeout`) so that a Redis outage fails requests quickly instead of queueing them.
+   */
+  client: RedisStoreClient
+}
+
+export interface RedisStores extends StoreLifecycle {
+  sessions: RedisSessionStore
+}
+
+/**
+ * Sessions and the replay guard in Redis (no identities: keep those in SQLite or PostgreSQL).
+ *
+ * @example
+ * import { Redis } from 'ioredis'
+ * const { sessions } = createRedisStores({ client: new Redis(process.env.REDIS_URL), prefix: 'myapp:' })
+ */
+export function createRedisStores(options: RedisStoresOptions): RedisStores {
+  const client = options?.client
+  for (const command of ['hgetall', 'set', 'eval', 'evalsha', 'ping'] as const) {
+    if (typeof client?.[command] !== 'function') {
+      throw invalidOptions(`client must be an ioredis-compatible client (it has no ${command}())`)
+    }
+  }
+  if (options.prefix !== undefined && typeof options.prefix !== 'string') {
+    throw invalidOptions('prefix must be a string')
+  }
+  const batch = options.deleteBatchSize
+  if (batch !== undefined && (!Number.isSafeInteger(batch) || batch < 1 || batch > 10_000)) {
+    throw invalidOptions('deleteBatchSize must be an integer from 1 to 10000')
+  }
+  return {
+    sessions: new RedisSessionStore(client, options),
+    async ping() {
+      await guarded('Redis', 'ping', () => client.ping())
+    },
+    async close() {},
+  }
+}
