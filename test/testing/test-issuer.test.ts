@@ -60,7 +60,9 @@ describe('createTestIssuer: real tokens that the real verifier accepts', () => {
   it('each token is distinct (a random jti), so the single-use guard does not take the second for a replay', () => {
     const idp = createTestIssuer({ nowMs: clock })
     // Compared as a boolean so that a failure never prints a token.
-    assert.equal(idp.sign({ sub: 'u' }) === idp.sign({ sub: 'u' }), false)
+    const first = idp.sign({ sub: 'u' })
+    const second = idp.sign({ sub: 'u' })
+    assert.equal(first === second, false)
   })
 
   it('claims and header override the defaults; undefined removes a member', async () => {
