@@ -1,0 +1,80 @@
+/**
+ * Store contracts. Small on purpose: every implementation (memory, SQLite, PostgreSQL, Redis) runs
+ * the same conformance suite (src/testing/store-conformance.ts). Times are milliseconds since the
+ * epoch (`...Ms`). Stores know nothing of JWTs or HTTP.
+ */
+
+/** A local identity: the app's own record of a subject at an issuer. */
+export interface Identity {
+  /** Opaque local id (random, URL-safe). */
+  id: string
+  issuer: string
+  subject: string
+  /** The configured snapshot of claims from the latest sign-in (e.g. email, name). */
+  claims: Record<string, unknown>
+  /** First sign-in. */
+  createdAtMs: number
+  lastSignInAtMs: number
+}
+
+export interface UpsertIdentityInput {
+  issuer: string
+  subject: string
+  claims: Record<string, unknown>
+  nowMs: number
+}
+
+export interface IdentityStore {
+  /**
+   * Finds the identity for (issuer, subject) or creates it, atomically: however many first sign-ins
+   * race, exactly one row exists afterwards and every caller gets it. Updates `lastSignInAtMs` and
+   * `claims`; `created` tells whether this call made it.
+   */
+  upsert(input: UpsertIdentityInput): Promise<{ identity: Identity; created: boolean }>
+  get(id: string): Promise<Identity | undefined>
+  findBySubject(issuer: string, subject: string): Promise<Identity | undefined>
+}
+
+/** A session as stored: never the secret, only its SHA-256. */
+export interface SessionRecord {
+  /** Public part of the session token; the lookup key. */
+  id: string
+  /** SHA-256 of the secret part of the session token (32 bytes). */
+  secretHash: Uint8Array
+  identityId: string
+  issuer: string
+  /** The provider's session id (`sid`, SuperTokens' `sessionHandle`), for back-channel logout. */
+  providerSessionId: string | null
+  createdAtMs: number
+  /** Absolute end of the session, whatever the activity. */
+  expiresAtMs: number
+  /** Last time the session was seen, written at most once per interval (idle timeout). */
+  lastSeenAtMs: number
+}
+
+export interface SessionStore {
+  create(session: SessionRecord): Promise<void>
+  get(id: string): Promise<SessionRecord | undefined>
+  /** Records activity; a missing session is not an error. */
+  touch(id: string, lastSeenAtMs: number): Promise<void>
+  /** True when a session was deleted. */
+  delete(id: string): Promise<boolean>
+  /** Sign out everywhere: deletes every session of an identity; returns how many. */
+  deleteByIdentity(identityId: string): Promise<number>
+  /** Back-channel logout by provider session id; returns how many. */
+  deleteByProviderSession(issuer: string, providerSessionId: string): Promise<number>
+  /** Deletes sessions past `expiresAtMs` or idle since before `nowMs - idleTimeoutMs`; returns how many. */
+  deleteExpired(nowMs: number, idleTimeoutMs: number): Promise<number>
+  /**
+   * Replay guard: records that a token (by `jti` or a hash of it) was used, until `expiresAtMs`.
+   * Atomic across instances: returns false when it was already recorded and has not expired.
+   */
+  markTokenUsed(key: string, expiresAtMs: number): Promise<boolean>
+}
+
+/** Optional lifecycle of a store that holds connections. */
+export interface StoreLifecycle {
+  /** Throws when the backing server cannot be reached (for /readyz). */
+  ping(): Promise<void>
+  close(): Promise<void>
+}
