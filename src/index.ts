@@ -24,4 +24,35 @@ export type {
   RemoteKeySetOptions,
   VerifierOptions,
 } from './options.js'
+export { createMemoryStores } from './stores/memory/stores.js'
+export type {
+  AppliedMigration,
+  MigrateOptions,
+  MigrateResult,
+  Migration,
+  MigrationStatus,
+} from './stores/migrations.js'
+export type { PgPool, PgPoolClient, PgResult } from './stores/postgres/driver.js'
+export {
+  createPostgresStores,
+  type PostgresStores,
+  type PostgresStoresOptions,
+} from './stores/postgres/stores.js'
+export type { RedisStoreClient } from './stores/redis/client.js'
+export { createRedisStores, type RedisStores, type RedisStoresOptions } from './stores/redis/stores.js'
+export type { SqliteDatabase, SqliteStatement } from './stores/sqlite/driver.js'
+export {
+  createSqliteStores,
+  DEFAULT_SQLITE_PATH,
+  type SqliteStores,
+  type SqliteStoresOptions,
+} from './stores/sqlite/stores.js'
+export type {
+  Identity,
+  IdentityStore,
+  SessionRecord,
+  SessionStore,
+  StoreLifecycle,
+  UpsertIdentityInput,
+} from './stores/types.js'
 export { createVerifier, type Verifier } from './verifier.js'
