@@ -6,6 +6,11 @@
 
 export { TEST_ISSUER_ALGORITHMS, type TestIssuerAlgorithm } from './signing.js'
 export {
+  describeIdentityStoreConformance,
+  describeSessionStoreConformance,
+  type SessionStoreFixture,
+} from './store-conformance.js'
+export {
   createTestIssuer,
   type LogoutTokenOptions,
   type ServedTestIssuer,
