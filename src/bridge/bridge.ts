@@ -20,6 +20,8 @@ export type { BridgeOptions } from './options.js'
 export interface Bridge {
   /** Answers a bridge route (handoff, sign-out, back-channel logout); undefined for any other request. */
   handle(req: BridgeRequest): Promise<BridgeResponse | undefined>
+  /** Whether `handle` answers this method and path (adapters read the body only for these). */
+  isRoute(method: string, path: string): boolean
   /** The request's identity and session from its session cookie, or null. Rejects only when a store fails. */
   authenticate(req: BridgeRequest): Promise<Authenticated | null>
   /** Whether the request has a live session (for `<meta name="has-session">`). */
@@ -38,9 +40,9 @@ export interface Bridge {
   close(): void
 }
 
-function pathOf(req: BridgeRequest): string {
-  const query = req.path.indexOf('?')
-  return query === -1 ? req.path : req.path.slice(0, query)
+function pathOf(target: string): string {
+  const query = target.indexOf('?')
+  return query === -1 ? target : target.slice(0, query)
 }
 
 /**
@@ -84,18 +86,31 @@ export function createBridge(options: BridgeOptions): Bridge {
     }
   }
 
+  function route(method: string, path: string): 'sign-in' | 'sign-out' | 'logout' | undefined {
+    const verb = method.toUpperCase()
+    if (path === config.authPath) {
+      if (verb === 'PUT' || verb === 'POST') return 'sign-in'
+      if (verb === 'DELETE') return 'sign-out'
+    } else if (path === config.backChannelLogoutPath && verb === 'POST') return 'logout'
+    return undefined
+  }
+
   return {
     async handle(req) {
-      const path = pathOf(req)
-      const method = req.method.toUpperCase()
-      if (path === config.authPath) {
-        if (method === 'PUT' || method === 'POST')
+      switch (route(req.method, pathOf(req.path))) {
+        case 'sign-in':
           return guarded('bridge.sign-in', () => handoff(config, req))
-        if (method === 'DELETE') return guarded('bridge.sign-out', () => signOut(config, req))
-        return undefined
+        case 'sign-out':
+          return guarded('bridge.sign-out', () => signOut(config, req))
+        case 'logout':
+          return backChannelLogout(config, req)
+        default:
+          return undefined
       }
-      if (path === config.backChannelLogoutPath && method === 'POST') return backChannelLogout(config, req)
-      return undefined
+    },
+
+    isRoute(method, path) {
+      return route(method, pathOf(path)) !== undefined
     },
 
     async authenticate(req) {

@@ -1,0 +1,95 @@
+/**
+ * Express middleware: answers the bridge routes (reading their raw body itself, with the size limit)
+ * and gives every other request `req.identity` (and `req.bridgeSession`), or null. Mount it before
+ * body parsers such as `express.json()`, or at least before any that would read the bridge routes.
+ *
+ * @example
+ * import { bridgeMiddleware } from 'jwks-bridge/express'
+ * app.use(bridgeMiddleware(bridge))
+ * app.get('/me', (req, res) => (req.identity ? res.json(req.identity) : res.sendStatus(401)))
+ */
+import type { IncomingMessage } from 'node:http'
+import type { NextFunction, Request, RequestHandler, Response } from 'express'
+import type { Bridge } from '../bridge/bridge.js'
+import { errorResponse } from '../bridge/http-status.js'
+import type { BridgeResponse, BridgeSession } from '../bridge/types.js'
+import { JwksBridgeError } from '../errors.js'
+import type { Identity } from '../stores/types.js'
+import { toBridgeRequest } from './node-request.js'
+
+declare global {
+  namespace Express {
+    interface Request {
+      /** The signed-in identity, or null (set by jwks-bridge). */
+      identity?: Identity | null
+      /** The session of that identity, or null (set by jwks-bridge). */
+      bridgeSession?: BridgeSession | null
+    }
+  }
+}
+
+function send(res: Response, response: BridgeResponse): void {
+  res.status(response.status).set(response.headers)
+  if (response.cookies.length > 0) res.append('Set-Cookie', response.cookies)
+  if (response.body === undefined) res.end()
+  else res.json(response.body)
+}
+
+const tooLarge = () => new JwksBridgeError('ERR_BODY_TOO_LARGE', 'the body is too large')
+
+/** Reads the body up to `limit` bytes; refuses more without buffering it (Content-Length first). */
+function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
+  const declared = Number(req.headers['content-length'])
+  if (Number.isFinite(declared) && declared > limit) return Promise.reject(tooLarge())
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > limit) {
+        req.removeAllListeners('data')
+        req.pause()
+        reject(tooLarge())
+      } else chunks.push(chunk)
+    })
+    req.once('end', () => resolve(Buffer.concat(chunks)))
+    req.once('error', reject)
+  })
+}
+
+export function bridgeMiddleware(bridge: Bridge): RequestHandler {
+  async function run(req: Request, res: Response, next: NextFunction): Promise<void> {
+    const target = req.originalUrl
+    if (bridge.isRoute(req.method, target)) {
+      if (req.readableEnded) {
+        throw new Error('jwks-bridge: a body parser read the request first; mount bridgeMiddleware before it')
+      }
+      let body: Uint8Array
+      try {
+        body = await readBody(req, bridge.maxBodyBytes)
+      } catch (error) {
+        const response = errorResponse(error)
+        if (response === undefined) throw error
+        // The rest of the body is not read: close the connection rather than drain it.
+        res.set('Connection', 'close')
+        return send(res, response)
+      }
+      const response = await bridge.handle(toBridgeRequest(req, target, body))
+      if (response === undefined) return next()
+      return send(res, response)
+    }
+    try {
+      const auth = await bridge.authenticate(toBridgeRequest(req, target))
+      req.identity = auth?.identity ?? null
+      req.bridgeSession = auth?.session ?? null
+    } catch (error) {
+      const response = errorResponse(error)
+      if (response === undefined) throw error
+      return send(res, response)
+    }
+    next()
+  }
+  return (req, res, next) => {
+    run(req, res, next).catch(next)
+  }
+}

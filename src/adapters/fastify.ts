@@ -1,0 +1,96 @@
+/**
+ * Fastify plugin: mounts the bridge routes and gives every request `request.identity` (and
+ * `request.bridgeSession`), or null.
+ *
+ * @example
+ * import { jwksBridgeFastify } from 'jwks-bridge/fastify'
+ * await app.register(jwksBridgeFastify, { bridge })
+ * app.get('/me', async (request, reply) => request.identity ?? reply.code(401).send())
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Bridge } from '../bridge/bridge.js'
+import { errorResponse } from '../bridge/http-status.js'
+import type { BridgeResponse, BridgeSession } from '../bridge/types.js'
+import { JwksBridgeError } from '../errors.js'
+import type { Identity } from '../stores/types.js'
+import { toBridgeRequest } from './node-request.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The signed-in identity, or null (set by jwks-bridge). */
+    identity: Identity | null
+    /** The session of that identity, or null (set by jwks-bridge). */
+    bridgeSession: BridgeSession | null
+  }
+}
+
+export interface JwksBridgeFastifyOptions {
+  bridge: Bridge
+}
+
+function send(reply: FastifyReply, response: BridgeResponse): FastifyReply {
+  reply.code(response.status).headers(response.headers)
+  if (response.cookies.length > 0) reply.header('set-cookie', response.cookies)
+  return response.body === undefined ? reply.send() : reply.type('application/json').send(response.body)
+}
+
+// Fastify's own refusals of a bridge route's body, in the bridge's words.
+const FASTIFY_BODY_ERRORS: Record<string, () => JwksBridgeError> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: () => new JwksBridgeError('ERR_BODY_TOO_LARGE', 'the body is too large'),
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: () =>
+    new JwksBridgeError('ERR_UNSUPPORTED_MEDIA_TYPE', 'the Content-Type header is not a media type'),
+}
+
+export async function jwksBridgeFastify(
+  fastify: FastifyInstance,
+  options: JwksBridgeFastifyOptions,
+): Promise<void> {
+  const { bridge } = options
+  fastify.decorateRequest('identity', null)
+  fastify.decorateRequest('bridgeSession', null)
+
+  fastify.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    if (bridge.isRoute(request.method, request.url)) return
+    try {
+      const auth = await bridge.authenticate(toBridgeRequest(request.raw, request.url))
+      request.identity = auth?.identity ?? null
+      request.bridgeSession = auth?.session ?? null
+    } catch (error) {
+      const response = errorResponse(error)
+      if (response === undefined) throw error
+      return send(reply, response)
+    }
+  })
+
+  // The routes live in their own encapsulated context, so that their raw-body parser (the bridge checks
+  // type and size itself) replaces the app's parsers for them only.
+  await fastify.register(async (routes) => {
+    routes.removeAllContentTypeParsers()
+    routes.addContentTypeParser(
+      '*',
+      { parseAs: 'buffer', bodyLimit: bridge.maxBodyBytes },
+      (_request, body, done) => done(null, body),
+    )
+    routes.setErrorHandler(async (error: { code?: string }, _request, reply) => {
+      const translate = error.code === undefined ? undefined : FASTIFY_BODY_ERRORS[error.code]
+      if (translate === undefined) throw error
+      return send(reply, errorResponse(translate()) as BridgeResponse)
+    })
+    const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+      const body = Buffer.isBuffer(request.body) ? request.body : undefined
+      const response = await bridge.handle(toBridgeRequest(request.raw, request.url, body))
+      if (response === undefined) return reply.callNotFound()
+      return send(reply, response)
+    }
+    const { authPath, backChannelLogoutPath } = bridge.routes
+    routes.route({ method: ['PUT', 'POST', 'DELETE'], url: authPath, handler })
+    if (backChannelLogoutPath !== undefined) routes.post(backChannelLogoutPath, handler)
+  })
+}
+
+// What fastify-plugin does: run in the caller's context, so the hook and decorators reach every route
+// of the app rather than only the plugin's own.
+Object.assign(jwksBridgeFastify, {
+  [Symbol.for('skip-override')]: true,
+  [Symbol.for('fastify.display-name')]: 'jwks-bridge',
+})
