@@ -1,4 +1,14 @@
+export { type Bridge, type BridgeOptions, createBridge } from './bridge/bridge.js'
+export type { CsrfToken } from './bridge/csrf.js'
+export { errorResponse, statusForCode } from './bridge/http-status.js'
 export * from './bridge/profiles.js'
+export type {
+  Authenticated,
+  BridgeLogger,
+  BridgeRequest,
+  BridgeResponse,
+  BridgeSession,
+} from './bridge/types.js'
 export { type ErrorCode, type ErrorDetails, isJwksBridgeError, JwksBridgeError } from './errors.js'
 export { type Algorithm, SUPPORTED_ALGORITHMS } from './jose/algorithms.js'
 export type { JwtPayload } from './jose/claims.js'
