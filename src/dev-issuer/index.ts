@@ -1,0 +1,19 @@
+export {
+  createDevIssuer,
+  DEV_ISSUER_COOKIE,
+  type DevIssuer,
+} from './dev-issuer.js'
+export type { DevIssuerRequest, DevIssuerResponse } from './http.js'
+export {
+  DEV_ISSUER_ALGORITHMS,
+  DEV_ISSUER_PROFILES,
+  type DevIssuerAlgorithm,
+  type DevIssuerOptions,
+  type DevIssuerProfile,
+} from './options.js'
+export {
+  DEFAULT_DEV_ISSUER_PORT,
+  type RunningDevIssuer,
+  type StartDevIssuerOptions,
+  startDevIssuer,
+} from './server.js'
