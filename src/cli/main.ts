@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync, realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { DEV_ISSUER_HELP, DEV_ISSUER_SUMMARY, runDevIssuer } from './dev-issuer.js'
 import { INSPECT_HELP, INSPECT_SUMMARY, runInspect } from './inspect.js'
 import type { CliContext } from './io.js'
 import { JWKS_HELP, JWKS_SUMMARY, runJwks } from './jwks.js'
@@ -15,13 +16,14 @@ interface Command {
 
 /**
  * The commands, in the order the help lists them. A command is added here when it works:
- * serve, dev-issuer and migrate (design.md, "cli") are unknown commands until then, so that
+ * serve and migrate (design.md, "cli") are unknown commands until then, so that
  * nobody scripts against a stub.
  */
 const COMMANDS: ReadonlyMap<string, Command> = new Map([
   ['verify', { summary: VERIFY_SUMMARY, help: VERIFY_HELP, run: runVerify }],
   ['inspect', { summary: INSPECT_SUMMARY, help: INSPECT_HELP, run: runInspect }],
   ['jwks', { summary: JWKS_SUMMARY, help: JWKS_HELP, run: runJwks }],
+  ['dev-issuer', { summary: DEV_ISSUER_SUMMARY, help: DEV_ISSUER_HELP, run: runDevIssuer }],
 ])
 
 function commandList(): string {
