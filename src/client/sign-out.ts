@@ -9,6 +9,11 @@ export interface SignOutOptions {
   authenticationUrl?: string
   /** Called with an error code for each part that failed. Default: console.warn. */
   onError?: (code: string) => void
+  /**
+   * false when the provider's sign-out navigates away itself (Auth0 and Keycloak redirect to their
+   * logout endpoints): a reload here would cancel that navigation. Default true.
+   */
+  reload?: boolean
 }
 
 /**
@@ -31,5 +36,5 @@ export async function signOut(signOutOptions: SignOutOptions): Promise<void> {
     onError('ERR_TOKEN_SOURCE')
   }
   takeMarker()
-  refreshPage()
+  if (signOutOptions.reload !== false) refreshPage()
 }

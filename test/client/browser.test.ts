@@ -298,4 +298,18 @@ describe('browser script in Chromium', { skip }, () => {
     assert.deepEqual(warnings, [])
     assert.deepEqual(unexpectedErrors(401), [])
   })
+
+  it('signOut with reload: false leaves the navigation to the provider (no reload)', async () => {
+    await signedInCookie()
+    await page.goto(`${bridge.origin}/app?csrf=1`)
+    await page.evaluate(
+      `JwksBridge.signOut({ source: JwksBridge.devIssuerSource('/issuer'), reload: false })`,
+    )
+    assert.equal(bridge.providerSignedIn, false, 'signOut resolved after the provider sign-out')
+    await settle()
+    assert.equal(bridge.deletes.length, 1)
+    assert.equal(loads, 1, 'no reload')
+    assert.deepEqual(errors, [])
+    assert.deepEqual(warnings, [])
+  })
 })
