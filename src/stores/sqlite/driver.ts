@@ -1,4 +1,7 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
 import { JwksBridgeError } from '../../errors.js'
+import { storeFailure } from '../failure.js'
 
 /**
  * The part of a better-sqlite3 12 statement the stores use. Declared here rather than imported so
@@ -21,7 +24,10 @@ export interface SqliteDatabase {
   readonly open: boolean
 }
 
-type DatabaseConstructor = new (filename: string, options?: { timeout?: number }) => SqliteDatabase
+type DatabaseConstructor = new (
+  filename: string,
+  options?: { timeout?: number; readonly?: boolean; fileMustExist?: boolean },
+) => SqliteDatabase
 
 /**
  * Loads better-sqlite3 only when a SQLite store is created: it is an optional peer dependency, and
@@ -41,5 +47,37 @@ export async function loadBetterSqlite3(): Promise<DatabaseConstructor> {
       )
     }
     throw error
+  }
+}
+
+/**
+ * Opens (or creates, with its folder) a database file with the settings the stores rely on.
+ * `:memory:` gives a private in-memory database.
+ */
+export async function openSqliteFile(path: string, busyTimeoutMs: number): Promise<SqliteDatabase> {
+  const Database = await loadBetterSqlite3()
+  try {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+    const db = new Database(path, { timeout: busyTimeoutMs })
+    // WAL: readers never block the writer nor each other. synchronous=NORMAL is durable across
+    // application crashes in WAL mode and fsyncs only at checkpoints (https://sqlite.org/wal.html).
+    db.pragma('journal_mode = WAL')
+    db.pragma('synchronous = NORMAL')
+    db.pragma(`busy_timeout = ${Math.trunc(busyTimeoutMs)}`)
+    // Sessions reference identities (ON DELETE CASCADE); better-sqlite3 enables this by default.
+    db.pragma('foreign_keys = ON')
+    return db
+  } catch (error) {
+    throw storeFailure('SQLite', 'open database', error)
+  }
+}
+
+/** Opens an existing database file read-only, changing nothing in it (for a status report). */
+export async function openSqliteReadOnly(path: string): Promise<SqliteDatabase> {
+  const Database = await loadBetterSqlite3()
+  try {
+    return new Database(path, { readonly: true, fileMustExist: true })
+  } catch (error) {
+    throw storeFailure('SQLite', 'open database', error)
   }
 }

@@ -1,10 +1,8 @@
-import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
 import { invalidOptions } from '../../errors.js'
 import { storeFailure } from '../failure.js'
 import { type MigrateOptions, type MigrateResult, type MigrationStatus, schemaBehind } from '../migrations.js'
 import type { StoreLifecycle } from '../types.js'
-import { loadBetterSqlite3, type SqliteDatabase } from './driver.js'
+import { openSqliteFile, type SqliteDatabase } from './driver.js'
 import { SqliteIdentityStore } from './identity-store.js'
 import { migrateSqlite, sqliteMigrationStatus } from './migrate.js'
 import { SqliteSessionStore } from './session-store.js'
@@ -38,18 +36,6 @@ export interface SqliteStores extends StoreLifecycle {
   migrationStatus(): Promise<MigrationStatus>
 }
 
-function open(Database: Awaited<ReturnType<typeof loadBetterSqlite3>>, path: string, busyTimeoutMs: number) {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
-  const db = new Database(path, { timeout: busyTimeoutMs })
-  // WAL: readers never block the writer nor each other. synchronous=NORMAL is durable across
-  // application crashes in WAL mode and fsyncs only at checkpoints (https://sqlite.org/wal.html).
-  db.pragma('journal_mode = WAL')
-  db.pragma('synchronous = NORMAL')
-  db.pragma(`busy_timeout = ${busyTimeoutMs}`)
-  db.pragma('foreign_keys = ON')
-  return db
-}
-
 /**
  * Identities, sessions and the replay guard in one SQLite file (better-sqlite3 12, an optional peer
  * dependency loaded only here). One process, or several on one machine sharing the file.
@@ -71,13 +57,7 @@ export async function createSqliteStores(options: SqliteStoresOptions = {}): Pro
   if (options.database !== undefined) {
     db = options.database
   } else {
-    const Database = await loadBetterSqlite3()
-    const path = options.path ?? DEFAULT_SQLITE_PATH
-    try {
-      db = open(Database, path, busyTimeoutMs)
-    } catch (error) {
-      throw storeFailure('SQLite', 'open database', error)
-    }
+    db = await openSqliteFile(options.path ?? DEFAULT_SQLITE_PATH, busyTimeoutMs)
   }
   try {
     if (options.migrate ?? true) migrateSqlite(db)
