@@ -245,7 +245,9 @@ class Provider implements DevIssuer {
       return json(403, { error: 'tokens are handed only to pages of this origin' })
     }
     const session = this.#session(request)
-    if (session === undefined) return json(401, { error: 'not signed in' })
+    // Nobody signed in is the normal state of a page, not an error: 204 keeps browser consoles
+    // quiet (a 401 is logged as a failed resource on every signed-out page).
+    if (session === undefined) return empty(204, { 'cache-control': 'no-store' })
     return json(200, { jwt: this.#mint(session) })
   }
 

@@ -54,7 +54,7 @@ async function getToken(
   cookie: string | undefined,
 ): Promise<{ status: number; jwt: string | undefined }> {
   const response = await fetch(tokenUrl, { headers: cookie === undefined ? {} : { cookie } })
-  const body = (await response.json()) as { jwt?: unknown; error?: unknown }
+  const body = (response.status === 204 ? {} : await response.json()) as { jwt?: unknown; error?: unknown }
   return { status: response.status, jwt: typeof body.jwt === 'string' ? body.jwt : undefined }
 }
 
@@ -154,10 +154,10 @@ describe('served provider: discovery → key set → sign-in → token → creat
     }
   })
 
-  it('the token endpoint: 401 without a session, a fresh token per call, 401 again after sign-out', async () => {
+  it('the token endpoint: 204 without a session, a fresh token per call, 204 again after sign-out', async () => {
     await withProvider({ alg: 'ES256' }, async (running) => {
       const tokenUrl = `${running.issuer}/token`
-      assert.equal((await getToken(tokenUrl, undefined)).status, 401)
+      assert.equal((await getToken(tokenUrl, undefined)).status, 204)
       const { cookie } = await signIn(running.signInUrl, 'bob')
       const first = await getToken(tokenUrl, cookie)
       const second = await getToken(tokenUrl, cookie)
@@ -169,7 +169,7 @@ describe('served provider: discovery → key set → sign-in → token → creat
       })
       assert.equal(out.status, 204)
       assert.match(out.headers.get('set-cookie') ?? '', /Max-Age=0/)
-      assert.equal((await getToken(tokenUrl, cookie)).status, 401)
+      assert.equal((await getToken(tokenUrl, cookie)).status, 204)
     })
   })
 
