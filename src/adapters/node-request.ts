@@ -11,6 +11,8 @@ export function bridgeHeaders(headers: IncomingHttpHeaders): Record<string, stri
   for (const [name, value] of Object.entries(headers)) {
     out[name] = Array.isArray(value) ? value.join(', ') : value
   }
+  // HTTP/2 carries the host in the :authority pseudo-header (RFC 9113 §8.3.1); the guard needs it.
+  if (out.host === undefined && out[':authority'] !== undefined) out.host = out[':authority']
   return out
 }
 

@@ -95,6 +95,21 @@ export function createBridge(options: BridgeOptions): Bridge {
     return undefined
   }
 
+  // A closure rather than a method, so that `const { authenticate } = bridge` works too.
+  async function authenticate(req: BridgeRequest): Promise<Authenticated | null> {
+    const secure = isSecureRequest(req, config.trustProxy)
+    const token = readCookie(req.headers.cookie, sessionCookieName(config.cookie, secure))
+    // No cookie, no store round trip: most anonymous requests cost nothing.
+    if (token === undefined) return null
+    return validateSession(
+      config.sessions,
+      config.identities,
+      token,
+      Math.floor(config.nowMs()),
+      config.session,
+    )
+  }
+
   return {
     async handle(req) {
       switch (route(req.method, pathOf(req.path))) {
@@ -113,22 +128,10 @@ export function createBridge(options: BridgeOptions): Bridge {
       return route(method, pathOf(path)) !== undefined
     },
 
-    async authenticate(req) {
-      const secure = isSecureRequest(req, config.trustProxy)
-      const token = readCookie(req.headers.cookie, sessionCookieName(config.cookie, secure))
-      // No cookie, no store round trip: most anonymous requests cost nothing.
-      if (token === undefined) return null
-      return validateSession(
-        config.sessions,
-        config.identities,
-        token,
-        Math.floor(config.nowMs()),
-        config.session,
-      )
-    },
+    authenticate,
 
     async hasSession(req) {
-      return (await this.authenticate(req)) !== null
+      return (await authenticate(req)) !== null
     },
 
     csrfTokenFor(req) {
