@@ -27,7 +27,7 @@ Endpoints (under the issuer URL):
   /.well-known/jwks.json              key set (also /jwt/jwks.json, SuperTokens' path)
   /sign-in                            GET: the page (?return_to=PATH comes back there);
                                       POST: signs in, sets the provider's session cookie
-  /token                              GET: {"jwt": "..."} for the signed-in browser, 401 without
+  /token                              GET: {"jwt": "..."} for the signed-in browser, 204 without
   /sign-out                           POST: ends the provider session
   /rotate                             POST: new signing key; the old one stays published until
                                       every token it signed has expired
