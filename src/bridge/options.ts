@@ -32,9 +32,9 @@ export interface BridgeOptions {
   /** Default `/auth/backchannel-logout`. */
   backChannelLogoutPath?: string
   /**
-   * How logout tokens are verified. Default: derived from `verifier` options (same issuers, keys and
-   * audience; `typ` logout+jwt; `iat`, `jti`, `events`, `aud` required). Required when `verifier` is a
-   * Verifier instance, whose keys the bridge cannot see.
+   * How logout tokens are verified. Default: derived from the sign-in verifier's options, the profile's
+   * included (same issuers, keys and audience; `typ` logout+jwt; `iat`, `jti`, `events`, `aud`
+   * required). Required when `verifier` is a Verifier instance, whose keys the bridge cannot see.
    */
   logoutVerifier?: Verifier | VerifierOptions
   /** Oldest sign-in token accepted, from `iat`: the replay guard's age limit. Default 120. */
@@ -276,9 +276,12 @@ export function resolveBridgeOptions(options: BridgeOptions): BridgeConfig {
   if (!isVerifier(options.verifier) && !isObject(options.verifier)) {
     throw invalidOptions('verifier must be a Verifier (createVerifier) or its options')
   }
-  const verifier = isVerifier(options.verifier)
-    ? options.verifier
-    : build(withProfilePolicy(options.verifier, profile.verifierOptions, options.nowMs))
+  // The profile's policy (e.g. the OIDC profile's audience, the client id) applies to logout tokens too:
+  // a logout token addressed to another client of the same provider must not end our sessions (§2.6).
+  const signInOptions = isVerifier(options.verifier)
+    ? undefined
+    : withProfilePolicy(options.verifier, profile.verifierOptions, options.nowMs)
+  const verifier = signInOptions === undefined ? (options.verifier as Verifier) : build(signInOptions)
   let logoutVerifier: Verifier | undefined
   if (logoutOn) {
     const given = options.logoutVerifier
@@ -286,11 +289,11 @@ export function resolveBridgeOptions(options: BridgeOptions): BridgeConfig {
     else if (given !== undefined) {
       if (!isObject(given)) throw invalidOptions('logoutVerifier must be a Verifier or its options')
       logoutVerifier = build(logoutVerifierOptions(given, options.nowMs))
-    } else if (isVerifier(options.verifier)) {
+    } else if (signInOptions === undefined) {
       throw invalidOptions(
         'backChannelLogout with a Verifier instance needs logoutVerifier: the bridge cannot see its keys',
       )
-    } else logoutVerifier = build(logoutVerifierOptions(options.verifier, options.nowMs))
+    } else logoutVerifier = build(logoutVerifierOptions(signInOptions, options.nowMs))
   }
 
   return {
