@@ -7,6 +7,7 @@ import {
 import { DEFAULT_DEV_ISSUER_PORT, type RunningDevIssuer, startDevIssuer } from '../dev-issuer/server.js'
 import { isJwksBridgeError } from '../errors.js'
 import type { CliContext } from './io.js'
+import { watchStop } from './stop.js'
 import { type CliResult, parseCommandArgs, UsageError, usageFailure, wantsHelp } from './usage.js'
 
 export const DEV_ISSUER_SUMMARY =
@@ -154,39 +155,6 @@ function readyText(running: RunningDevIssuer): string {
   rotate:     curl -X POST ${devIssuer.rotateUrl}
 Press Ctrl+C to stop.
 `
-}
-
-interface StopWatch {
-  /** Resolves when `signal` aborts, or on the first SIGINT/SIGTERM when no signal is given. */
-  stopped: Promise<void>
-  /** Removes the signal handlers (the default action of SIGINT and SIGTERM comes back). */
-  dispose(): void
-}
-
-function watchStop(signal: AbortSignal | undefined): StopWatch {
-  if (signal !== undefined) {
-    let onAbort = () => {}
-    const stopped = new Promise<void>((resolve) => {
-      onAbort = () => resolve()
-      if (signal.aborted) resolve()
-      else signal.addEventListener('abort', onAbort, { once: true })
-    })
-    return { stopped, dispose: () => signal.removeEventListener('abort', onAbort) }
-  }
-  let stop = () => {}
-  const dispose = () => {
-    process.off('SIGINT', stop)
-    process.off('SIGTERM', stop)
-  }
-  const stopped = new Promise<void>((resolve) => {
-    stop = () => {
-      dispose()
-      resolve()
-    }
-    process.on('SIGINT', stop)
-    process.on('SIGTERM', stop)
-  })
-  return { stopped, dispose }
 }
 
 /**

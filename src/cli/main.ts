@@ -6,6 +6,7 @@ import { INSPECT_HELP, INSPECT_SUMMARY, runInspect } from './inspect.js'
 import type { CliContext } from './io.js'
 import { JWKS_HELP, JWKS_SUMMARY, runJwks } from './jwks.js'
 import { MIGRATE_HELP, MIGRATE_SUMMARY, runMigrate } from './migrate.js'
+import { runServe, SERVE_HELP, SERVE_SUMMARY } from './serve.js'
 import type { CliResult } from './usage.js'
 import { runVerify, VERIFY_HELP, VERIFY_SUMMARY } from './verify.js'
 
@@ -15,17 +16,14 @@ interface Command {
   run(argv: readonly string[], context: CliContext): Promise<CliResult>
 }
 
-/**
- * The commands, in the order the help lists them. A command is added here when it works:
- * serve (design.md, "cli") is an unknown command until then, so that
- * nobody scripts against a stub.
- */
+/** The commands, in the order the help lists them. A command is added here when it works. */
 const COMMANDS: ReadonlyMap<string, Command> = new Map([
   ['verify', { summary: VERIFY_SUMMARY, help: VERIFY_HELP, run: runVerify }],
   ['inspect', { summary: INSPECT_SUMMARY, help: INSPECT_HELP, run: runInspect }],
   ['jwks', { summary: JWKS_SUMMARY, help: JWKS_HELP, run: runJwks }],
   ['migrate', { summary: MIGRATE_SUMMARY, help: MIGRATE_HELP, run: runMigrate }],
   ['dev-issuer', { summary: DEV_ISSUER_SUMMARY, help: DEV_ISSUER_HELP, run: runDevIssuer }],
+  ['serve', { summary: SERVE_SUMMARY, help: SERVE_HELP, run: runServe }],
 ])
 
 function commandList(): string {

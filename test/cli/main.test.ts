@@ -69,8 +69,7 @@ describe('jwks-bridge: dispatch, help and version', () => {
       assert.match(help, /\nExamples:\n {2}jwks-bridge /)
   })
 
-  // serve is planned (design.md) but unknown until it works.
-  for (const name of ['serve', 'verfy', 'jwk', 'constructor', '__proto__']) {
+  for (const name of ['serv', 'verfy', 'jwk', 'constructor', '__proto__']) {
     it(`"${name}" is an unknown command: exit 2 with the list of commands`, async () => {
       const result = await run([name, '--help'])
       assert.equal(result.exitCode, 2)
@@ -83,9 +82,9 @@ describe('jwks-bridge: dispatch, help and version', () => {
   }
 
   it('help for an unknown command is exit 2 with the list', async () => {
-    const result = await run(['help', 'serve'])
+    const result = await run(['help', 'serv'])
     assert.equal(result.exitCode, 2)
-    assert.match(result.stderr, /^jwks-bridge: no help for the unknown command "serve"\n\nCommands:/)
+    assert.match(result.stderr, /^jwks-bridge: no help for the unknown command "serv"\n\nCommands:/)
   })
 
   it('a token given where the command belongs is not repeated back', async () => {
