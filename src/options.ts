@@ -240,7 +240,7 @@ function issuerConfig(
   // An empty list would refuse every token: a configuration mistake, caught here rather than as 401s.
   if (audience !== undefined && audience.length === 0)
     throw invalidOptions(`${where}audience must not be empty`)
-  const requiredClaims = stringList(merged.requiredClaims ?? [], `${where}requiredClaims`) ?? []
+  const requiredClaims = [...(stringList(merged.requiredClaims ?? [], `${where}requiredClaims`) ?? [])]
   if (merged.requireExp !== undefined && typeof merged.requireExp !== 'boolean') {
     throw invalidOptions(`${where}requireExp must be a boolean`)
   }

@@ -122,7 +122,9 @@ export function fromSameOrigin(request: DevIssuerRequest, origin: string): boole
 
 const BASE_HEADERS = {
   'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
+  // same-origin, not no-referrer: under no-referrer Chromium sends `Origin: null` with the sign-in
+  // form's POST, which the same-origin check must refuse. Nothing leaks to other origins either way.
+  'referrer-policy': 'same-origin',
 } as const
 
 export function json(
