@@ -1,5 +1,5 @@
 import { readConfig } from '../app/config.js'
-import { type RunningApp, startApp } from '../app/server.js'
+import type { RunningApp } from '../app/server.js'
 import { isJwksBridgeError } from '../errors.js'
 import type { CliContext } from './io.js'
 import { watchStop } from './stop.js'
@@ -78,6 +78,8 @@ export async function runServe(argv: readonly string[], context: ServeCliContext
   try {
     const config = readConfig(env)
     const level = env.LOG_LEVEL ?? 'info'
+    // Loaded only here: the app needs fastify and a database driver, the other commands do not.
+    const { startApp } = await import('../app/server.js')
     app = await startApp(config, { logger: level === 'silent' ? false : { level } })
     write(
       `jwks-bridge reference app listening on ${app.url}\n` +
