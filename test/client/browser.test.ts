@@ -1,36 +1,15 @@
 // The browser script in a real browser: Debian's chromium driven by playwright-core, against a fake
 // bridge on 127.0.0.1 (fake-bridge-server.ts). Outside CI, a machine without /usr/bin/chromium skips
-// this file with a message; in CI (CI=true) a missing browser fails it.
+// this file with a message; in CI (CI=true) a missing browser fails it (test/helpers/browser.ts).
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
 import { after, before, beforeEach, describe, it } from 'node:test'
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { bundleClient } from '../../scripts/build-client.mjs'
+import { launchChromium, skipWithoutBrowser as skip, until } from '../helpers/browser.ts'
 import { CSRF_TOKEN, FakeBridge } from './fake-bridge-server.ts'
-
-const CHROMIUM = '/usr/bin/chromium'
-const MISSING = !existsSync(CHROMIUM)
-const IN_CI = process.env.CI === 'true'
-const skip =
-  MISSING && !IN_CI
-    ? `no browser at ${CHROMIUM} (apt-get install chromium): browser tests skipped outside CI`
-    : false
 
 /** How long the script gets to do something it should not do, before we conclude it did not. */
 const SETTLE_MS = 200
-
-/** Polls until the condition holds; fails after a bounded time. */
-async function until(
-  condition: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 5000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS))
 
@@ -46,21 +25,9 @@ describe('browser script in Chromium', { skip }, () => {
   let loads: number
 
   before(async () => {
-    if (MISSING) assert.fail(`CI=true and no browser at ${CHROMIUM}: .ci/run installs the chromium package`)
     bridge = new FakeBridge(await bundleClient())
     await bridge.listen()
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    })
+    browser = await launchChromium()
   })
 
   after(async () => {
