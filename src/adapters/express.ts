@@ -12,7 +12,7 @@ import type { IncomingMessage } from 'node:http'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import type { Bridge } from '../bridge/bridge.js'
 import { errorResponse } from '../bridge/http-status.js'
-import type { BridgeResponse, BridgeSession } from '../bridge/types.js'
+import type { BridgeRequest, BridgeResponse, BridgeSession } from '../bridge/types.js'
 import { JwksBridgeError } from '../errors.js'
 import type { Identity } from '../stores/types.js'
 import { toBridgeRequest } from './node-request.js'
@@ -57,10 +57,24 @@ function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
   })
 }
 
-export function bridgeMiddleware(bridge: Bridge): RequestHandler {
+/** A route to mount beside the bridge's, e.g. `enableTestSignIn(...)` from jwks-bridge/testing. */
+export interface ExtraBridgeRoute {
+  readonly method: 'POST'
+  readonly path: string
+  handle(request: BridgeRequest): Promise<BridgeResponse>
+}
+
+export interface BridgeMiddlewareOptions {
+  /** The test sign-in route (`enableTestSignIn` returns undefined outside NODE_ENV=test: pass it as is). */
+  testSignIn?: ExtraBridgeRoute | undefined
+}
+
+export function bridgeMiddleware(bridge: Bridge, options: BridgeMiddlewareOptions = {}): RequestHandler {
+  const extra = options.testSignIn
   async function run(req: Request, res: Response, next: NextFunction): Promise<void> {
     const target = req.originalUrl
-    if (bridge.isRoute(req.method, target)) {
+    const isExtra = extra !== undefined && req.method === 'POST' && target.split('?', 1)[0] === extra.path
+    if (isExtra || bridge.isRoute(req.method, target)) {
       if (req.readableEnded) {
         throw new Error('jwks-bridge: a body parser read the request first; mount bridgeMiddleware before it')
       }
@@ -74,7 +88,10 @@ export function bridgeMiddleware(bridge: Bridge): RequestHandler {
         res.set('Connection', 'close')
         return send(res, response)
       }
-      const response = await bridge.handle(toBridgeRequest(req, target, body))
+      const request = toBridgeRequest(req, target, body)
+      const response = isExtra
+        ? await (extra as ExtraBridgeRoute).handle(request)
+        : await bridge.handle(request)
       if (response === undefined) return next()
       return send(res, response)
     }

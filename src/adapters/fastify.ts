@@ -10,7 +10,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Bridge } from '../bridge/bridge.js'
 import { errorResponse } from '../bridge/http-status.js'
-import type { BridgeResponse, BridgeSession } from '../bridge/types.js'
+import type { BridgeRequest, BridgeResponse, BridgeSession } from '../bridge/types.js'
 import { JwksBridgeError } from '../errors.js'
 import type { Identity } from '../stores/types.js'
 import { toBridgeRequest } from './node-request.js'
@@ -24,8 +24,17 @@ declare module 'fastify' {
   }
 }
 
+/** A route to mount beside the bridge's, e.g. `enableTestSignIn(...)` from jwks-bridge/testing. */
+export interface ExtraBridgeRoute {
+  readonly method: 'POST'
+  readonly path: string
+  handle(request: BridgeRequest): Promise<BridgeResponse>
+}
+
 export interface JwksBridgeFastifyOptions {
   bridge: Bridge
+  /** The test sign-in route (`enableTestSignIn` returns undefined outside NODE_ENV=test: pass it as is). */
+  testSignIn?: ExtraBridgeRoute | undefined
 }
 
 function send(reply: FastifyReply, response: BridgeResponse): FastifyReply {
@@ -85,6 +94,13 @@ export async function jwksBridgeFastify(
     const { authPath, backChannelLogoutPath } = bridge.routes
     routes.route({ method: ['PUT', 'POST', 'DELETE'], url: authPath, handler })
     if (backChannelLogoutPath !== undefined) routes.post(backChannelLogoutPath, handler)
+    const extra = options.testSignIn
+    if (extra !== undefined) {
+      routes.post(extra.path, async (request: FastifyRequest, reply: FastifyReply) => {
+        const body = Buffer.isBuffer(request.body) ? request.body : undefined
+        return send(reply, await extra.handle(toBridgeRequest(request.raw, request.url, body)))
+      })
+    }
   })
 }
 
