@@ -110,3 +110,6 @@ export function bridgeMiddleware(bridge: Bridge, options: BridgeMiddlewareOption
     run(req, res, next).catch(next)
   }
 }
+
+/** The bridge's view of a Node request, for your own routes (e.g. `bridge.csrfTokenFor(toBridgeRequest(req, req.url))`). */
+export { toBridgeRequest } from './node-request.js'

@@ -110,3 +110,6 @@ Object.assign(jwksBridgeFastify, {
   [Symbol.for('skip-override')]: true,
   [Symbol.for('fastify.display-name')]: 'jwks-bridge',
 })
+
+/** The bridge's view of a Node request, for your own routes (e.g. `bridge.csrfTokenFor(toBridgeRequest(req, req.url))`). */
+export { toBridgeRequest } from './node-request.js'
