@@ -1,6 +1,7 @@
 // `npm run bench:stores`: session validations per second (get by id, SHA-256 of the presented
 // secret, constant-time compare: what the bridge does on every request) and identity upserts per
-// second, on each store, one call at a time, with p50/p99 latency. A benchmark, not a test: it
+// second, and whole handoffs (PUT /auth through the bridge core), on each store, one call at a time,
+// with p50/p99 latency. A benchmark, not a test: it
 // prints a Markdown table and asserts nothing, except that every validation succeeds.
 // It runs the TypeScript sources through tsx (the same JavaScript the build emits).
 //
@@ -11,6 +12,7 @@
 import { cpus, loadavg } from 'node:os'
 import {
   type BenchStores,
+  handoff,
   identityUpsert,
   openStores,
   STORE_NAMES,
@@ -20,6 +22,7 @@ import {
 import { type LatencyResult, measureLatency } from './lib/stores-measure.ts'
 
 const TARGET_SQLITE_VALIDATIONS = 50_000
+const HANDOFFS = Number(process.env.BENCH_HANDOFFS ?? 20_000)
 
 function secondsFromEnv(): number {
   const raw = process.env.BENCH_SECONDS
@@ -59,6 +62,7 @@ async function benchStore(name: StoreName, seconds: number): Promise<Row[]> {
     return [
       { store: name, operation: 'session validation', result: why },
       { store: name, operation: 'identity upsert', result: why },
+      { store: name, operation: 'handoff (PUT /auth)', result: why },
     ]
   }
   try {
@@ -77,6 +81,12 @@ async function benchStore(name: StoreName, seconds: number): Promise<Row[]> {
         stores.identities === undefined
           ? 'no identity store (sessions and replay guard only)'
           : await measureLatency(identityUpsert(stores.identities), seconds, 300),
+    })
+    // Bounded by the pre-minted tokens: at most HANDOFFS calls (warm-up included).
+    rows.push({
+      store: name,
+      operation: 'handoff (PUT /auth)',
+      result: await measureLatency(await handoff(stores, HANDOFFS), seconds, 300, HANDOFFS - 1),
     })
     return rows
   } finally {

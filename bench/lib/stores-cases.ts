@@ -147,3 +147,37 @@ export function identityUpsert(identities: IdentityStore): (i: number) => Promis
     return true
   }
 }
+
+/**
+ * The whole handoff through the bridge core (`bridge.handle` of a PUT /auth): request guard, body,
+ * ES256 verification, profile, replay guard (markTokenUsed), identity upsert, new session, cookie.
+ * Tokens are minted ahead (each with its own jti), one per call; `count` bounds how many.
+ */
+export async function handoff(stores: BenchStores, count: number): Promise<(i: number) => Promise<boolean>> {
+  const { createBridge } = await import('../../src/bridge/bridge.ts')
+  const { createTestIssuer } = await import('../../src/testing/test-issuer.ts')
+  const { createMemoryStores } = await import('../../src/stores/memory/stores.ts')
+  const issuer = createTestIssuer({ issuer: 'https://bench-idp.example', alg: 'ES256' })
+  const bridge = createBridge({
+    verifier: { ...issuer.verifierOptions(), tokenCache: false },
+    // Redis keeps no identities: pair it with in-process identities, as an app would with SQL.
+    identities: stores.identities ?? createMemoryStores().identities,
+    sessions: stores.sessions,
+  })
+  const bodies = Array.from({ length: count }, (_, n) =>
+    Buffer.from(JSON.stringify({ jwt: issuer.sign({ sub: `user-${n % SESSIONS}` }) })),
+  )
+  const headers = {
+    host: 'localhost:3000',
+    origin: 'http://localhost:3000',
+    'sec-fetch-site': 'same-origin',
+    'content-type': 'application/json',
+  }
+  return async (i) => {
+    const body = bodies[i]
+    if (body === undefined) throw new Error('out of pre-minted tokens: raise the count')
+    const response = await bridge.handle({ method: 'PUT', path: '/auth', headers, body, secure: false })
+    if (response?.status !== 204) throw new Error(`handoff answered ${response?.status}`)
+    return true
+  }
+}

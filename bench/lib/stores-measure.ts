@@ -25,17 +25,19 @@ export async function measureLatency(
   op: (i: number) => Promise<unknown>,
   seconds: number,
   warmupMs: number,
+  maxCalls = MAX_OPS,
 ): Promise<LatencyResult> {
   let i = 0
+  const limit = Math.min(MAX_OPS, maxCalls)
   const warmEnd = performance.now() + warmupMs
-  while (performance.now() < warmEnd && i < MAX_OPS) await op(i++)
+  while (performance.now() < warmEnd && i < limit / 4) await op(i++)
   const samples = new Float64Array(MAX_OPS)
   let ops = 0
   const cpuStart = process.cpuUsage()
   const start = performance.now()
   const end = start + seconds * 1000
   let before = start
-  while (ops < MAX_OPS) {
+  while (i < limit) {
     await op(i++)
     const after = performance.now()
     samples[ops++] = after - before
