@@ -1,0 +1,50 @@
+// The TypeScript a user writes against the installed package, type-checked in the scratch project
+// by test/package/pack.test.ts (nodenext, strict). It is a string, not a .ts file of its own: the
+// repo's own typecheck would resolve 'jwks-bridge' to the repo itself, and it must resolve through
+// the scratch project's node_modules and the package's "types" conditions only.
+//
+// Each entry point has a use that must compile and a @ts-expect-error that must fail to compile: a
+// subpath whose types were missing or `any` would make the directive unused, which tsc reports.
+export const CONSUMER_TYPES_SOURCE = `
+import type { Request } from 'express'
+import type { FastifyRequest } from 'fastify'
+import { createVerifier, type Identity, isJwksBridgeError, type JwtPayload, type Verifier } from 'jwks-bridge'
+import { functionSource, start, type TokenSource } from 'jwks-bridge/client'
+import { createDevIssuer, type DevIssuer } from 'jwks-bridge/dev-issuer'
+import { bridgeMiddleware } from 'jwks-bridge/express'
+import { jwksBridgeFastify } from 'jwks-bridge/fastify'
+import { createTestIssuer, type TestIssuer } from 'jwks-bridge/testing'
+
+const verifier: Verifier = createVerifier({ issuer: 'https://issuer.example', jwksUri: 'https://issuer.example/jwks' })
+export async function subjectOf(token: string): Promise<string | undefined> {
+  const { payload }: { payload: JwtPayload } = await verifier.verify(token)
+  return payload.sub
+}
+export function codeOf(error: unknown): string | undefined {
+  return isJwksBridgeError(error) ? error.code : undefined
+}
+// @ts-expect-error HS256 is not an algorithm this verifier knows
+createVerifier({ issuer: 'https://issuer.example', jwksUri: 'https://issuer.example/jwks', algorithms: ['HS256'] })
+
+const testIssuer: TestIssuer = createTestIssuer({ alg: 'ES256' })
+export const signed: string = testIssuer.sign({ sub: 'user-1' })
+// @ts-expect-error 'none' is not a test issuer algorithm
+createTestIssuer({ alg: 'none' })
+
+// The adapters' declaration merging reaches the frameworks' own request types.
+export const fromFastify = (request: FastifyRequest): Identity | null => request.identity
+export const fromExpress = (req: Request): string | undefined => req.identity?.subject
+export const plugin = jwksBridgeFastify
+// @ts-expect-error the middleware needs a bridge
+bridgeMiddleware()
+
+const source: TokenSource = functionSource(async () => undefined)
+void start({ source })
+// @ts-expect-error start needs a token source
+void start({})
+
+const devIssuer: DevIssuer = createDevIssuer({ issuer: 'http://127.0.0.1:4000' })
+export const jwksUrl: string = devIssuer.jwksUrl
+// @ts-expect-error HS256 is not a development provider algorithm
+createDevIssuer({ issuer: 'http://127.0.0.1:4000', alg: 'HS256' })
+`
