@@ -22,9 +22,52 @@ export interface AppConfig {
   production: boolean
   /** Mount the development identity provider at /dev-issuer (only without ISSUER_URL, never in production). */
   devIssuer: boolean
+  /** PostgreSQL schema for the tables (DATABASE_SCHEMA); undefined: the connection's search_path. */
+  databaseSchema?: string | undefined
+  /** Prefix of every Redis key the app writes (REDIS_PREFIX). Default `jwks-bridge:`. */
+  redisPrefix?: string
+  /**
+   * `/metrics` (METRICS): 'auto' (default) serves it when prom-client is installed, 'on' requires it,
+   * 'off' turns it off.
+   */
+  metrics?: 'auto' | 'on' | 'off'
+  /** When set (METRICS_TOKEN), `/metrics` needs `Authorization: Bearer <token>`. */
+  metricsToken?: string | undefined
+  /** How long a shutdown may wait for in-flight requests (SHUTDOWN_TIMEOUT_SECONDS). Default 10 s. */
+  shutdownTimeoutMs?: number
 }
 
 const PROFILES = ['generic', 'oidc-id-token', 'supertokens'] as const
+
+// What createPostgresStores accepts: a plain identifier, never quoted or interpolated SQL.
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
+// Printable ASCII without spaces: a prefix ends up in every key and in `SCAN MATCH` patterns.
+const REDIS_PREFIX = /^[!-~]{1,64}$/
+
+function metricsSetting(value: string | undefined): 'auto' | 'on' | 'off' {
+  if (value === undefined || value === '') return 'auto'
+  if (value === 'true') return 'on'
+  if (value === 'false') return 'off'
+  throw invalidOptions('METRICS must be true or false (unset: served when prom-client is installed)')
+}
+
+function metricsToken(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined
+  // A bearer token (RFC 6750 §2.1 b64token), long enough not to be guessed.
+  if (!/^[A-Za-z0-9\-._~+/]{16,256}=*$/.test(value)) {
+    throw invalidOptions('METRICS_TOKEN must be 16 to 256 token characters (letters, digits, -._~+/)')
+  }
+  return value
+}
+
+function shutdownSeconds(value: string | undefined): number {
+  if (value === undefined || value === '') return 10_000
+  const n = Number(value)
+  if (!Number.isFinite(n) || n <= 0 || n > 3600) {
+    throw invalidOptions('SHUTDOWN_TIMEOUT_SECONDS must be a number of seconds above 0 (at most 3600)')
+  }
+  return Math.round(n * 1000)
+}
 
 function port(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined || value === '') return fallback
@@ -65,6 +108,14 @@ export function readConfig(env: Record<string, string | undefined>): AppConfig {
       'the development identity provider only runs on a loopback HOST; set ISSUER_URL to trust a real provider',
     )
   }
+  const databaseSchema = env.DATABASE_SCHEMA || undefined
+  if (databaseSchema !== undefined && !SCHEMA_NAME.test(databaseSchema)) {
+    throw invalidOptions('DATABASE_SCHEMA must be a plain identifier: letters, digits and _, at most 63')
+  }
+  const redisPrefix = env.REDIS_PREFIX || 'jwks-bridge:'
+  if (!REDIS_PREFIX.test(redisPrefix)) {
+    throw invalidOptions('REDIS_PREFIX must be 1 to 64 printable characters without spaces')
+  }
   return {
     port: listenPort,
     host,
@@ -79,5 +130,10 @@ export function readConfig(env: Record<string, string | undefined>): AppConfig {
     trustProxy: env.TRUST_PROXY === 'true',
     production,
     devIssuer,
+    databaseSchema,
+    redisPrefix,
+    metrics: metricsSetting(env.METRICS),
+    metricsToken: metricsToken(env.METRICS_TOKEN),
+    shutdownTimeoutMs: shutdownSeconds(env.SHUTDOWN_TIMEOUT_SECONDS),
   }
 }

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
@@ -8,8 +9,19 @@ import { type Bridge, createBridge } from '../bridge/bridge.js'
 import { tokenProfile } from '../bridge/profiles.js'
 import type { TokenProfile } from '../bridge/types.js'
 import { createDevIssuer, type DevIssuer } from '../dev-issuer/index.js'
+import type { KeySetEvent } from '../keys/events.js'
+import { createRedisKeySetCache } from '../keys/redis-key-set-cache.js'
+import type { VerifierOptions } from '../options.js'
 import { createVerifier } from '../verifier.js'
 import type { AppConfig } from './config.js'
+import {
+  bridgeLogger,
+  installRequestLogging,
+  type LogStream,
+  loggerOptions,
+  requestIdGenerator,
+} from './logging.js'
+import { type AppMetrics, createAppMetrics } from './metrics.js'
 import { APP_CSS, APP_SCRIPT, renderHome } from './pages.js'
 import { type AppStores, openAppStores } from './stores.js'
 
@@ -19,13 +31,32 @@ export interface RunningApp {
   bridge: Bridge
   stores: AppStores
   devIssuer: DevIssuer | undefined
+  /** The app's metrics, undefined when they are off. */
+  metrics: AppMetrics | undefined
+  /**
+   * Stops accepting connections, lets in-flight requests finish, then closes the verifier and the
+   * stores' pools. Idempotent. Bound it yourself (`jwks-bridge serve` gives up after
+   * SHUTDOWN_TIMEOUT_SECONDS).
+   */
   close(): Promise<void>
+}
+
+/** What a cluster worker adds (`jwks-bridge serve --workers N`; see cluster.ts). */
+export interface ClusterWorkerHooks {
+  /** Makes this worker's metrics available to the primary. */
+  attach(metrics: AppMetrics): Promise<void>
+  /** The whole cluster's metrics, gathered by the primary. */
+  metrics(): Promise<string>
 }
 
 export interface StartOptions {
   nowMs?: () => number
   /** Fastify's logger setting (pino); false in tests. */
   logger?: boolean | { level: string }
+  /** Where JSON log lines go instead of stdout (with `logger`). */
+  logStream?: LogStream
+  /** Set in a cluster worker: answers carry `x-worker` (the pid) and /metrics covers every worker. */
+  cluster?: ClusterWorkerHooks
 }
 
 // Pages carry no inline script or style: everything comes from this origin.
@@ -51,6 +82,14 @@ async function freePort(host: string): Promise<number> {
       probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0))
     })
   })
+}
+
+/** Compares a presented bearer token with the configured one in constant time (hashes: equal lengths). */
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const match = /^Bearer +([^\s]+)\s*$/i.exec(header ?? '')
+  if (match === null) return false
+  const digest = (value: string) => createHash('sha256').update(value).digest()
+  return timingSafeEqual(digest(match[1] as string), digest(token))
 }
 
 function profileFor(config: AppConfig): TokenProfile {
@@ -88,41 +127,94 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
     : undefined
   const issuer = devIssuer?.issuer ?? (config.issuer?.url as string)
   const jwksUri = devIssuer?.jwksUrl ?? config.issuer?.jwksUri
+  const metrics = await createAppMetrics(config.metrics ?? 'auto')
   const stores = await openAppStores(config)
   let fastify: FastifyInstance | undefined
   try {
-    const verifier = createVerifier({
+    const level = options.logger === true ? 'info' : options.logger ? options.logger.level : undefined
+    fastify = Fastify({
+      logger: level === undefined ? false : loggerOptions(level, options.logStream),
+      trustProxy: config.trustProxy,
+      genReqId: requestIdGenerator(config.trustProxy),
+      // The id comes from genReqId alone, which accepts a proxy's X-Request-Id only with TRUST_PROXY.
+      requestIdHeader: false,
+    })
+    const log = fastify.log
+    const onKeySetEvent = (event: KeySetEvent) => {
+      metrics?.onKeySetEvent(event)
+      logKeySetEvent(log, event)
+    }
+    // A key set fetched by one instance serves the others (Redis), unless it is the dev provider's,
+    // which lives and dies with this process.
+    const keySetCache =
+      stores.redis === undefined || devIssuer !== undefined
+        ? undefined
+        : createRedisKeySetCache({
+            client: stores.redis,
+            prefix: `${config.redisPrefix ?? 'jwks-bridge:'}jwks:`,
+            onError: (error) =>
+              log.warn(
+                { event: 'keyset.shared-cache-failed', code: (error as { code?: unknown }).code },
+                'key set cache (Redis) failed',
+              ),
+          })
+    const verifierOptions: VerifierOptions = {
       issuer,
       ...(jwksUri === undefined ? {} : { jwksUri }),
       algorithms: devIssuer === undefined ? config.algorithms : [devIssuer.alg],
       ...(config.audience === undefined ? {} : { audience: config.audience }),
+      ...(keySetCache === undefined ? {} : { keySetCache }),
+      onEvent: onKeySetEvent,
       nowMs,
-    })
-    const bridge = createBridge({
-      verifier,
+    }
+    const verifier = createVerifier(verifierOptions)
+    const core = createBridge({
+      verifier: metrics?.instrumentVerifier(verifier) ?? verifier,
       identities: stores.identities,
-      sessions: stores.sessions,
+      sessions: metrics?.instrumentSessions(stores.sessions) ?? stores.sessions,
       profile: profileFor(config),
       csrf: true,
       trustProxy: config.trustProxy,
       nowMs,
+      logger: bridgeLogger(log, metrics === undefined ? undefined : (fields) => metrics.onBridgeLog(fields)),
     })
+    const bridge = metrics?.instrumentBridge(core) ?? core
     const bundle = await clientBundle()
-    fastify = Fastify({ logger: options.logger ?? false, trustProxy: config.trustProxy })
+    installRequestLogging(fastify)
+    if (options.cluster !== undefined && metrics !== undefined) await options.cluster.attach(metrics)
+    if (options.cluster !== undefined) {
+      fastify.addHook('onRequest', async (_request, reply) => {
+        reply.header('x-worker', String(process.pid))
+      })
+    }
+    if (metrics !== undefined) observeBridgeRoutes(fastify, bridge, metrics)
     await fastify.register(jwksBridgeFastify, { bridge })
-    routes(fastify, { bridge, devIssuer, issuer, bundle, stores })
+    routes(fastify, { bridge, devIssuer, issuer, bundle, stores, metrics, config, cluster: options.cluster })
     await fastify.listen({ port, host: config.host })
+    // Load the key set now rather than on the first sign-in; a failure is logged and retried then.
+    verifier.ready().catch(() => {})
     const app = fastify
+    let closing: Promise<void> | undefined
     return {
       url: publicUrl,
       fastify: app,
       bridge,
       stores,
       devIssuer,
-      async close() {
-        await app.close()
-        verifier.close()
-        await stores.close()
+      metrics,
+      close() {
+        closing ??= (async () => {
+          try {
+            // Fastify stops accepting, answers 503 to new requests on open connections, closes idle
+            // keep-alive connections and waits for in-flight requests to finish.
+            await app.close()
+          } finally {
+            bridge.close()
+            verifier.close()
+            await stores.close()
+          }
+        })()
+        return closing
       },
     }
   } catch (error) {
@@ -132,12 +224,37 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
   }
 }
 
+function logKeySetEvent(log: FastifyInstance['log'], event: KeySetEvent): void {
+  const { type, ...fields } = event
+  const record = { event: `keyset.${type}`, ...fields }
+  if (type === 'fetch-failed' || type === 'stale-served' || type === 'key-rejected')
+    log.warn(record, 'key set problem')
+  else if (type === 'keys-changed' || type === 'discovered') log.info(record, 'key set changed')
+  else log.debug(record, 'key set event')
+}
+
+function observeBridgeRoutes(fastify: FastifyInstance, bridge: Bridge, metrics: AppMetrics): void {
+  const { authPath } = bridge.routes
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const query = request.url.indexOf('?')
+    const path = query === -1 ? request.url : request.url.slice(0, query)
+    if (path === authPath && bridge.isRoute(request.method, path)) {
+      const route = request.method === 'DELETE' ? 'sign-out' : 'handoff'
+      metrics.observeBridgeRoute(route, reply.statusCode, reply.elapsedTime / 1000)
+    }
+    done()
+  })
+}
+
 interface RouteDeps {
   bridge: Bridge
   devIssuer: DevIssuer | undefined
   issuer: string
   bundle: string
   stores: AppStores
+  metrics: AppMetrics | undefined
+  config: AppConfig
+  cluster: ClusterWorkerHooks | undefined
 }
 
 function routes(fastify: FastifyInstance, deps: RouteDeps): void {
@@ -183,15 +300,44 @@ function routes(fastify: FastifyInstance, deps: RouteDeps): void {
   fastify.get('/favicon.ico', async (_request, reply) =>
     reply.code(204).header('cache-control', 'max-age=86400').send(),
   )
-  fastify.get('/healthz', async () => ({ status: 'ok' }))
-  fastify.get('/readyz', async (_request, reply) => {
-    try {
-      await deps.stores.ping()
-      return { status: 'ready' }
-    } catch {
-      return reply.code(503).send({ status: 'unavailable' })
-    }
+  // Probes and scrapes come every few seconds: logged only when something goes wrong.
+  const quiet = { logLevel: 'warn' as const }
+  // Alive: the process answers. The pid tells workers apart (`serve --workers N`).
+  fastify.get('/healthz', quiet, async (_request, reply) => {
+    reply.header('cache-control', 'no-store')
+    return { status: 'ok', pid: process.pid }
   })
+  // Ready: every store's server answers; which one does not is named (never why).
+  fastify.get('/readyz', quiet, async (_request, reply) => {
+    reply.header('cache-control', 'no-store')
+    const checks = await deps.stores.check()
+    const failed = Object.keys(checks).filter((name) => checks[name] !== 'ok')
+    if (failed.length === 0) return { status: 'ready', checks }
+    return reply.code(503).send({ status: 'unavailable', failed, checks })
+  })
+  const { metrics } = deps
+  if (metrics !== undefined) {
+    const token = deps.config.metricsToken
+    fastify.get('/metrics', quiet, async (request, reply) => {
+      reply.header('cache-control', 'no-store')
+      if (token !== undefined && !bearerMatches(request.headers.authorization, token)) {
+        return reply
+          .code(401)
+          .header('www-authenticate', 'Bearer realm="metrics"')
+          .send({ error: { code: 'ERR_UNAUTHENTICATED', message: 'metrics need the bearer token' } })
+      }
+      let text: string
+      try {
+        text = deps.cluster === undefined ? await metrics.render() : await deps.cluster.metrics()
+      } catch {
+        // A worker gathering the cluster's metrics through the primary may find one still starting.
+        return reply.code(503).send({
+          error: { code: 'ERR_METRICS_UNAVAILABLE', message: 'metrics could not be gathered; retry' },
+        })
+      }
+      return reply.type(metrics.contentType).send(text)
+    })
+  }
 
   if (devIssuer !== undefined) mountDevIssuer(fastify, devIssuer)
 }

@@ -1,0 +1,352 @@
+/**
+ * The reference app's Prometheus metrics (README "Operations" lists them). prom-client is loaded only
+ * when metrics are on, and every app instance has its own registry (never prom-client's global one),
+ * so that several apps in one process (tests, or two bridges) do not share or clash.
+ *
+ * Labels only ever carry bounded, server-chosen values: error codes (a fixed list), HTTP status codes,
+ * configured issuers. Never a claim from a token (an attacker chooses those, and every new label
+ * value is a new time series: a memory exhaustion vector).
+ */
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { Bridge } from '../bridge/bridge.js'
+import { DEFAULT_COOKIE_NAME } from '../bridge/cookies.js'
+import { invalidOptions, isJwksBridgeError } from '../errors.js'
+import type { KeySetEvent, KeySetStats } from '../keys/events.js'
+import type { SessionStore } from '../stores/types.js'
+import type { Verifier } from '../verifier.js'
+
+export interface AppMetrics {
+  readonly registry: Registry
+  readonly contentType: string
+  /** Counts each verification by result (`ok` or the error code). */
+  instrumentVerifier(verifier: Verifier): Verifier
+  /** Counts sessions created and ended. */
+  instrumentSessions(sessions: SessionStore): SessionStore
+  /** Times session validations (requests that carry a session cookie). */
+  instrumentBridge(bridge: Bridge): Bridge
+  /** The verifier's `onEvent`. */
+  onKeySetEvent(event: KeySetEvent): void
+  /** Fields the bridge logs: refusals are counted by code. */
+  onBridgeLog(fields: Record<string, unknown>): void
+  /** A bridge route answered: `handoff` (PUT/POST) or `sign-out` (DELETE). */
+  observeBridgeRoute(route: 'handoff' | 'sign-out', status: number, seconds: number): void
+  /** The exposition text of this instance. */
+  render(): Promise<string>
+}
+
+type Prom = typeof import('prom-client')
+
+// Handoffs verify a signature, write an identity and a session: milliseconds to a second.
+const HANDOFF_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
+// A session validation is one or two store reads: tens of microseconds (SQLite) to milliseconds.
+const VALIDATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]
+
+const SESSION_COOKIE = `${DEFAULT_COOKIE_NAME}=`
+
+async function loadPromClient(): Promise<Prom | undefined> {
+  try {
+    return await import('prom-client')
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND') return undefined
+    throw error
+  }
+}
+
+/**
+ * The metrics for one app instance, or undefined when they are off (METRICS=false), or when
+ * METRICS is unset and prom-client is not installed. METRICS=true without prom-client refuses to start.
+ */
+export async function createAppMetrics(setting: 'auto' | 'on' | 'off'): Promise<AppMetrics | undefined> {
+  if (setting === 'off') return undefined
+  const prom = await loadPromClient()
+  if (prom === undefined) {
+    if (setting === 'on') throw invalidOptions('METRICS=true needs prom-client: npm install prom-client')
+    return undefined
+  }
+  return buildMetrics(prom)
+}
+
+function codeOf(error: unknown): string {
+  // Codes are a fixed list; anything else (a bug, a driver) is one bucket.
+  return isJwksBridgeError(error) ? error.code : 'error'
+}
+
+function buildMetrics(prom: Prom): AppMetrics {
+  const registry = new prom.Registry()
+  prom.collectDefaultMetrics({ register: registry })
+  const registers = [registry]
+  const verifiers: Verifier[] = []
+
+  const verifications = new prom.Counter({
+    name: 'jwks_bridge_verifications_total',
+    help: 'Sign-in token verifications, by result: ok or the error code',
+    labelNames: ['result'],
+    registers,
+  })
+  const verifiedOk = verifications.labels('ok')
+
+  const fetches = new prom.Counter({
+    name: 'jwks_bridge_keyset_fetches_total',
+    help: 'Key set fetches from the network, by reason: initial, refresh or unknown-kid (a refetch)',
+    labelNames: ['issuer', 'reason'],
+    registers,
+  })
+  const fetchFailures = new prom.Counter({
+    name: 'jwks_bridge_keyset_fetch_failures_total',
+    help: 'Failed key set fetches (or discoveries), by error code',
+    labelNames: ['issuer', 'code'],
+    registers,
+  })
+  const unknownKidRefusals = new prom.Counter({
+    name: 'jwks_bridge_keyset_unknown_kid_refusals_total',
+    help: 'Tokens with an unknown kid refused without a fetch, by reason: cooldown, known-unknown, backoff',
+    labelNames: ['issuer', 'reason'],
+    registers,
+  })
+  const keysChanged = new prom.Counter({
+    name: 'jwks_bridge_keyset_changes_total',
+    help: 'Times a fetched key set differed from the one in use (rotations)',
+    labelNames: ['issuer'],
+    registers,
+  })
+
+  // Read from verifier.keySetStats() when scraped: the verifier keeps these counts itself.
+  const fromStats = (name: string, help: string, pick: (stats: KeySetStats) => number): Counter<'issuer'> =>
+    new prom.Counter({
+      name,
+      help,
+      labelNames: ['issuer'],
+      registers,
+      collect() {
+        this.reset()
+        for (const stats of verifiers.flatMap((v) => v.keySetStats())) {
+          this.inc({ issuer: stats.issuer }, pick(stats))
+        }
+      },
+    })
+  fromStats(
+    'jwks_bridge_keyset_stale_serves_total',
+    'Verifications served from a key set past its freshness (the provider could not be reached)',
+    (s) => s.staleServes,
+  )
+  fromStats(
+    'jwks_bridge_keyset_shared_cache_hits_total',
+    'Key sets adopted from the shared cache (Redis) that another instance filled, instead of fetching',
+    (s) => s.sharedCacheHits,
+  )
+  fromStats(
+    'jwks_bridge_keyset_revalidations_total',
+    'Key set fetches answered 304 Not Modified',
+    (s) => s.revalidations,
+  )
+  const gauge = (
+    name: string,
+    help: string,
+    pick: (stats: KeySetStats) => number | undefined,
+  ): Gauge<'issuer'> =>
+    new prom.Gauge({
+      name,
+      help,
+      labelNames: ['issuer'],
+      registers,
+      // Across cluster workers the worst one matters: the oldest set, the longest failure streak.
+      aggregator: 'max',
+      collect() {
+        this.reset()
+        for (const stats of verifiers.flatMap((v) => v.keySetStats())) {
+          const value = pick(stats)
+          if (value !== undefined) this.set({ issuer: stats.issuer }, value)
+        }
+      },
+    })
+  gauge('jwks_bridge_keyset_age_seconds', 'Age of the key set in use', (s) =>
+    s.ageMs === undefined ? undefined : s.ageMs / 1000,
+  )
+  gauge('jwks_bridge_keyset_keys', 'Usable keys in the key set in use', (s) => s.keyCount)
+  gauge(
+    'jwks_bridge_keyset_consecutive_failures',
+    'Key set fetches failed in a row (0 once one succeeds)',
+    (s) => s.consecutiveFailures,
+  )
+
+  const handoffs = new prom.Counter({
+    name: 'jwks_bridge_handoffs_total',
+    help: 'Handoffs (PUT/POST to the authentication URL), by HTTP status',
+    labelNames: ['status'],
+    registers,
+  })
+  const handoffDuration: Histogram<'status'> = new prom.Histogram({
+    name: 'jwks_bridge_handoff_duration_seconds',
+    help: 'Time to answer a handoff, by HTTP status',
+    labelNames: ['status'],
+    buckets: HANDOFF_BUCKETS,
+    registers,
+  })
+  const signOuts = new prom.Counter({
+    name: 'jwks_bridge_sign_outs_total',
+    help: 'Sign-outs (DELETE on the authentication URL), by HTTP status',
+    labelNames: ['status'],
+    registers,
+  })
+  const refusals = new prom.Counter({
+    name: 'jwks_bridge_refusals_total',
+    help: 'Bridge routes refused or failed, by route (sign-in, sign-out) and error code',
+    labelNames: ['route', 'code'],
+    registers,
+  })
+  const validations = new prom.Counter({
+    name: 'jwks_bridge_session_validations_total',
+    help: 'Requests carrying a session cookie, by result: valid, invalid (unknown, expired, forged) or error',
+    labelNames: ['result'],
+    registers,
+  })
+  const validationDuration: Histogram<'result'> = new prom.Histogram({
+    name: 'jwks_bridge_session_validation_duration_seconds',
+    help: 'Time to validate a session cookie (session and identity lookups), by result',
+    labelNames: ['result'],
+    buckets: VALIDATION_BUCKETS,
+    registers,
+  })
+  const sessionsCreated = new prom.Counter({
+    name: 'jwks_bridge_sessions_created_total',
+    help: 'Sessions created (sign-ins that started a session)',
+    registers,
+  })
+  const sessionsEnded = new prom.Counter({
+    name: 'jwks_bridge_sessions_ended_total',
+    help:
+      'Sessions ended, by how: deleted (sign-out, replaced at sign-in, found expired), identity ' +
+      '(sign out everywhere), provider-session (back-channel logout), expired (cleanup)',
+    labelNames: ['reason'],
+    registers,
+  })
+
+  function validated(result: 'valid' | 'invalid' | 'error', startMs: number): void {
+    const seconds = (performance.now() - startMs) / 1000
+    validations.inc({ result })
+    validationDuration.observe({ result }, seconds)
+  }
+
+  return {
+    registry,
+    contentType: registry.contentType,
+
+    instrumentVerifier(inner) {
+      verifiers.push(inner)
+      return {
+        verify(token) {
+          return inner.verify(token).then(
+            (result) => {
+              verifiedOk.inc()
+              return result
+            },
+            (error: unknown) => {
+              verifications.inc({ result: codeOf(error) })
+              throw error
+            },
+          )
+        },
+        issuers: inner.issuers,
+        ready: () => inner.ready(),
+        keySetStats: () => inner.keySetStats(),
+        close: () => inner.close(),
+      }
+    },
+
+    instrumentSessions(inner) {
+      const ended = (reason: string, count: number) => {
+        if (count > 0) sessionsEnded.inc({ reason }, count)
+      }
+      return {
+        async create(session) {
+          await inner.create(session)
+          sessionsCreated.inc()
+        },
+        get: (id) => inner.get(id),
+        touch: (id, lastSeenAtMs) => inner.touch(id, lastSeenAtMs),
+        async delete(id) {
+          const deleted = await inner.delete(id)
+          ended('deleted', deleted ? 1 : 0)
+          return deleted
+        },
+        async deleteByIdentity(identityId) {
+          const count = await inner.deleteByIdentity(identityId)
+          ended('identity', count)
+          return count
+        },
+        async deleteByProviderSession(issuer, providerSessionId) {
+          const count = await inner.deleteByProviderSession(issuer, providerSessionId)
+          ended('provider-session', count)
+          return count
+        },
+        async deleteExpired(nowMs, idleTimeoutMs) {
+          const count = await inner.deleteExpired(nowMs, idleTimeoutMs)
+          ended('expired', count)
+          return count
+        },
+        markTokenUsed: (key, expiresAtMs) => inner.markTokenUsed(key, expiresAtMs),
+      }
+    },
+
+    instrumentBridge(inner) {
+      const authenticate: Bridge['authenticate'] = async (req) => {
+        // No session cookie: no store round trip, nothing worth timing.
+        if (req.headers.cookie?.includes(SESSION_COOKIE) !== true) return inner.authenticate(req)
+        const start = performance.now()
+        try {
+          const auth = await inner.authenticate(req)
+          validated(auth === null ? 'invalid' : 'valid', start)
+          return auth
+        } catch (error) {
+          validated('error', start)
+          throw error
+        }
+      }
+      return {
+        ...inner,
+        authenticate,
+        hasSession: async (req) => (await authenticate(req)) !== null,
+      }
+    },
+
+    onKeySetEvent(event) {
+      switch (event.type) {
+        case 'fetch':
+          fetches.inc({ issuer: event.issuer, reason: event.reason })
+          break
+        case 'fetch-failed':
+          fetchFailures.inc({ issuer: event.issuer, code: event.code })
+          break
+        case 'unknown-kid-refused':
+          unknownKidRefusals.inc({ issuer: event.issuer, reason: event.reason })
+          break
+        case 'keys-changed':
+          keysChanged.inc({ issuer: event.issuer })
+          break
+        default:
+          break
+      }
+    },
+
+    onBridgeLog(fields) {
+      const event = fields.event
+      if (typeof event !== 'string') return
+      const match = /^bridge\.(sign-in|sign-out)\.(refused|failed)$/.exec(event)
+      if (match === null) return
+      const code = match[2] === 'failed' ? 'error' : typeof fields.code === 'string' ? fields.code : 'error'
+      refusals.inc({ route: match[1] as string, code })
+    },
+
+    observeBridgeRoute(route, status, seconds) {
+      const labels = { status: String(status) }
+      if (route === 'sign-out') {
+        signOuts.inc(labels)
+        return
+      }
+      handoffs.inc(labels)
+      handoffDuration.observe(labels, seconds)
+    },
+
+    render: () => registry.metrics(),
+  }
+}
