@@ -1,0 +1,173 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { serializeError } from '../../src/app/logging.ts'
+import { JwksBridgeError } from '../../src/errors.ts'
+import { createTestIssuer } from '../../src/testing/index.ts'
+import { type Issuer, type OpsApp, serveIssuer, startOpsApp } from './fixture.ts'
+import { CSRF_COOKIE, codeOf, cookieFrom, csrfFor, handoff, request, SESSION_COOKIE } from './http.ts'
+
+type Line = Record<string, unknown>
+
+function capture() {
+  const lines: string[] = []
+  return {
+    stream: { write: (line: string) => void lines.push(line) },
+    lines,
+    parsed: (): Line[] => lines.join('').trim().split('\n').map((line) => JSON.parse(line) as Line),
+  }
+}
+
+/** Every key of a parsed line, at any depth. */
+function keysOf(value: unknown, out: string[] = []): string[] {
+  if (typeof value !== 'object' || value === null) return out
+  for (const [key, inner] of Object.entries(value)) {
+    out.push(key.toLowerCase())
+    keysOf(inner, out)
+  }
+  return out
+}
+
+describe('JSON logs (pino): a request id on every request line, never a token, cookie or secret', () => {
+  let issuer: Issuer
+  let app: OpsApp
+  let proxied: OpsApp
+  const log = capture()
+  const proxiedLog = capture()
+
+  before(async () => {
+    issuer = await serveIssuer()
+    app = await startOpsApp(issuer, {}, log.stream)
+    proxied = await startOpsApp(issuer, { TRUST_PROXY: 'true' }, proxiedLog.stream)
+  })
+  after(async () => {
+    await app?.close()
+    await proxied?.close()
+    await issuer?.served.close()
+  })
+
+  it('logs a full sign-in, failed handoffs, /me and sign-out without any secret', async () => {
+    const secrets: Record<string, string> = {}
+    const token = issuer.idp.sign({ sub: 'log-user', email: 'log-user@example.com' })
+    const [, payload, signature] = token.split('.')
+    secrets.token = token
+    secrets['token payload'] = payload as string
+    secrets['token signature'] = signature as string
+
+    const csrf = await csrfFor(app.url)
+    secrets['CSRF token'] = csrf.token
+    const signedIn = await handoff(app.url, token, csrf)
+    assert.equal(signedIn.status, 204)
+    const session = cookieFrom(signedIn, SESSION_COOKIE) as string
+    assert.ok(session !== undefined)
+    secrets['session token'] = session.slice(SESSION_COOKIE.length + 1)
+
+    // Failed handoffs: a forged token (another key), a replay, a body that is not JSON but holds a token.
+    const forged = createTestIssuer({ issuer: issuer.served.issuer }).sign({ sub: 'log-user' })
+    secrets['forged token'] = forged
+    const refused = await handoff(app.url, forged, await csrfFor(app.url))
+    assert.equal(codeOf(refused), 'ERR_KEY_NOT_FOUND')
+    assert.equal(codeOf(await handoff(app.url, token, await csrfFor(app.url))), 'ERR_TOKEN_REPLAYED')
+    const broken = await csrfFor(app.url)
+    const notJson = await request(`${app.url}/auth`, {
+      method: 'PUT',
+      headers: {
+        origin: app.url,
+        'content-type': 'application/json',
+        'x-csrf-token': broken.token,
+        cookie: broken.cookie,
+      },
+      body: `{"jwt": ${forged}`,
+    })
+    assert.equal(notJson.status, 400)
+
+    // A token in a query string and in an Authorization header: neither may reach a line.
+    const bearer = createTestIssuer().sign({ sub: 'bearer-user' })
+    secrets['bearer token'] = bearer
+    const me = await request(`${app.url}/me?access_token=${bearer}`, {
+      headers: { cookie: session, authorization: `Bearer ${bearer}` },
+    })
+    assert.equal(me.status, 200)
+
+    const signOutCsrf = await csrfFor(app.url)
+    const signOut = await request(`${app.url}/auth`, {
+      method: 'DELETE',
+      headers: {
+        origin: app.url,
+        'x-csrf-token': signOutCsrf.token,
+        cookie: `${signOutCsrf.cookie}; ${session}`,
+      },
+    })
+    assert.equal(signOut.status, 204)
+
+    // Code that logs headers by hand is redacted too.
+    app.app.fastify.log.info(
+      { headers: { cookie: session, authorization: `Bearer ${bearer}`, 'x-csrf-token': csrf.token } },
+      'headers logged by hand',
+    )
+
+    const text = log.lines.join('')
+    assert.ok(log.lines.length > 10, 'the requests were logged')
+    for (const [what, secret] of Object.entries(secrets)) {
+      assert.ok(secret.length >= 20, `${what} is long enough to be searched for`)
+      assert.equal(text.includes(secret), false, `the log contains the ${what}`)
+    }
+    const keys = new Set(log.parsed().flatMap((line) => keysOf(line)))
+    for (const header of ['cookie', 'authorization', 'x-csrf-token', 'set-cookie', 'token', 'jwt']) {
+      assert.equal(keys.has(header), false, `a line has a "${header}" field`)
+    }
+    assert.equal(text.includes(`${CSRF_COOKIE}=`), false, 'the log names the CSRF cookie with a value')
+    assert.equal(text.includes(`${SESSION_COOKIE}=`), false, 'the log names the session cookie with a value')
+  })
+
+  it('puts the request id on every line a request causes, bridge events included, and echoes it', async () => {
+    const answer = await handoff(app.url, 'not.a.token', await csrfFor(app.url))
+    assert.equal(answer.status, 401)
+    const id = answer.headers['x-request-id']
+    assert.match(String(id), /^[0-9a-f-]{36}$/)
+
+    const lines = log.parsed()
+    const requestLines = lines.filter((line) => 'req' in line || 'res' in line || 'event' in line)
+    const outside = requestLines.filter((line) => typeof line.reqId !== 'string' && line.event === undefined)
+    assert.equal(outside.length, 0, 'request lines without a request id')
+    // Bridge records logged during a request carry its id; only key set events may come from none.
+    const bridgeLines = lines.filter((line) => String(line.event).startsWith('bridge.'))
+    assert.ok(bridgeLines.length >= 5, 'sign-in, refusals and sign-out were logged by the bridge')
+    assert.ok(bridgeLines.every((line) => typeof line.reqId === 'string'))
+
+    const mine = lines.filter((line) => line.reqId === id)
+    assert.deepEqual(
+      mine.map((line) => line.msg),
+      ['incoming request', 'bridge request refused', 'request completed'],
+    )
+    const refusal = mine[1] as Line
+    assert.equal(refusal.event, 'bridge.sign-in.refused')
+    assert.equal(refusal.code, 'ERR_BASE64URL_INVALID')
+    assert.equal(refusal.level, 40)
+    assert.deepEqual((mine[0] as Line).req, { method: 'PUT', path: '/auth', remoteAddress: '127.0.0.1' })
+    assert.deepEqual((mine[2] as Line).res, { statusCode: 401 })
+  })
+
+  it('keeps an incoming X-Request-Id only behind a trusted proxy, and only when it looks like an id', async () => {
+    const direct = await request(`${app.url}/healthz`, { headers: { 'x-request-id': 'from-client-1' } })
+    assert.notEqual(direct.headers['x-request-id'], 'from-client-1')
+
+    const viaProxy = await request(`${proxied.url}/me`, { headers: { 'x-request-id': 'lb-4711.abc' } })
+    assert.equal(viaProxy.headers['x-request-id'], 'lb-4711.abc')
+    assert.ok(proxiedLog.parsed().some((line) => line.reqId === 'lb-4711.abc'))
+
+    const odd = await request(`${proxied.url}/me`, { headers: { 'x-request-id': 'x"}, "admin": true' } })
+    assert.match(String(odd.headers['x-request-id']), /^[0-9a-f-]{36}$/)
+  })
+
+  it('serializes errors by class, code and frames, never by message', () => {
+    const token = createTestIssuer().sign()
+    const parse = new SyntaxError(`Unexpected token in JSON: "${token}"`)
+    const fields = serializeError(parse)
+    assert.equal(fields.type, 'SyntaxError')
+    assert.equal(JSON.stringify(fields).includes(token.slice(0, 30)), false, 'the message was logged')
+    assert.match(String(fields.stack), /^\s+at /)
+    const refusal = new JwksBridgeError('ERR_JWT_EXPIRED', 'the token has expired', { claim: 'exp' })
+    assert.deepEqual(serializeError(refusal), { type: 'JwksBridgeError', code: 'ERR_JWT_EXPIRED' })
+    assert.deepEqual(serializeError('text'), { type: 'string' })
+  })
+})
