@@ -15,8 +15,13 @@ export interface StartOptions {
 let options: StartOptions | undefined
 let listening = false
 let busy = false
-/** has-session meta elements of the visits that already sent a token: Turbo replaces them on each render. */
-const posted = new WeakSet<Element>()
+/**
+ * The page that last sent a token, as its body and has-session elements. Turbo renders a new body on
+ * every visit, but keeps a head meta tag equal to the new page's (isEqualNode), so the meta element
+ * alone does not tell two visits apart; a morphing refresh keeps the body and swaps a changed meta.
+ * The same body and meta element again is the same rendered page (a repeated turbo:load or start()).
+ */
+let posted: { body: Element; meta: Element } | undefined
 
 /**
  * Hand the identity provider's JWT to the server when the page says it has no session, then show
@@ -43,7 +48,8 @@ export function start(startOptions: StartOptions): Promise<void> {
 async function run(): Promise<void> {
   const hasSession = metaElement('has-session')
   // One handoff at a time, and never a second one for a visit that already sent a token.
-  if (!options || !hasSession || busy || posted.has(hasSession)) return
+  if (!options || !hasSession || busy) return
+  if (posted?.body === document.body && posted.meta === hasSession) return
   const { source, onError = warn } = options
   const action = pageAction(hasSession.content, takeMarker())
   if (action === 'skip') return
@@ -53,7 +59,7 @@ async function run(): Promise<void> {
   busy = true
   try {
     const result = await handOff(source, (token) => {
-      posted.add(hasSession)
+      posted = { body: document.body, meta: hasSession }
       return send('PUT', url, token)
     })
     if (result === 'ok') {
