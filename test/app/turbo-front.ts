@@ -49,6 +49,11 @@ export interface TurboFront {
    * a prefetch is not a visit, and Turbo 8 prefetches a link as soon as the mouse rests on it.
    */
   served: { A: number; B: number }
+  /**
+   * Drop the app's session cookie from its answers, as a browser that blocks cookies would: the
+   * handoff succeeds and the next page still says has-session="false".
+   */
+  dropSessionCookie: boolean
   close(): Promise<void>
 }
 
@@ -56,6 +61,7 @@ export async function startTurboFront(): Promise<TurboFront> {
   let appPort = 0
   let test: TestApp | undefined
   const served = { A: 0, B: 0 }
+  const front = { dropSessionCookie: false }
   const server = createServer((request, response) => {
     void handle(request, response).catch((error: unknown) => {
       response.writeHead(500, { 'content-type': 'text/plain' }).end(String(error))
@@ -89,7 +95,12 @@ export async function startTurboFront(): Promise<TurboFront> {
       headers: request.headers,
     })
     upstream.on('response', (answer) => {
-      response.writeHead(answer.statusCode ?? 502, answer.headers)
+      const headers = { ...answer.headers }
+      const cookies = headers['set-cookie']
+      if (front.dropSessionCookie && cookies !== undefined) {
+        headers['set-cookie'] = cookies.filter((c) => !c.startsWith('jwks-bridge-session='))
+      }
+      response.writeHead(answer.statusCode ?? 502, headers)
       answer.pipe(response)
     })
     upstream.on('error', () => response.writeHead(502).end())
@@ -110,6 +121,12 @@ export async function startTurboFront(): Promise<TurboFront> {
     origin,
     test: app,
     served,
+    get dropSessionCookie() {
+      return front.dropSessionCookie
+    },
+    set dropSessionCookie(value: boolean) {
+      front.dropSessionCookie = value
+    },
     async close() {
       server.closeAllConnections()
       await new Promise((resolve) => server.close(resolve))
