@@ -21,6 +21,8 @@ const SETTLE_MS = 300
 const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS))
 
 const SESSION_COOKIE = 'jwks-bridge-session'
+/** Text matched literally in a RegExp. */
+const literal = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 /** A Set-Cookie line's name only: failure messages never show a cookie's value. */
 const cookieName = (line: string) => line.split('=')[0]
 
@@ -184,7 +186,6 @@ describe('reference app in Chromium', { skip, timeout: 120_000 }, () => {
      * browser shows the answer (the form's navigation).
      */
     async function attack(origin: string, path: '/form' | '/fetch') {
-      const literal = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
       provoked.push({
         page: new RegExp(`^(${literal(`${origin}${path}`)}|${literal(`${url}/auth`)})$`),
         text: /^error: Failed to load resource: the server responded with a status of 403 \(Forbidden\)$/,
@@ -341,6 +342,10 @@ describe('reference app in Chromium', { skip, timeout: 120_000 }, () => {
       const { page, watch } = await newPage()
       const origin = front.origin
       front.dropSessionCookie = true
+      provoked.push({
+        page: new RegExp(`^${literal(`${origin}/a`)}$`),
+        text: /^warning: jwks-bridge: ERR_SESSION_NOT_KEPT$/,
+      })
       try {
         await signIn(page, 'linus', `${origin}/a`, false)
         await until(
@@ -356,10 +361,6 @@ describe('reference app in Chromium', { skip, timeout: 120_000 }, () => {
           watch.problems.map((p) => p.text),
           ['warning: jwks-bridge: ERR_SESSION_NOT_KEPT'],
         )
-        provoked.push({
-          page: new RegExp(`^${origin}/a$`),
-          text: /^warning: jwks-bridge: ERR_SESSION_NOT_KEPT$/,
-        })
       } finally {
         front.dropSessionCookie = false
       }
