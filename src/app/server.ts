@@ -204,11 +204,15 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
       metrics,
       close() {
         closing ??= (async () => {
+          // Fastify stops accepting, answers 503 to new requests on open connections, closes idle
+          // keep-alive connections and waits for in-flight requests to finish. A connection whose
+          // request finishes later turns idle and would stay open until its keep-alive timeout: it is
+          // closed as soon as it is idle.
+          const sweep = setInterval(() => app.server.closeIdleConnections(), 50)
           try {
-            // Fastify stops accepting, answers 503 to new requests on open connections, closes idle
-            // keep-alive connections and waits for in-flight requests to finish.
             await app.close()
           } finally {
+            clearInterval(sweep)
             bridge.close()
             verifier.close()
             await stores.close()
