@@ -100,7 +100,8 @@ export async function runServe(argv: readonly string[], context: ServeCliContext
     throw error
   }
   const { isServeWorker } = await import('../app/cluster.js')
-  if (isServeWorker(env)) return runWorker(env)
+  // A worker's PORT is the one its primary bound (it resolved --port 0 to a real port, once).
+  if (isServeWorker(env)) return runWorker({ ...env, PORT: context.env.PORT })
   if (workers !== undefined) return runClusterPrimary(env, workers, context)
   return runSingle(env, context)
 }
