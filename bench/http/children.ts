@@ -1,0 +1,108 @@
+// The parent side: start each app in its own Node.js process (so it never shares an event loop with
+// the load generator), wait for its URL, read its CPU time, and stop it, even when the benchmark fails.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { createInterface } from 'node:readline'
+
+export interface AppProcess {
+  name: string
+  url: string
+  pid: number
+  /** CPU seconds (user + system) the process has used so far; NaN where /proc is not available. */
+  cpuSeconds(): number
+  /** SIGTERM, then SIGKILL after a grace period. Resolves when the process has exited. */
+  stop(): Promise<void>
+}
+
+export interface SpawnOptions {
+  env: Record<string, string>
+  /** Write a V8 CPU profile (.cpuprofile) of the app into this folder when it stops. */
+  cpuProfDir?: string | undefined
+  startTimeoutMs?: number
+}
+
+const running = new Set<ChildProcess>()
+
+// Last resort: whatever way the parent leaves, no server is left behind.
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL')
+})
+
+let clockTicks: number | undefined
+function ticksPerSecond(): number {
+  if (clockTicks === undefined) {
+    try {
+      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
+    } catch {
+      clockTicks = 100
+    }
+  }
+  return clockTicks
+}
+
+function cpuSecondsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // Fields after the command name (which may contain spaces, hence the last ')'): utime is 14th, stime 15th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond()
+  } catch {
+    return Number.NaN
+  }
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  return new Promise((resolve) => child.once('exit', () => resolve()))
+}
+
+/** Spawns `node --import tsx <script>` and waits for the `{"url"}` line it prints. */
+export async function spawnApp(name: string, script: string, options: SpawnOptions): Promise<AppProcess> {
+  const args = ['--import', 'tsx']
+  if (options.cpuProfDir !== undefined) {
+    // Node's default file names (with pid and thread id): the tsx loader thread writes its own profile.
+    args.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`)
+  }
+  args.push(script)
+  const child = spawn(process.execPath, args, {
+    env: { PATH: process.env.PATH ?? '', ...options.env },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  })
+  running.add(child)
+  child.once('exit', () => running.delete(child))
+
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    child.kill('SIGTERM')
+    const timer = setTimeout(() => child.kill('SIGKILL'), 8000)
+    await exited(child)
+    clearTimeout(timer)
+  }
+
+  try {
+    const announced = await new Promise<{ url: string; pid: number }>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`${name} did not start within ${options.startTimeoutMs ?? 30_000} ms`)),
+        options.startTimeoutMs ?? 30_000,
+      )
+      const lines = createInterface({ input: child.stdout! })
+      lines.once('line', (line) => {
+        clearTimeout(timer)
+        try {
+          resolve(JSON.parse(line) as { url: string; pid: number })
+        } catch {
+          reject(new Error(`${name} printed something other than its URL`))
+        }
+      })
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer)
+        reject(new Error(`${name} exited before it started (code ${code}, signal ${signal})`))
+      })
+    })
+    const pid = child.pid!
+    return { name, url: announced.url, pid, cpuSeconds: () => cpuSecondsOf(pid), stop }
+  } catch (error) {
+    await stop()
+    throw error
+  }
+}
