@@ -66,6 +66,16 @@ export function primaryStop(): { stopped: Promise<void>; dispose(): void } {
   }
 }
 
+/**
+ * Ends a worker's membership once its app is closed: the IPC channel is what keeps it alive. Through
+ * `worker.disconnect()`, not `process.disconnect()`: a worker whose channel closes otherwise is
+ * taken for orphaned and exits 0 at once (node:cluster), hiding a failed start or shutdown.
+ */
+export function leaveCluster(exitCode: number): void {
+  process.exitCode = exitCode
+  cluster.worker?.disconnect()
+}
+
 /** The worker's side of cluster-wide metrics. */
 export function workerHooks(): ClusterWorkerHooks {
   let next = 0

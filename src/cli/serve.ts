@@ -191,7 +191,7 @@ async function runSingle(
 
 /** A worker forked by `serve --workers`: the app on the primary's port, stopped by the primary. */
 async function runWorker(env: Record<string, string | undefined>): Promise<CliResult> {
-  const { primaryStop, workerHooks } = await import('../app/cluster.js')
+  const { leaveCluster, primaryStop, workerHooks } = await import('../app/cluster.js')
   const stop = primaryStop()
   let app: RunningApp
   let config: AppConfig
@@ -201,14 +201,20 @@ async function runWorker(env: Record<string, string | undefined>): Promise<CliRe
     app = await startApp(config, { logger: loggerFor(env), cluster: workerHooks() })
   } catch (error) {
     stop.dispose()
-    process.disconnect?.()
-    return startFailure(error, env)
+    let result: CliResult
+    try {
+      result = startFailure(error, env)
+    } catch (unexpected) {
+      leaveCluster(1)
+      throw unexpected
+    }
+    leaveCluster(result.exitCode)
+    return result
   }
   await stop.stopped
   stop.dispose()
   const closed = await closeWithin(app, config.shutdownTimeoutMs ?? 10_000)
-  // The IPC channel is what keeps a worker alive once its server and pools are closed.
-  if (process.connected) process.disconnect()
+  leaveCluster(closed ? 0 : 1)
   if (!closed) {
     exitSoon()
     return { exitCode: 1, stdout: '', stderr: timedOut(config) }

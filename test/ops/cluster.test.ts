@@ -103,6 +103,31 @@ describe('jwks-bridge serve --workers (node:cluster)', () => {
     assert.equal(result.stdout, '')
   })
 
+  it('stops the start-up at once when a worker cannot start (exit 1, no restart loop)', () => {
+    const started = Date.now()
+    const result = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--workers', '2', '--port', '0'],
+      {
+        cwd: join(import.meta.dirname, '..', '..'),
+        env: {
+          PATH: process.env.PATH ?? '',
+          LOG_LEVEL: 'silent',
+          ISSUER_URL: issuer.env.ISSUER_URL as string,
+          // Nothing listens on port 1: every worker fails to open its stores.
+          DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none',
+        },
+        encoding: 'utf8',
+        timeout: 20_000,
+      },
+    )
+    assert.equal(result.status, 1)
+    assert.match(result.stderr, /ERR_STORE_UNAVAILABLE: PostgreSQL store: migrate failed \(ECONNREFUSED\)/)
+    assert.match(result.stderr, /a worker could not start \(exit code 1\); see its output above\. Stopping\./)
+    assert.doesNotMatch(result.stderr, /starting another/)
+    assert.ok(Date.now() - started < 15_000)
+  })
+
   it('refuses a bad worker count', () => {
     const result = spawnSync(
       process.execPath,
