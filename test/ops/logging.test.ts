@@ -13,7 +13,12 @@ function capture() {
   return {
     stream: { write: (line: string) => void lines.push(line) },
     lines,
-    parsed: (): Line[] => lines.join('').trim().split('\n').map((line) => JSON.parse(line) as Line),
+    parsed: (): Line[] =>
+      lines
+        .join('')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Line),
   }
 }
 
