@@ -167,7 +167,7 @@ export interface LoadOptions {
   client: AppClient
   host: IssuerHost
   sessions: SessionPool
-  /** Relative weights of the request kinds. */
+  /** Relative weights of the request kinds; read at each request, so a scenario may change it. */
   mix: Partial<Record<Kind, number>>
   /** Requests in flight at once (each worker sends its next request when the last is answered). */
   concurrency: number
@@ -206,9 +206,9 @@ export async function sendOne(
 
 /** Runs the load until `durationMs` has passed or `maxRequests` were sent. */
 export async function runLoad(options: LoadOptions): Promise<{ sent: number; elapsedMs: number }> {
-  const kinds = (Object.entries(options.mix) as [Kind, number][]).filter(([, weight]) => weight > 0)
-  const total = kinds.reduce((sum, [, weight]) => sum + weight, 0)
   const pick = (): Kind => {
+    const kinds = (Object.entries(options.mix) as [Kind, number][]).filter(([, weight]) => weight > 0)
+    const total = kinds.reduce((sum, [, weight]) => sum + weight, 0)
     let r = Math.random() * total
     for (const [kind, weight] of kinds) {
       r -= weight
