@@ -76,13 +76,15 @@ if (!existsSync(join(root, 'dist/client/jwks-bridge-client.min.js'))) {
 // Everything is bounded: the whole run is abandoned (and the servers killed) past this.
 const perRunSeconds = WARMUP_SECONDS + SECONDS
 const budgetMs = (120 + ROUNDS * (2 * 3 * (perRunSeconds * 2 + 5) + 2 * 2 * 60)) * 1000
+const work = mkdtempSync(join(tmpdir(), 'jwks-bridge-bench-http-'))
 const watchdog = setTimeout(() => {
   process.stderr.write(`bench:http: still running after ${Math.round(budgetMs / 1000)} s; stopping\n`)
-  process.exit(2) // the exit hook in children.ts kills the servers
+  // The exit hook in children.ts kills the servers; the databases go with their folder.
+  rmSync(work, { recursive: true, force: true })
+  process.exit(2)
 }, budgetMs)
 
 const loadBefore = loadavg()
-const work = mkdtempSync(join(tmpdir(), 'jwks-bridge-bench-http-'))
 const profileDir =
   PROFILE === ''
     ? undefined
@@ -339,16 +341,16 @@ const lines = [
   `- Machine: ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${cpu.length} cores (shared with other processes), Node ${process.version}, ${process.platform}`,
   `- Load average (1, 5, 15 min) before: ${loadBefore.map((l) => l.toFixed(2)).join(', ')}; after: ${loadAfter.map((l) => l.toFixed(2)).join(', ')}`,
   `- Method: each app in its own process on 127.0.0.1, autocannon in a third; ${CONNECTIONS} connections, ${SECONDS} s measured after ${WARMUP_SECONDS} s of warm-up per app and scenario${ROUNDS > 1 ? ` (median of ${ROUNDS} rounds)` : ''}; both apps trust the same RS256 test issuer through its key set over loopback; handoff tokens minted before each run, each used once, subjects cycling over 1000 users`,
-  "- Server CPU: CPU time of the app's process / wall time (100% = one core); load generator CPU in brackets. Latency: per-response times from autocannon",
+  "- Server CPU: CPU time of the app's process, all threads / wall time (100% = one core); the load generator's in brackets. Event loop: the app's main thread on a CPU, and runnable but waiting for one (other processes had it); the rest it was blocked (disk) or idle. Latency: per-response times from autocannon",
   `- Checks: ${checks.join('; ')}`,
   '',
-  '| scenario | app | requests/s | p50 ms | p99 ms | non-2xx | server CPU (loader) | server CPU µs/request |',
-  '|---|---|---:|---:|---:|---|---:|---:|',
+  '| scenario | app | requests/s | p50 ms | p99 ms | non-2xx | server CPU (loader) | event loop: on CPU / waiting for CPU | server CPU µs/request |',
+  '|---|---|---:|---:|---:|---|---:|---:|---:|',
 ]
 for (const row of rows) {
   const r = row.result
   lines.push(
-    `| ${SCENARIO_LABEL[row.scenario]} | ${LABEL[row.app]} | ${fmt(r.requestsPerSecond)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${non2xx(row)} | ${pct(r.serverCpuShare)} (${pct(r.loaderCpuShare)}) | ${fmt(cpuPerRequestUs(r))} |`,
+    `| ${SCENARIO_LABEL[row.scenario]} | ${LABEL[row.app]} | ${fmt(r.requestsPerSecond)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${non2xx(row)} | ${pct(r.serverCpuShare)} (${pct(r.loaderCpuShare)}) | ${pct(r.mainCpuShare)} / ${pct(r.mainWaitShare)} | ${fmt(cpuPerRequestUs(r))} |`,
   )
 }
 lines.push(

@@ -8,8 +8,13 @@ export interface AppProcess {
   name: string
   url: string
   pid: number
-  /** CPU seconds (user + system) the process has used so far; NaN where /proc is not available. */
+  /** CPU seconds (user + system) the process has used so far, all threads; NaN where /proc is not available. */
   cpuSeconds(): number
+  /**
+   * The main thread (the event loop): seconds on a CPU, and seconds runnable but waiting for one
+   * (other processes had it). NaN where /proc/<pid>/task/<pid>/schedstat is not available.
+   */
+  mainThread(): { cpuSeconds: number; waitSeconds: number }
   /** SIGTERM, then SIGKILL after a grace period. Resolves when the process has exited. */
   stop(): Promise<void>
 }
@@ -48,6 +53,15 @@ function cpuSecondsOf(pid: number): number {
     return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond()
   } catch {
     return Number.NaN
+  }
+}
+
+function mainThreadOf(pid: number): { cpuSeconds: number; waitSeconds: number } {
+  try {
+    const [cpuNs, waitNs] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').trim().split(' ')
+    return { cpuSeconds: Number(cpuNs) / 1e9, waitSeconds: Number(waitNs) / 1e9 }
+  } catch {
+    return { cpuSeconds: Number.NaN, waitSeconds: Number.NaN }
   }
 }
 
@@ -100,7 +114,14 @@ export async function spawnApp(name: string, script: string, options: SpawnOptio
       })
     })
     const pid = child.pid!
-    return { name, url: announced.url, pid, cpuSeconds: () => cpuSecondsOf(pid), stop }
+    return {
+      name,
+      url: announced.url,
+      pid,
+      cpuSeconds: () => cpuSecondsOf(pid),
+      mainThread: () => mainThreadOf(pid),
+      stop,
+    }
   } catch (error) {
     await stop()
     throw error

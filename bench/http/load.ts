@@ -29,6 +29,10 @@ export interface LoadResult {
   timeouts: number
   /** CPU time of the app's process / wall time (1 = one core, all the time). */
   serverCpuShare: number
+  /** The app's main thread (event loop): time on a CPU / wall time. */
+  mainCpuShare: number
+  /** The app's main thread: time runnable but waiting for a CPU (taken by other processes) / wall time. */
+  mainWaitShare: number
   /** CPU time of the load generator (this process) / wall time. */
   loaderCpuShare: number
 }
@@ -64,6 +68,7 @@ export async function runLoad(
   if (body !== undefined) request.setupRequest = (req) => ({ ...req, body: body() })
 
   const serverCpuStart = app.cpuSeconds()
+  const mainStart = app.mainThread()
   const loaderCpuStart = process.cpuUsage()
   const wallStart = performance.now()
   const result = await new Promise<Result>((resolve, reject) => {
@@ -96,6 +101,7 @@ export async function runLoad(
   )
   const loaderCpu = process.cpuUsage(loaderCpuStart)
   const serverCpu = app.cpuSeconds() - serverCpuStart
+  const mainEnd = app.mainThread()
   const sorted = times.subarray(0, Math.min(responses, MAX_SAMPLES)).sort()
   return {
     responses,
@@ -108,6 +114,8 @@ export async function runLoad(
     errors: result.errors,
     timeouts: result.timeouts,
     serverCpuShare: serverCpu / activeSeconds,
+    mainCpuShare: (mainEnd.cpuSeconds - mainStart.cpuSeconds) / activeSeconds,
+    mainWaitShare: (mainEnd.waitSeconds - mainStart.waitSeconds) / activeSeconds,
     loaderCpuShare: (loaderCpu.user + loaderCpu.system) / 1e6 / activeSeconds,
   }
 }
