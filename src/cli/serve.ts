@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os'
 import type { AppConfig } from '../app/config.js'
 import { readConfig } from '../app/config.js'
 import type { RunningApp } from '../app/server.js'
-import { isJwksBridgeError } from '../errors.js'
+import { isJwksBridgeError, JwksBridgeError } from '../errors.js'
 import type { CliContext } from './io.js'
 import { watchStop } from './stop.js'
 import { type CliResult, parseCommandArgs, UsageError, usageFailure, wantsHelp } from './usage.js'
@@ -167,7 +167,7 @@ async function runSingle(
   try {
     config = readConfig(env)
     // Loaded only here: the app needs fastify and a database driver, the other commands do not.
-    const { startApp } = await import('../app/server.js')
+    const { startApp } = await loadApp()
     app = await startApp(config, { logger: loggerFor(env) })
     write(
       `jwks-bridge reference app listening on ${app.url}\n` +
@@ -197,7 +197,7 @@ async function runWorker(env: Record<string, string | undefined>): Promise<CliRe
   let config: AppConfig
   try {
     config = readConfig(env)
-    const { startApp } = await import('../app/server.js')
+    const { startApp } = await loadApp()
     app = await startApp(config, { logger: loggerFor(env), cluster: workerHooks() })
   } catch (error) {
     stop.dispose()
@@ -268,4 +268,23 @@ async function runClusterPrimary(
   return exitCode === 0
     ? { exitCode: 0, stdout: 'jwks-bridge serve: stopped\n', stderr: '' }
     : { exitCode: 1, stdout: '', stderr: 'jwks-bridge serve: stopped with errors (see above)\n' }
+}
+
+/**
+ * Loads the reference app. It needs fastify and a database driver (optional peers of the package):
+ * when one is missing, say which and how to install it instead of a bare module error.
+ */
+async function loadApp(): Promise<typeof import('../app/server.js')> {
+  try {
+    return await import('../app/server.js')
+  } catch (error) {
+    const missing = /Cannot find (?:package|module) '([^']+)'/.exec((error as Error).message)?.[1]
+    if ((error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && missing !== undefined) {
+      throw new JwksBridgeError(
+        'ERR_INVALID_OPTIONS',
+        `serve needs the package "${missing}": npm install fastify better-sqlite3@12 (and pg, ioredis for PostgreSQL and Redis)`,
+      )
+    }
+    throw error
+  }
 }
