@@ -1,6 +1,7 @@
 // The reference app in a process of its own for the soak, configured from the environment exactly as
 // `jwks-bridge serve` is (src/app/config.ts). It tells its parent its URL over IPC, answers memory
-// questions over IPC (heap figures only this process knows), and closes cleanly on 'stop' or SIGTERM.
+// questions over IPC (heap after a full collection: figures only this process knows), and closes
+// cleanly on 'stop' or SIGTERM.
 import { readConfig } from '../../src/app/config.ts'
 import { startApp } from '../../src/app/server.ts'
 
@@ -25,7 +26,12 @@ try {
   process.on('SIGTERM', close)
   process.on('message', (message: ParentMessage) => {
     if (message.type === 'stop') void close()
-    else if (message.type === 'memory') send({ type: 'memory', ...process.memoryUsage() })
+    else if (message.type === 'memory') {
+      // Started with --expose-gc: a full collection first, so that heapUsed is what is really kept
+      // (without it the figure mostly says how far the collector happens to be behind).
+      ;(globalThis as { gc?: () => void }).gc?.()
+      send({ type: 'memory', ...process.memoryUsage() })
+    }
   })
   // The parent going away (even killed) must not leave the app running.
   process.on('disconnect', () => void close())

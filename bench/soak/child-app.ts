@@ -11,7 +11,7 @@ export interface ChildApp {
   pid: number
   /** Resident set size in bytes (VmRSS), or undefined without /proc. */
   rss(): number | undefined
-  /** process.memoryUsage() of the child, or undefined if it does not answer within 2 s. */
+  /** process.memoryUsage() of the child after a full collection, or undefined if it does not answer within 2 s. */
   memory(): Promise<{ rss: number; heapUsed: number } | undefined>
   /** Lines the child wrote to stderr, and the last few of them. */
   stderr(): { lines: number; tail: string[] }
@@ -38,7 +38,7 @@ export async function startChildApp(env: Record<string, string>): Promise<ChildA
     const value = process.env[name]
     if (value !== undefined) base[name] = value
   }
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
+  const child: ChildProcess = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', ENTRY], {
     env: { ...base, PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   })

@@ -132,7 +132,7 @@ export async function runSteady(settings: SteadySettings): Promise<SteadyResult>
     }
     log(`Steady load on ${where}: ${settings.ratePerSecond} req/s target, ${settings.seconds} s`)
     log('')
-    log('| t (s) | RSS (MB) | heap used (MB) | req/s | p50 (ms) | p99 (ms) | failures |')
+    log('| t (s) | RSS (MB) | heap after GC (MB) | req/s | p50 (ms) | p99 (ms) | failures |')
     log('| ---: | ---: | ---: | ---: | ---: | ---: | --- |')
     let sampling = Promise.resolve()
     const timer = setInterval(() => {
