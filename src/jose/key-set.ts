@@ -115,7 +115,10 @@ export class KeySet {
       this.#selectedWithoutKid.set(spec.name, found)
     } else {
       let perAlgorithm = this.#selected.get(spec.name)
-      if (perAlgorithm === undefined) this.#selected.set(spec.name, (perAlgorithm = new Map()))
+      if (perAlgorithm === undefined) {
+        perAlgorithm = new Map()
+        this.#selected.set(spec.name, perAlgorithm)
+      }
       perAlgorithm.set(kid, found)
     }
     return found
