@@ -55,23 +55,25 @@ const log = (line: string) => console.log(line)
 const ms = (value: number | undefined) =>
   value === undefined ? 'not recovered' : `${(value / 1000).toFixed(1)} s`
 
+const signed = (value: number) => `${value >= 0 ? '+' : ''}${value.toFixed(2)}`
+
 function steadyReport(result: SteadyResult): boolean {
   const steady = result.samples.filter((s) => s.t > result.warmupSeconds)
   const rss = steady.map((s) => s.rssMb).filter((v) => v !== undefined)
   log('')
   log(`Memory after warm-up (${Math.round(result.warmupSeconds)} s), ${steady.length} samples:`)
   log('')
-  log('| | first | last | min | max | slope |')
-  log('| --- | ---: | ---: | ---: | ---: | ---: |')
+  log('| | first | last | min | max | slope | slope, second half |')
+  log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |')
   if (rss.length > 0) {
     log(
-      `| RSS (MB) | ${rss[0]!.toFixed(1)} | ${rss[rss.length - 1]!.toFixed(1)} | ${Math.min(...rss).toFixed(1)} | ${Math.max(...rss).toFixed(1)} | ${result.rssSlope >= 0 ? '+' : ''}${result.rssSlope.toFixed(2)} MB/min |`,
+      `| RSS (MB) | ${rss[0]!.toFixed(1)} | ${rss[rss.length - 1]!.toFixed(1)} | ${Math.min(...rss).toFixed(1)} | ${Math.max(...rss).toFixed(1)} | ${signed(result.rssSlope)} MB/min | ${signed(result.rssSlopeLastHalf)} MB/min |`,
     )
   }
   const heap = steady.map((s) => s.heapMb).filter((v) => v !== undefined)
   if (heap.length > 0) {
     log(
-      `| heap used (MB) | ${heap[0]!.toFixed(1)} | ${heap[heap.length - 1]!.toFixed(1)} | ${Math.min(...heap).toFixed(1)} | ${Math.max(...heap).toFixed(1)} | ${result.heapSlope >= 0 ? '+' : ''}${result.heapSlope.toFixed(2)} MB/min |`,
+      `| heap after GC (MB) | ${heap[0]!.toFixed(1)} | ${heap[heap.length - 1]!.toFixed(1)} | ${Math.min(...heap).toFixed(1)} | ${Math.max(...heap).toFixed(1)} | ${signed(result.heapSlope)} MB/min | ${signed(result.heapSlopeLastHalf)} MB/min |`,
     )
   }
   const t = result.total

@@ -8,7 +8,14 @@ import { startApp } from '../../src/app/server.ts'
 export type ParentMessage = { type: 'memory' } | { type: 'stop' }
 export type ChildMessage =
   | { type: 'ready'; url: string }
-  | { type: 'memory'; rss: number; heapUsed: number; external: number; arrayBuffers: number }
+  | {
+      type: 'memory'
+      rss: number
+      heapTotal: number
+      heapUsed: number
+      external: number
+      arrayBuffers: number
+    }
   | { type: 'failed'; message: string }
 
 const send = (message: ChildMessage) => process.send?.(message)

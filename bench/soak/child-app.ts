@@ -12,7 +12,7 @@ export interface ChildApp {
   /** Resident set size in bytes (VmRSS), or undefined without /proc. */
   rss(): number | undefined
   /** process.memoryUsage() of the child after a full collection, or undefined if it does not answer within 2 s. */
-  memory(): Promise<{ rss: number; heapUsed: number } | undefined>
+  memory(): Promise<{ rss: number; heapTotal: number; heapUsed: number; external: number } | undefined>
   /** Lines the child wrote to stderr, and the last few of them. */
   stderr(): { lines: number; tail: string[] }
   stop(): Promise<void>
@@ -89,7 +89,12 @@ export async function startChildApp(env: Record<string, string>): Promise<ChildA
           if (message.type !== 'memory') return
           clearTimeout(timer)
           child.off('message', listener)
-          resolve({ rss: message.rss, heapUsed: message.heapUsed })
+          resolve({
+            rss: message.rss,
+            heapTotal: message.heapTotal,
+            heapUsed: message.heapUsed,
+            external: message.external,
+          })
         }
         child.on('message', listener)
         child.send({ type: 'memory' } satisfies ParentMessage)

@@ -47,6 +47,9 @@ export interface Sample {
   t: number
   rssMb: number | undefined
   heapMb: number | undefined
+  /** V8's heap reserved (used or not) and memory held outside it (Buffers, native objects). */
+  heapTotalMb: number | undefined
+  externalMb: number | undefined
   requestsPerSecond: number
   p50Ms: number
   p99Ms: number
@@ -60,6 +63,9 @@ export interface SteadyResult {
   /** MB per minute after warm-up (least squares). */
   rssSlope: number
   heapSlope: number
+  /** The same over the second half of the run only: whether growth has stopped. */
+  rssSlopeLastHalf: number
+  heapSlopeLastHalf: number
   total: TallySummary
   ledger: LedgerReport
   stderr: { lines: number; tail: string[] }
@@ -120,6 +126,8 @@ export async function runSteady(settings: SteadySettings): Promise<SteadyResult>
         t: Math.round((performance.now() - started) / 1000),
         rssMb: rss === undefined ? undefined : rss / MB,
         heapMb: memory === undefined ? undefined : memory.heapUsed / MB,
+        heapTotalMb: memory === undefined ? undefined : memory.heapTotal / MB,
+        externalMb: memory === undefined ? undefined : memory.external / MB,
         requestsPerSecond: s.requests / settings.sampleSeconds,
         p50Ms: s.p50Ms,
         p99Ms: s.p99Ms,
@@ -127,13 +135,15 @@ export async function runSteady(settings: SteadySettings): Promise<SteadyResult>
       }
       samples.push(row)
       log(
-        `| ${row.t} | ${row.rssMb?.toFixed(1) ?? '?'} | ${row.heapMb?.toFixed(1) ?? '?'} | ${Math.round(row.requestsPerSecond)} | ${row.p50Ms.toFixed(1)} | ${row.p99Ms.toFixed(1)} | ${row.failures} |`,
+        `| ${row.t} | ${row.rssMb?.toFixed(1) ?? '?'} | ${row.heapMb?.toFixed(1) ?? '?'} | ${row.heapTotalMb?.toFixed(1) ?? '?'} | ${row.externalMb?.toFixed(1) ?? '?'} | ${Math.round(row.requestsPerSecond)} | ${row.p50Ms.toFixed(1)} | ${row.p99Ms.toFixed(1)} | ${row.failures} |`,
       )
     }
     log(`Steady load on ${where}: ${settings.ratePerSecond} req/s target, ${settings.seconds} s`)
     log('')
-    log('| t (s) | RSS (MB) | heap after GC (MB) | req/s | p50 (ms) | p99 (ms) | failures |')
-    log('| ---: | ---: | ---: | ---: | ---: | ---: | --- |')
+    log(
+      '| t (s) | RSS (MB) | heap after GC (MB) | heap total (MB) | external (MB) | req/s | p50 (ms) | p99 (ms) | failures |',
+    )
+    log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |')
     let sampling = Promise.resolve()
     const timer = setInterval(() => {
       sampling = sampling.then(sample)
@@ -166,10 +176,10 @@ export async function runSteady(settings: SteadySettings): Promise<SteadyResult>
     // Warm-up: the first sixth of the run, at least 30 s (JIT, pools, caches and SQLite's page cache
     // filling up); the slope is fitted to what follows.
     const warmupSeconds = Math.max(30, settings.seconds / 6)
-    const steady = samples.filter((s) => s.t > warmupSeconds)
-    const fit = (pick: (s: Sample) => number | undefined) =>
+    const fit = (pick: (s: Sample) => number | undefined, from = warmupSeconds) =>
       slope(
-        steady.flatMap((s) => {
+        samples.flatMap((s) => {
+          if (s.t <= from) return []
           const y = pick(s)
           return y === undefined ? [] : [{ x: s.t / 60, y }]
         }),
@@ -181,6 +191,8 @@ export async function runSteady(settings: SteadySettings): Promise<SteadyResult>
       warmupSeconds,
       rssSlope: fit((s) => s.rssMb),
       heapSlope: fit((s) => s.heapMb),
+      rssSlopeLastHalf: fit((s) => s.rssMb, settings.seconds / 2),
+      heapSlopeLastHalf: fit((s) => s.heapMb, settings.seconds / 2),
       total: total.summary(),
       ledger,
       stderr: app.stderr(),
