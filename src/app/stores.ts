@@ -83,7 +83,15 @@ export async function openAppStores(config: AppConfig): Promise<AppStores> {
         commandTimeout: 2000,
         enableOfflineQueue: false,
         lazyConnect: true,
+        // Never resend a command whose reply was lost: the replay guard's SET NX would then run twice
+        // and answer a genuine first sign-in with ERR_TOKEN_REPLAYED (seen in the fault tests).
+        autoResendUnfulfilledCommands: false,
+        // Reconnect quickly once Redis is back (the default backs off up to 2 s).
+        retryStrategy: (times: number) => Math.min(50 * times, 500),
       })
+      // Without a listener ioredis prints a stack trace on every failed reconnect; requests already
+      // answer 503 ERR_STORE_UNAVAILABLE while Redis is away, so a quiet listener is enough.
+      client.on('error', () => {})
       // Closed before connecting: if connect() fails, the client must not keep retrying in the background.
       closers.push(async () => {
         client.disconnect()

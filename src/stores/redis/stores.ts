@@ -8,7 +8,9 @@ export interface RedisStoresOptions extends RedisSessionStoreOptions {
   /**
    * An ioredis (5 or later) client, or one with the same commands. It stays yours: `close()` does
    * not disconnect it. Give it bounded failure options (`maxRetriesPerRequest`, `connectTimeout`,
-   * `commandTimeout`) so that a Redis outage fails requests quickly instead of queueing them.
+   * `commandTimeout`, `enableOfflineQueue: false`) so that a Redis outage fails requests quickly
+   * instead of queueing them, and `autoResendUnfulfilledCommands: false` so that a write whose reply
+   * was lost is not run twice (a replayed SET NX would refuse a genuine first sign-in).
    */
   client: RedisStoreClient
 }
