@@ -58,7 +58,13 @@ let fetches = 0
 const server = createServer((req, res) => {
   if (req.url === '/jwks.json') {
     fetches++
-    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=600' })
+    // connection: close, so that no client reuses a keep-alive socket the server is about to drop
+    // (an ECONNRESET on reuse would count against whichever library happened to hit it).
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      'cache-control': 'max-age=600',
+      connection: 'close',
+    })
     res.end(JSON.stringify({ keys: keys.map((k) => k.jwk) }))
   } else {
     res.writeHead(404).end()
