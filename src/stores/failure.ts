@@ -14,6 +14,7 @@ const SAFE_MESSAGES = [
   'Connection terminated unexpectedly',
   'Connection terminated due to connection timeout',
   'Connection terminated',
+  'Query read timeout',
   'Connection is closed.',
   'Command timed out',
   "Stream isn't writeable and enableOfflineQueue options is false",

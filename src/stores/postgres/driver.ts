@@ -29,6 +29,7 @@ interface OwnPool extends PgPool {
 type PoolConstructor = new (config: {
   connectionString: string
   connectionTimeoutMillis: number
+  query_timeout: number
   max: number
   application_name: string
 }) => OwnPool
@@ -40,6 +41,7 @@ type PoolConstructor = new (config: {
 export async function createPool(options: {
   connectionString: string
   connectionTimeoutMs: number
+  queryTimeoutMs: number
   maxConnections: number
 }): Promise<PgPool> {
   let Pool: PoolConstructor
@@ -63,6 +65,10 @@ export async function createPool(options: {
     connectionString: options.connectionString,
     // Bounded: with the database down, a request fails after this long instead of hanging.
     connectionTimeoutMillis: options.connectionTimeoutMs,
+    // Client side, so it also ends a wait on a server that accepts nothing (hung, stopped, a dead
+    // host whose TCP connection still looks open): pg fails the query with 'Query read timeout'
+    // and the pool, given that error on release, destroys the connection instead of reusing it.
+    query_timeout: options.queryTimeoutMs,
     max: options.maxConnections,
     application_name: 'jwks-bridge',
   })

@@ -21,6 +21,14 @@ export interface PostgresStoresOptions {
   migrate?: boolean
   /** Own pool only: how long to wait for a connection before failing. Default 5000. */
   connectionTimeoutMs?: number
+  /**
+   * Own pool only: how long one query may wait for its answer before failing with
+   * ERR_STORE_UNAVAILABLE (pg's client-side `query_timeout`). Bounds a request on a connection to a
+   * server that hangs or whose host vanished; the connection that timed out is discarded. Migrations
+   * run through the same pool under the same limit (each of their statements takes milliseconds).
+   * Default 5000.
+   */
+  queryTimeoutMs?: number
   /** Own pool only: most connections. Default 10. */
   maxConnections?: number
   /** The clock the replay guard compares expiries with. Default `Date.now`. */
@@ -64,6 +72,7 @@ export async function createPostgresStores(options: PostgresStoresOptions): Prom
     )
   }
   const connectionTimeoutMs = positiveInteger('connectionTimeoutMs', options.connectionTimeoutMs, 5000)
+  const queryTimeoutMs = positiveInteger('queryTimeoutMs', options.queryTimeoutMs, 5000)
   const maxConnections = positiveInteger('maxConnections', options.maxConnections, 10)
   const owned = options.pool === undefined
   const pool =
@@ -71,6 +80,7 @@ export async function createPostgresStores(options: PostgresStoresOptions): Prom
     (await createPool({
       connectionString: options.connectionString as string,
       connectionTimeoutMs,
+      queryTimeoutMs,
       maxConnections,
     }))
   const stores: PostgresStores = {
