@@ -263,16 +263,3 @@ async function metricsAggregator(
     return undefined
   }
 }
-
-/** A free port on `host`, for `--port 0`: picked once by the primary, then bound by every worker. */
-export async function freePort(host: string): Promise<number> {
-  const { createServer } = await import('node:net')
-  return new Promise((resolve, reject) => {
-    const probe = createServer()
-    probe.once('error', reject)
-    probe.listen(0, host, () => {
-      const address = probe.address()
-      probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0))
-    })
-  })
-}

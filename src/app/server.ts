@@ -1,7 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
-import { createServer } from 'node:net'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { jwksBridgeFastify } from '../adapters/fastify.js'
 import { toBridgeRequest } from '../adapters/node-request.js'
@@ -14,6 +13,7 @@ import { createRedisKeySetCache } from '../keys/redis-key-set-cache.js'
 import type { VerifierOptions } from '../options.js'
 import { createVerifier } from '../verifier.js'
 import type { AppConfig } from './config.js'
+import { freePort } from './free-port.js'
 import {
   bridgeLogger,
   installRequestLogging,
@@ -70,18 +70,6 @@ const PAGE_HEADERS = {
   'referrer-policy': 'same-origin',
   'cache-control': 'no-store',
   vary: 'Cookie',
-}
-
-/** A free loopback port, for PORT=0: the development provider's issuer URL must name the port. */
-async function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer()
-    probe.once('error', reject)
-    probe.listen(0, host, () => {
-      const address = probe.address()
-      probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0))
-    })
-  })
 }
 
 /** Compares a presented bearer token with the configured one in constant time (hashes: equal lengths). */

@@ -243,7 +243,8 @@ async function runClusterPrimary(
     if (error instanceof UsageError) return usageFailure('serve', error.message, SERVE_HELP)
     return startFailure(error, env)
   }
-  const { freePort, runPrimary } = await import('../app/cluster.js')
+  const { runPrimary } = await import('../app/cluster.js')
+  const { freePort } = await import('../app/free-port.js')
   if (config.port === 0) {
     // Every worker must bind the same port: the primary picks it, once.
     env.PORT = String(await freePort(config.host))

@@ -55,11 +55,7 @@ export class KeySet {
 
   /** Whether at least one key may verify something (`use` sig or absent, `key_ops` allow verify). */
   get canVerify(): boolean {
-    return this.keys.some(
-      (key) =>
-        (key.use === undefined || key.use === 'sig') &&
-        (key.keyOps === undefined || key.keyOps.includes('verify')),
-    )
+    return this.keys.some(mayVerify)
   }
 
   /** Whether this very key object belongs to the set. */
@@ -134,9 +130,15 @@ export function fits(key: VerificationKey, spec: AlgorithmSpec): boolean {
   if (key.kty !== spec.kty) return false
   if (spec.crv !== undefined && key.crv !== spec.crv) return false
   if (key.alg !== undefined && key.alg !== spec.name) return false
-  if (key.use !== undefined && key.use !== 'sig') return false
-  if (key.keyOps !== undefined && !key.keyOps.includes('verify')) return false
-  return true
+  return mayVerify(key)
+}
+
+/** Whether a key's `use` and `key_ops` allow verification at all (RFC 7517 §4.2-4.3). */
+function mayVerify(key: VerificationKey): boolean {
+  return (
+    (key.use === undefined || key.use === 'sig') &&
+    (key.keyOps === undefined || key.keyOps.includes('verify'))
+  )
 }
 
 /**
