@@ -12,7 +12,7 @@ import type { Bridge } from '../bridge/bridge.js'
 import { DEFAULT_COOKIE_NAME } from '../bridge/cookies.js'
 import { invalidOptions, isJwksBridgeError } from '../errors.js'
 import type { KeySetEvent, KeySetStats } from '../keys/events.js'
-import type { SessionStore } from '../stores/types.js'
+import type { SessionStore, SignInTransaction } from '../stores/types.js'
 import type { Verifier } from '../verifier.js'
 
 export interface AppMetrics {
@@ -285,6 +285,7 @@ function buildMetrics(prom: Prom): AppMetrics {
           return count
         },
         markTokenUsed: (key, expiresAtMs) => inner.markTokenUsed(key, expiresAtMs),
+        signInTransaction: instrumentSignIn(inner.signInTransaction, sessionsCreated, ended),
       }
     },
 
@@ -348,5 +349,25 @@ function buildMetrics(prom: Prom): AppMetrics {
     },
 
     render: () => registry.metrics(),
+  }
+}
+
+/** The sign-in transaction counts its sessions like the step-by-step path does. */
+function instrumentSignIn(
+  inner: SignInTransaction | undefined,
+  created: Counter,
+  ended: (reason: string, count: number) => void,
+): SignInTransaction | undefined {
+  if (inner === undefined) return undefined
+  return {
+    identities: inner.identities,
+    async signIn(write) {
+      const outcome = await inner.signIn(write)
+      if (!outcome.replayed) {
+        if (outcome.session !== undefined) created.inc()
+        ended('deleted', outcome.replaced ? 1 : 0)
+      }
+      return outcome
+    },
   }
 }

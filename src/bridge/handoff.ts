@@ -2,19 +2,26 @@
  * The handoff (PUT or POST to the authentication URL): the browser's identity-provider token becomes
  * the app's own identity and session. Each step refuses before anything is written, in this order:
  * transport → request guard → body → signature and claims → profile → age → single use → identity →
- * session.
+ * session. With a store that has a sign-in transaction (SQLite), the last three are one transaction.
  */
 import { JwksBridgeError } from '../errors.js'
 import type { JwtPayload } from '../jose/claims.js'
-import type { Identity } from '../stores/types.js'
+import type { Identity, SignInTransaction, UpsertIdentityInput } from '../stores/types.js'
 import { FORM_TYPE, JSON_TYPE, readTokenField } from './body.js'
 import { readCookie, serializeCookie, sessionCookieName } from './cookies.js'
 import { clearCsrfCookie } from './csrf.js'
 import { guardRequest } from './guard.js'
 import { baseHeaders } from './http-status.js'
 import type { BridgeConfig } from './options.js'
-import { checkTokenAge, markTokenUsed, replayKey } from './replay-guard.js'
-import { createSession, findSession } from './sessions.js'
+import { checkTokenAge, replayKey, tokenReplayed, usedUntilMs } from './replay-guard.js'
+import {
+  createSession,
+  findSession,
+  isAlive,
+  lookupSession,
+  type NewSessionInput,
+  newSession,
+} from './sessions.js'
 import type { BridgeRequest, BridgeResponse } from './types.js'
 
 /** The configured snapshot of claims, own members only (never `toString` from the prototype). */
@@ -54,6 +61,75 @@ function signedIn(req: BridgeRequest, identity: Identity, cookies: string[]): Br
   return { status: 204, headers, cookies }
 }
 
+/** What a sign-in writes, worked out before anything is written. */
+interface SignInStep {
+  usedToken: { key: string; expiresAtMs: number }
+  identity: UpsertIdentityInput
+  /** The session cookie the request came with. */
+  cookie: string | undefined
+  newSession: Omit<NewSessionInput, 'identityId'>
+}
+
+interface SignedIn {
+  identity: Identity
+  created: boolean
+  /** The new session's token for the cookie; undefined when the presented session was kept. */
+  session: string | undefined
+  /** Whether a presented session (another identity's, or expired) was ended. */
+  replaced: boolean
+}
+
+/**
+ * The writes one after another, for stores that cannot share a transaction (sessions in Redis,
+ * identities in SQL). Single use comes first, so a replayed token changes nothing; if a later write
+ * fails, the token is spent and the identity may exist without the session (the request answers 503
+ * and the browser's script fetches a fresh token).
+ */
+async function signInStepByStep(config: BridgeConfig, step: SignInStep): Promise<SignedIn> {
+  const first = await config.sessions.markTokenUsed(step.usedToken.key, step.usedToken.expiresAtMs)
+  if (!first) throw tokenReplayed()
+  const { identity, created } = await config.identities.upsert(step.identity)
+  const current = await findSession(config.sessions, step.cookie, step.identity.nowMs, config.session)
+  if (current !== undefined && current.identityId === identity.id) {
+    return { identity, created, session: undefined, replaced: false }
+  }
+  // Another identity, or none: the old session ends and a new one begins with a new id and secret.
+  if (current !== undefined) await config.sessions.delete(current.id)
+  const { token } = await createSession(
+    config.sessions,
+    { ...step.newSession, identityId: identity.id },
+    config.session,
+  )
+  return { identity, created, session: token, replaced: current !== undefined }
+}
+
+/** The same writes in one store transaction: all of them, or none. */
+async function signInAtOnce(
+  config: BridgeConfig,
+  transaction: SignInTransaction,
+  step: SignInStep,
+): Promise<SignedIn> {
+  // Read before the transaction: it decides nothing, the transaction re-checks whose session it is.
+  const presented = await lookupSession(config.sessions, step.cookie)
+  const { token, record } = newSession(step.newSession, config.session)
+  const outcome = await transaction.signIn({
+    usedToken: step.usedToken,
+    identity: step.identity,
+    presented:
+      presented === undefined
+        ? undefined
+        : {
+            id: presented.id,
+            identityId: presented.identityId,
+            alive: isAlive(presented, step.identity.nowMs, config.session),
+          },
+    session: record,
+  })
+  if (outcome.replayed) throw tokenReplayed()
+  const { identity, created, replaced } = outcome
+  return { identity, created, session: outcome.session === undefined ? undefined : token, replaced }
+}
+
 export async function handoff(config: BridgeConfig, req: BridgeRequest): Promise<BridgeResponse> {
   const secure = guardRequest(config, req)
   const token = readTokenField(req, {
@@ -72,29 +148,22 @@ export async function handoff(config: BridgeConfig, req: BridgeRequest): Promise
   }
   const nowMs = Math.floor(config.nowMs())
   checkTokenAge(payload, nowMs, config.maxTokenAgeSeconds)
-  // Single use before anything is written: a replayed token changes nothing.
-  await markTokenUsed(
-    config.sessions,
-    replayKey('handoff', token, payload),
-    payload,
-    nowMs,
-    config.maxTokenAgeSeconds,
-  )
-  const { identity, created } = await config.identities.upsert({
-    issuer,
-    subject,
-    claims: snapshotClaims(payload, config.claimsSnapshot),
-    nowMs,
-  })
-
   const cookieName = sessionCookieName(config.cookie, secure)
-  const current = await findSession(
-    config.sessions,
-    readCookie(req.headers.cookie, cookieName),
-    nowMs,
-    config.session,
-  )
-  if (current !== undefined && current.identityId === identity.id) {
+  const step: SignInStep = {
+    usedToken: {
+      key: replayKey('handoff', token, payload),
+      expiresAtMs: usedUntilMs(payload, nowMs, config.maxTokenAgeSeconds),
+    },
+    identity: { issuer, subject, claims: snapshotClaims(payload, config.claimsSnapshot), nowMs },
+    cookie: readCookie(req.headers.cookie, cookieName),
+    newSession: { issuer, providerSessionId, nowMs },
+  }
+  const transaction = config.sessions.signInTransaction
+  const { identity, created, session, replaced } =
+    transaction !== undefined && transaction.identities === config.identities
+      ? await signInAtOnce(config, transaction, step)
+      : await signInStepByStep(config, step)
+  if (session === undefined) {
     // Signing in again as the same identity (a page served from cache still saying "no session") is
     // idempotent: the session and cookie stay as they are.
     config.logger?.info(
@@ -103,17 +172,10 @@ export async function handoff(config: BridgeConfig, req: BridgeRequest): Promise
     )
     return signedIn(req, identity, [])
   }
-  // Another identity, or none: the old session ends and a new one begins with a new id and secret.
-  if (current !== undefined) await config.sessions.delete(current.id)
-  const session = await createSession(
-    config.sessions,
-    { identityId: identity.id, issuer, providerSessionId, nowMs },
-    config.session,
-  )
   const cookies = [
     serializeCookie({
       name: cookieName,
-      value: session.token,
+      value: session,
       secure,
       domain: config.cookie.domain,
       maxAgeSeconds: config.session.absoluteLifetimeMs / 1000,
@@ -121,7 +183,7 @@ export async function handoff(config: BridgeConfig, req: BridgeRequest): Promise
   ]
   if (config.csrf) cookies.push(clearCsrfCookie(secure, config.cookie))
   config.logger?.info(
-    { event: 'bridge.sign-in', identityId: identity.id, issuer, created, replaced: current !== undefined },
+    { event: 'bridge.sign-in', identityId: identity.id, issuer, created, replaced },
     'signed in',
   )
   return signedIn(req, identity, cookies)

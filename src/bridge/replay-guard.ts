@@ -43,9 +43,23 @@ export function replayKey(kind: 'handoff' | 'logout', token: string, payload: Jw
 }
 
 /**
- * Records the token as used until it expires; throws ERR_TOKEN_REPLAYED if it already was. Without
- * `exp`, it is kept until the age limit would refuse it anyway.
+ * How long a used token is remembered: until it expires. Without `exp`, until the age limit would
+ * refuse it anyway.
  */
+export function usedUntilMs(payload: JwtPayload, nowMs: number, maxAgeSeconds: number): number {
+  let untilMs: number
+  if (typeof payload.exp === 'number') untilMs = payload.exp * 1000
+  else if (typeof payload.iat === 'number') untilMs = (payload.iat + maxAgeSeconds) * 1000
+  else untilMs = nowMs + maxAgeSeconds * 1000
+  // A little past the end, so that a second instance whose clock runs slightly behind still refuses it.
+  return Math.ceil(Math.max(untilMs, nowMs) + 60_000)
+}
+
+export function tokenReplayed(): JwksBridgeError {
+  return new JwksBridgeError('ERR_TOKEN_REPLAYED', 'this token has already been used')
+}
+
+/** Records the token as used until it expires; throws ERR_TOKEN_REPLAYED if it already was. */
 export async function markTokenUsed(
   sessions: SessionStore,
   key: string,
@@ -53,12 +67,6 @@ export async function markTokenUsed(
   nowMs: number,
   maxAgeSeconds: number,
 ): Promise<void> {
-  let untilMs: number
-  if (typeof payload.exp === 'number') untilMs = payload.exp * 1000
-  else if (typeof payload.iat === 'number') untilMs = (payload.iat + maxAgeSeconds) * 1000
-  else untilMs = nowMs + maxAgeSeconds * 1000
-  // A little past the end, so that a second instance whose clock runs slightly behind still refuses it.
-  untilMs = Math.ceil(Math.max(untilMs, nowMs) + 60_000)
-  const first = await sessions.markTokenUsed(key, untilMs)
-  if (!first) throw new JwksBridgeError('ERR_TOKEN_REPLAYED', 'this token has already been used')
+  const first = await sessions.markTokenUsed(key, usedUntilMs(payload, nowMs, maxAgeSeconds))
+  if (!first) throw tokenReplayed()
 }

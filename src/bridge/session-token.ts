@@ -3,7 +3,8 @@
  * SHA-256 of the secret is stored, so a leaked database (or a log of ids) cannot be turned into a
  * session, and the secret is compared in constant time so that response timing says nothing about it.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createHash, timingSafeEqual } from 'node:crypto'
+import { randomBase64url } from '../random.js'
 
 /** 16 random bytes: unique ids without coordination. */
 const ID_BYTES = 16
@@ -27,8 +28,8 @@ export function hashSecret(secret: string): Uint8Array {
 
 /** A new random token with its id and the hash of its secret. */
 export function generateSessionToken(): SessionToken {
-  const id = randomBytes(ID_BYTES).toString('base64url')
-  const secret = randomBytes(SECRET_BYTES).toString('base64url')
+  const id = randomBase64url(ID_BYTES)
+  const secret = randomBase64url(SECRET_BYTES)
   return { token: `${id}.${secret}`, id, secretHash: hashSecret(secret) }
 }
 

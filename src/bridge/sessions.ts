@@ -37,24 +37,55 @@ export async function createSession(
   input: NewSessionInput,
   policy: SessionPolicy,
 ): Promise<{ token: string; record: SessionRecord }> {
+  const { token, record } = newSession(input, policy)
+  const full: SessionRecord = { ...record, identityId: input.identityId }
+  await sessions.create(full)
+  return { token, record: full }
+}
+
+/** A new session's token and record, before its identity is known (the sign-in transaction fills it in). */
+export function newSession(
+  input: Omit<NewSessionInput, 'identityId'>,
+  policy: SessionPolicy,
+): { token: string; record: Omit<SessionRecord, 'identityId'> } {
   const { token, id, secretHash } = generateSessionToken()
-  const record: SessionRecord = {
-    id,
-    secretHash,
-    identityId: input.identityId,
-    issuer: input.issuer,
-    providerSessionId: input.providerSessionId,
-    createdAtMs: input.nowMs,
-    expiresAtMs: input.nowMs + policy.absoluteLifetimeMs,
-    lastSeenAtMs: input.nowMs,
+  return {
+    token,
+    record: {
+      id,
+      secretHash,
+      issuer: input.issuer,
+      providerSessionId: input.providerSessionId,
+      createdAtMs: input.nowMs,
+      expiresAtMs: input.nowMs + policy.absoluteLifetimeMs,
+      lastSeenAtMs: input.nowMs,
+    },
   }
-  await sessions.create(record)
-  return { token, record }
+}
+
+/**
+ * The session a token names, if the token is genuine, alive or not. A token with the right id but
+ * the wrong secret finds nothing (ids are not secrets).
+ */
+export async function lookupSession(
+  sessions: SessionStore,
+  token: string | undefined,
+): Promise<SessionRecord | undefined> {
+  const parsed = parseSessionToken(token)
+  if (parsed === undefined) return undefined
+  const record = await sessions.get(parsed.id)
+  if (record === undefined || !secretMatches(parsed.secret, record.secretHash)) return undefined
+  return record
+}
+
+/** Whether a session is within its absolute lifetime and its idle timeout. */
+export function isAlive(record: SessionRecord, nowMs: number, policy: SessionPolicy): boolean {
+  return nowMs < record.expiresAtMs && nowMs - record.lastSeenAtMs < policy.idleTimeoutMs
 }
 
 /**
  * Finds the session a token belongs to, if the token is genuine and the session alive. A token with
- * the right id but the wrong secret finds nothing, and changes nothing (ids are not secrets).
+ * the right id but the wrong secret finds nothing, and changes nothing.
  */
 export async function findSession(
   sessions: SessionStore,
@@ -62,11 +93,9 @@ export async function findSession(
   nowMs: number,
   policy: SessionPolicy,
 ): Promise<SessionRecord | undefined> {
-  const parsed = parseSessionToken(token)
-  if (parsed === undefined) return undefined
-  const record = await sessions.get(parsed.id)
-  if (record === undefined || !secretMatches(parsed.secret, record.secretHash)) return undefined
-  if (nowMs >= record.expiresAtMs || nowMs - record.lastSeenAtMs >= policy.idleTimeoutMs) {
+  const record = await lookupSession(sessions, token)
+  if (record === undefined) return undefined
+  if (!isAlive(record, nowMs, policy)) {
     // Lazily removed here; cleanupExpired removes the ones nobody presents again.
     await sessions.delete(record.id)
     return undefined

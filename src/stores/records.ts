@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { randomBase64url } from '../random.js'
 import type { SessionRecord, UpsertIdentityInput } from './types.js'
 
 /** Length of a session's secret hash: SHA-256. */
@@ -6,7 +6,7 @@ export const SECRET_HASH_BYTES = 32
 
 /** A new identity id: 128 random bits, base64url (22 characters), so ids reveal no count or time. */
 export function newIdentityId(): string {
-  return randomBytes(16).toString('base64url')
+  return randomBase64url(16)
 }
 
 function isTime(value: unknown): value is number {

@@ -70,6 +70,49 @@ export interface SessionStore {
    * Atomic across instances: returns false when it was already recorded and has not expired.
    */
   markTokenUsed(key: string, expiresAtMs: number): Promise<boolean>
+  /**
+   * Optional: the whole sign-in written in one transaction. Only a store that shares its database
+   * with an identity store has it (SQLite), and the bridge uses it only with that identity store.
+   * Without it, the bridge makes the same writes one after another.
+   */
+  readonly signInTransaction?: SignInTransaction | undefined
+}
+
+/** Everything a sign-in writes, for a store that can write it at once. */
+export interface SignInWrite {
+  /** The replay guard's record, as `markTokenUsed(key, expiresAtMs)`. */
+  usedToken: { key: string; expiresAtMs: number }
+  identity: UpsertIdentityInput
+  /**
+   * The session the request came with, when its secret matched: kept when it is alive and belongs to
+   * the identity signing in (signing in again changes nothing), deleted otherwise.
+   */
+  presented?: { id: string; identityId: string; alive: boolean } | undefined
+  /** The new session, written unless the presented one is kept; its identity is the upserted one. */
+  session: Omit<SessionRecord, 'identityId'>
+}
+
+export type SignInOutcome =
+  /** The token was already used: nothing was written. */
+  | { replayed: true }
+  | {
+      replayed: false
+      identity: Identity
+      created: boolean
+      /** The new session as written, or undefined when the presented one was kept. */
+      session: SessionRecord | undefined
+      /** Whether a presented session was deleted. */
+      replaced: boolean
+    }
+
+export interface SignInTransaction {
+  /** The identity store whose records this transaction writes. */
+  readonly identities: IdentityStore
+  /**
+   * Records the token as used, upserts the identity, ends the presented session when it is not kept
+   * and creates the new one, all or nothing: a failure at any step leaves every table as it was.
+   */
+  signIn(write: SignInWrite): Promise<SignInOutcome>
 }
 
 /** Optional lifecycle of a store that holds connections. */

@@ -175,6 +175,58 @@ describe('bridge on SQLite', () => {
     }
   })
 
+  it('a sign-in whose session write fails writes nothing and spends nothing: the token works once the store does', async () => {
+    // One transaction per sign-in (src/stores/sqlite/sign-in.ts): before it, the replay record and the
+    // identity were committed before the session insert, so a failure there left an identity without
+    // a session and a token spent on a sign-in that never happened.
+    const clock = new Clock()
+    const stores = await open(clock)
+    try {
+      const { bridge } = makeBridge({}, stores, clock)
+      stores.database.exec(
+        "CREATE TRIGGER refuse_sessions BEFORE INSERT ON sessions BEGIN SELECT RAISE(ABORT, 'disk trouble'); END",
+      )
+      const token = signInToken(clock, { email: 'a@example.com' })
+      const failed = await bridge.handle(handoffRequest(token))
+      assert.equal(failed?.status, 503)
+      assert.equal(errorCode(failed), 'ERR_STORE_UNAVAILABLE')
+      assert.deepEqual(failed?.cookies, [])
+      const count = (table: string) =>
+        (stores.database.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n
+      assert.deepEqual(
+        { identities: count('identities'), sessions: count('sessions'), usedTokens: count('used_tokens') },
+        { identities: 0, sessions: 0, usedTokens: 0 },
+      )
+      stores.database.exec('DROP TRIGGER refuse_sessions')
+      const retried = await bridge.handle(handoffRequest(token))
+      assert.equal(retried?.status, 204)
+      assert.equal((await bridge.authenticate(get(cookieHeader(retried))))?.identity.subject, 'user-1')
+      assert.equal(errorCode(await bridge.handle(handoffRequest(token))), 'ERR_TOKEN_REPLAYED')
+    } finally {
+      await stores.close()
+    }
+  })
+
+  it('signing in as another identity ends the session the request came with, in the same transaction', async () => {
+    const clock = new Clock()
+    const stores = await open(clock)
+    try {
+      const { bridge } = makeBridge({}, stores, clock)
+      const first = await bridge.handle(handoffRequest(signInToken(clock, { sub: 'user-a' })))
+      const cookieA = cookieHeader(first)
+      const second = await bridge.handle(
+        handoffRequest(signInToken(clock, { sub: 'user-b' }), { headers: { cookie: cookieA } }),
+      )
+      assert.equal(second?.status, 204)
+      assert.equal(await bridge.authenticate(get(cookieA)), null, "user-a's session has ended")
+      assert.equal((await bridge.authenticate(get(cookieHeader(second))))?.identity.subject, 'user-b')
+      const sessions = stores.database.prepare('SELECT count(*) AS n FROM sessions').get() as { n: number }
+      assert.equal(sessions.n, 1)
+    } finally {
+      await stores.close()
+    }
+  })
+
   it('through the Fastify plugin: sign in → identity → sign out', async () => {
     const clock = new Clock()
     const stores = await open(clock)

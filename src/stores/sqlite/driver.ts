@@ -19,7 +19,7 @@ export interface SqliteDatabase {
   exec(source: string): unknown
   pragma(source: string, options?: { simple?: boolean }): unknown
   /** Wraps `fn` in a transaction; `.immediate()` takes the write lock at BEGIN. */
-  transaction<T>(fn: () => T): { immediate(): T }
+  transaction<A extends unknown[], T>(fn: (...args: A) => T): { immediate(...args: A): T }
   close(): unknown
   readonly open: boolean
 }

@@ -2,8 +2,9 @@ import { storeFailure } from '../failure.js'
 import { assertUpsertInput, newIdentityId } from '../records.js'
 import type { Identity, IdentityStore, UpsertIdentityInput } from '../types.js'
 import type { SqliteDatabase, SqliteStatement } from './driver.js'
+import { IDENTITY_COLUMNS, UPSERT_IDENTITY_SQL } from './statements.js'
 
-interface IdentityRow {
+export interface IdentityRow {
   id: string
   issuer: string
   subject: string
@@ -12,9 +13,7 @@ interface IdentityRow {
   last_sign_in_at: number
 }
 
-const COLUMNS = 'id, issuer, subject, claims, created_at, last_sign_in_at'
-
-function toIdentity(row: IdentityRow): Identity {
+export function toIdentity(row: IdentityRow): Identity {
   return {
     id: row.id,
     issuer: row.issuer,
@@ -40,15 +39,9 @@ export class SqliteIdentityStore implements IdentityStore {
   readonly #find: SqliteStatement
 
   constructor(db: SqliteDatabase) {
-    // One statement, so it is atomic even across processes sharing the file: the row is inserted,
-    // or the existing row is updated, never both, never two rows. created_at is never overwritten.
-    this.#upsert = db.prepare(
-      `INSERT INTO identities (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (issuer, subject) DO UPDATE SET claims = excluded.claims, last_sign_in_at = excluded.last_sign_in_at
-       RETURNING ${COLUMNS}`,
-    )
-    this.#get = db.prepare(`SELECT ${COLUMNS} FROM identities WHERE id = ?`)
-    this.#find = db.prepare(`SELECT ${COLUMNS} FROM identities WHERE issuer = ? AND subject = ?`)
+    this.#upsert = db.prepare(UPSERT_IDENTITY_SQL)
+    this.#get = db.prepare(`SELECT ${IDENTITY_COLUMNS} FROM identities WHERE id = ?`)
+    this.#find = db.prepare(`SELECT ${IDENTITY_COLUMNS} FROM identities WHERE issuer = ? AND subject = ?`)
   }
 
   async upsert(input: UpsertIdentityInput): Promise<{ identity: Identity; created: boolean }> {

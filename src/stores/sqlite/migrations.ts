@@ -42,4 +42,18 @@ CREATE TABLE used_tokens (
 CREATE INDEX used_tokens_expires_at ON used_tokens (expires_at);
 `,
   },
+  {
+    version: 2,
+    name: 'leaner session indexes',
+    // Each index is one more B-tree page written per sign-in. sessions_expires_at served no query: the
+    // cleanup's "expires_at <= ? OR last_seen_at < ?" scans the table either way (last_seen_at has no
+    // index, and one is not worth a write on every touch). Back-channel logout looks sessions up by
+    // provider session id, which only sessions from providers that send one have.
+    sql: `
+DROP INDEX sessions_expires_at;
+DROP INDEX sessions_provider_session;
+CREATE INDEX sessions_provider_session ON sessions (issuer, provider_session_id)
+  WHERE provider_session_id IS NOT NULL;
+`,
+  },
 ]

@@ -2,6 +2,9 @@ import { storeFailure } from '../failure.js'
 import { assertSessionRecord, assertTime } from '../records.js'
 import type { SessionRecord, SessionStore } from '../types.js'
 import type { SqliteDatabase, SqliteStatement } from './driver.js'
+import type { SqliteIdentityStore } from './identity-store.js'
+import { SqliteSignIn } from './sign-in.js'
+import { DELETE_SESSION_SQL, INSERT_SESSION_SQL, MARK_TOKEN_USED_SQL, SESSION_COLUMNS } from './statements.js'
 
 interface SessionRow {
   id: string
@@ -14,9 +17,6 @@ interface SessionRow {
   last_seen_at: number
 }
 
-const COLUMNS =
-  'id, secret_hash, identity_id, issuer, provider_session_id, created_at, expires_at, last_seen_at'
-
 function attempt<T>(operation: string, run: () => T): T {
   try {
     return run()
@@ -28,6 +28,8 @@ function attempt<T>(operation: string, run: () => T): T {
 export interface SqliteSessionStoreOptions {
   /** The clock the replay guard compares expiries with. Default `Date.now`. */
   nowMs?: () => number
+  /** The identity store on the same database: sign-ins are then written in one transaction. */
+  identities?: SqliteIdentityStore
 }
 
 /** Sessions and the replay guard in SQLite. Statements are prepared once. */
@@ -42,26 +44,22 @@ export class SqliteSessionStore implements SessionStore {
   readonly #deleteExpired: SqliteStatement
   readonly #deleteUsedTokens: SqliteStatement
   readonly #markUsed: SqliteStatement
+  readonly signInTransaction: SqliteSignIn | undefined
 
   constructor(db: SqliteDatabase, options: SqliteSessionStoreOptions = {}) {
     this.#now = options.nowMs ?? Date.now
-    this.#insert = db.prepare(`INSERT INTO sessions (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-    this.#get = db.prepare(`SELECT ${COLUMNS} FROM sessions WHERE id = ?`)
+    this.signInTransaction =
+      options.identities === undefined ? undefined : new SqliteSignIn(db, options.identities, this.#now)
+    this.#insert = db.prepare(INSERT_SESSION_SQL)
+    this.#get = db.prepare(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = ?`)
     // Only forwards, and no write at all when nothing changes.
     this.#touch = db.prepare('UPDATE sessions SET last_seen_at = ? WHERE id = ? AND last_seen_at < ?')
-    this.#delete = db.prepare('DELETE FROM sessions WHERE id = ?')
+    this.#delete = db.prepare(DELETE_SESSION_SQL)
     this.#deleteByIdentity = db.prepare('DELETE FROM sessions WHERE identity_id = ?')
     this.#deleteByProvider = db.prepare('DELETE FROM sessions WHERE issuer = ? AND provider_session_id = ?')
     this.#deleteExpired = db.prepare('DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at < ?')
     this.#deleteUsedTokens = db.prepare('DELETE FROM used_tokens WHERE expires_at <= ?')
-    // One statement decides and records: a new key is inserted; an existing key is overwritten only
-    // when its record has expired. RETURNING yields a row exactly when this call recorded the key,
-    // so two processes marking the same token cannot both see true.
-    this.#markUsed = db.prepare(
-      `INSERT INTO used_tokens (key, expires_at) VALUES (?, ?)
-       ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE used_tokens.expires_at <= ?
-       RETURNING 1 AS recorded`,
-    )
+    this.#markUsed = db.prepare(MARK_TOKEN_USED_SQL)
   }
 
   async create(session: SessionRecord): Promise<void> {

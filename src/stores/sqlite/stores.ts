@@ -2,6 +2,7 @@ import { invalidOptions } from '../../errors.js'
 import { storeFailure } from '../failure.js'
 import { type MigrateOptions, type MigrateResult, type MigrationStatus, schemaBehind } from '../migrations.js'
 import type { StoreLifecycle } from '../types.js'
+import { type Checkpointer, startCheckpointer } from './checkpointer.js'
 import { openSqliteFile, type SqliteDatabase } from './driver.js'
 import { SqliteIdentityStore } from './identity-store.js'
 import { migrateSqlite, sqliteMigrationStatus } from './migrate.js'
@@ -24,6 +25,15 @@ export interface SqliteStoresOptions {
   busyTimeoutMs?: number
   /** The clock the replay guard compares expiries with. Default `Date.now`. */
   nowMs?: () => number
+  /**
+   * Who checkpoints the write-ahead log of a database opened from `path`: `'background'` (default), a
+   * worker thread with its own connection, so no request waits for a checkpoint's copy and fsync; or
+   * `'automatic'`, SQLite's own, inside the commit that fills the log. A `database` you pass is left
+   * as you configured it.
+   */
+  checkpoint?: 'background' | 'automatic'
+  /** Time between two background checkpoints. Default 100. */
+  checkpointIntervalMs?: number
 }
 
 export interface SqliteStores extends StoreLifecycle {
@@ -52,20 +62,38 @@ export async function createSqliteStores(options: SqliteStoresOptions = {}): Pro
   if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
     throw invalidOptions('busyTimeoutMs must be a whole number of milliseconds')
   }
+  const checkpoint = options.checkpoint ?? 'background'
+  if (checkpoint !== 'background' && checkpoint !== 'automatic') {
+    throw invalidOptions("checkpoint must be 'background' or 'automatic'")
+  }
+  const checkpointIntervalMs = options.checkpointIntervalMs ?? 100
+  if (!Number.isSafeInteger(checkpointIntervalMs) || checkpointIntervalMs < 1) {
+    throw invalidOptions('checkpointIntervalMs must be a whole number of milliseconds, at least 1')
+  }
   const owned = options.database === undefined
+  const path = options.path ?? DEFAULT_SQLITE_PATH
   let db: SqliteDatabase
   if (options.database !== undefined) {
     db = options.database
   } else {
-    db = await openSqliteFile(options.path ?? DEFAULT_SQLITE_PATH, busyTimeoutMs)
+    db = await openSqliteFile(path, busyTimeoutMs)
   }
+  let checkpointer: Checkpointer | undefined
   try {
     if (options.migrate ?? true) migrateSqlite(db)
     const status = sqliteMigrationStatus(db)
     if (status.pending.length > 0) throw schemaBehind('the SQLite database', status)
+    // An in-memory database has no write-ahead log to checkpoint.
+    if (owned && checkpoint === 'background' && path !== ':memory:') {
+      checkpointer = await startCheckpointer(db, path, { intervalMs: checkpointIntervalMs })
+    }
+    const identities = new SqliteIdentityStore(db)
     return {
-      identities: new SqliteIdentityStore(db),
-      sessions: new SqliteSessionStore(db, options.nowMs === undefined ? {} : { nowMs: options.nowMs }),
+      identities,
+      sessions: new SqliteSessionStore(
+        db,
+        options.nowMs === undefined ? { identities } : { identities, nowMs: options.nowMs },
+      ),
       database: db,
       async ping() {
         try {
@@ -75,6 +103,9 @@ export async function createSqliteStores(options: SqliteStoresOptions = {}): Pro
         }
       },
       async close() {
+        // The worker's connection closes first, so that closing ours (the last one) checkpoints the
+        // whole log and removes it.
+        await checkpointer?.stop()
         if (owned && db.open) db.close()
       },
       async migrate(migrateOptions) {
@@ -85,6 +116,7 @@ export async function createSqliteStores(options: SqliteStoresOptions = {}): Pro
       },
     }
   } catch (error) {
+    await checkpointer?.stop()
     if (owned) db.close()
     throw storeFailure('SQLite', 'prepare the stores', error)
   }
