@@ -273,6 +273,35 @@ describe('SQLite: one transaction per sign-in', () => {
     assert.equal((await stores.sessions.get('session-4'))?.identityId, first.identity.id)
   })
 
+  it('sign-ins of one turn share a commit, each in its own savepoint: one failing rolls back alone', async () => {
+    const stores = await open('sign-in-group.sqlite')
+    const transaction = stores.sessions.signInTransaction!
+    const taken = await transaction.signIn(write('group-0', 'group-taken'))
+    assert.ok(!taken.replayed)
+    const results = await Promise.allSettled([
+      transaction.signIn(write('group-1', 'group-a')),
+      // Its session id is taken: the insert fails after its replay record and upsert were written.
+      transaction.signIn(write('group-2', 'group-taken')),
+      transaction.signIn(write('group-3', 'group-b')),
+      // The same token twice in one commit: the second sees the first's record.
+      transaction.signIn(write('group-3', 'group-c')),
+    ])
+    assert.deepEqual(
+      results.map((r) =>
+        r.status === 'fulfilled' ? (r.value.replayed ? 'replayed' : 'signed in') : r.reason.code,
+      ),
+      ['signed in', 'ERR_STORE_UNAVAILABLE', 'signed in', 'replayed'],
+    )
+    assert.equal((await stores.sessions.get('group-a'))?.issuer, 'https://tx.example')
+    assert.equal((await stores.sessions.get('group-b'))?.issuer, 'https://tx.example')
+    assert.equal(await stores.sessions.get('group-c'), undefined)
+    assert.equal(
+      await stores.sessions.markTokenUsed('group-2', Date.now() + 60_000),
+      true,
+      'the failed one spent nothing',
+    )
+  })
+
   it('a malformed write is refused before anything is written', async () => {
     const stores = await open('sign-in-refused.sqlite')
     const transaction = stores.sessions.signInTransaction!

@@ -18,8 +18,13 @@ export interface SqliteDatabase {
   prepare(source: string): SqliteStatement
   exec(source: string): unknown
   pragma(source: string, options?: { simple?: boolean }): unknown
-  /** Wraps `fn` in a transaction; `.immediate()` takes the write lock at BEGIN. */
-  transaction<A extends unknown[], T>(fn: (...args: A) => T): { immediate(...args: A): T }
+  /**
+   * Wraps `fn` in a transaction; `.immediate()` takes the write lock at BEGIN. Called inside another
+   * transaction, the wrapped function runs as a SAVEPOINT.
+   */
+  transaction<A extends unknown[], T>(
+    fn: (...args: A) => T,
+  ): ((...args: A) => T) & { immediate(...args: A): T }
   close(): unknown
   readonly open: boolean
 }
