@@ -62,6 +62,9 @@ export type {
   IdentityStore,
   SessionRecord,
   SessionStore,
+  SignInOutcome,
+  SignInTransaction,
+  SignInWrite,
   StoreLifecycle,
   UpsertIdentityInput,
 } from './stores/types.js'

@@ -2,7 +2,7 @@
  * The handoff (PUT or POST to the authentication URL): the browser's identity-provider token becomes
  * the app's own identity and session. Each step refuses before anything is written, in this order:
  * transport → request guard → body → signature and claims → profile → age → single use → identity →
- * session. With a store that has a sign-in transaction (SQLite), the last three are one transaction.
+ * session. With a store that has a sign-in transaction (SQLite, PostgreSQL), the last three are one transaction.
  */
 import { JwksBridgeError } from '../errors.js'
 import type { JwtPayload } from '../jose/claims.js'

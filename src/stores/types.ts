@@ -72,7 +72,7 @@ export interface SessionStore {
   markTokenUsed(key: string, expiresAtMs: number): Promise<boolean>
   /**
    * Optional: the whole sign-in written in one transaction. Only a store that shares its database
-   * with an identity store has it (SQLite), and the bridge uses it only with that identity store.
+   * with an identity store has it (SQLite, PostgreSQL), and the bridge uses it only with that identity store.
    * Without it, the bridge makes the same writes one after another.
    */
   readonly signInTransaction?: SignInTransaction | undefined

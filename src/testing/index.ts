@@ -8,6 +8,7 @@ export { TEST_ISSUER_ALGORITHMS, type TestIssuerAlgorithm } from './signing.js'
 export {
   describeIdentityStoreConformance,
   describeSessionStoreConformance,
+  describeSignInTransactionConformance,
   type SessionStoreFixture,
 } from './store-conformance.js'
 export {

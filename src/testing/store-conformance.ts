@@ -6,6 +6,8 @@
  * import { describeIdentityStoreConformance, describeSessionStoreConformance } from 'jwks-bridge/testing'
  * describeIdentityStoreConformance('my store', async () => myIdentityStore)
  * describeSessionStoreConformance('my store', async () => ({ sessions: mySessionStore, identities: myIdentityStore }))
+ * // and, if your session store has a signInTransaction:
+ * describeSignInTransactionConformance('my store', async () => ({ sessions: mySessionStore, identities: myIdentityStore }))
  *
  * Each test uses fresh random issuers, subjects and keys, so a store that holds earlier data can be
  * reused. One exception: the deleteExpired tests first delete every session of the store (they
@@ -14,7 +16,15 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { before, describe, it } from 'node:test'
-import type { Identity, IdentityStore, SessionRecord, SessionStore } from '../stores/types.js'
+import type {
+  Identity,
+  IdentityStore,
+  SessionRecord,
+  SessionStore,
+  SignInOutcome,
+  SignInTransaction,
+  SignInWrite,
+} from '../stores/types.js'
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
@@ -363,6 +373,147 @@ export function describeSessionStoreConformance(
       const until = Date.now() + 60_000
       const results = await Promise.all(Array.from({ length: 50 }, () => store.markTokenUsed(key, until)))
       assert.equal(results.filter((r) => r).length, 1)
+    })
+  })
+}
+
+/**
+ * Registers the tests of a session store's `signInTransaction` (SQLite and PostgreSQL have one): the
+ * replay guard, the identity upsert, the presented session kept or ended, and the new session, as
+ * one all-or-nothing write. `factory` is called once, before them. Whether a failure part-way writes
+ * nothing depends on making a store fail part-way, which each store's own tests do.
+ */
+export function describeSignInTransactionConformance(
+  name: string,
+  factory: () => Required<SessionStoreFixture> | Promise<Required<SessionStoreFixture>>,
+): void {
+  describe(`SignInTransaction conformance: ${name}`, () => {
+    let sessions: SessionStore
+    let identities: IdentityStore
+    let transaction: SignInTransaction
+    before(async () => {
+      const fixture = await factory()
+      sessions = fixture.sessions
+      identities = fixture.identities
+      assert.ok(sessions.signInTransaction !== undefined, 'the session store has a signInTransaction')
+      transaction = sessions.signInTransaction
+    })
+    const write = (
+      issuer: string,
+      subject: string,
+      options: { key?: string; presented?: SignInWrite['presented'] } = {},
+    ): SignInWrite => {
+      const nowMs = Date.now()
+      const { identityId: _identityId, ...record } = session('-', issuer, nowMs)
+      return {
+        usedToken: { key: options.key ?? random('key'), expiresAtMs: nowMs + HOUR },
+        identity: { issuer, subject, claims: { email: `${subject}@example.com` }, nowMs },
+        presented: options.presented,
+        session: record,
+      }
+    }
+    const signedIn = (outcome: SignInOutcome) => {
+      assert.ok(!outcome.replayed, 'signed in, not refused as replayed')
+      return outcome
+    }
+
+    it('belongs to the identity store it writes', () => {
+      assert.equal(transaction.identities, identities)
+    })
+
+    it('a first sign-in creates the identity and the session, as the stores then read them', async () => {
+      const issuer = issuerUrl()
+      const w = write(issuer, 'alice')
+      const outcome = signedIn(await transaction.signIn(w))
+      assert.equal(outcome.created, true)
+      assert.equal(outcome.replaced, false)
+      assert.deepEqual(await identities.findBySubject(issuer, 'alice'), outcome.identity)
+      assert.equal(outcome.identity.claims.email, 'alice@example.com')
+      const stored = await sessions.get(w.session.id)
+      assert.ok(stored !== undefined)
+      assert.equal(stored.identityId, outcome.identity.id)
+      assert.equal(outcome.session?.identityId, outcome.identity.id)
+      assert.deepEqual(
+        { ...stored, secretHash: Buffer.from(stored.secretHash).toString('hex') },
+        {
+          ...w.session,
+          identityId: outcome.identity.id,
+          secretHash: Buffer.from(w.session.secretHash).toString('hex'),
+        },
+      )
+    })
+
+    it('a replayed token writes nothing: no session, no change to the identity', async () => {
+      const issuer = issuerUrl()
+      const key = random('key')
+      const first = signedIn(await transaction.signIn(write(issuer, 'bob', { key })))
+      const again = write(issuer, 'bob', { key })
+      again.identity.claims = { email: 'changed@example.com' }
+      assert.deepEqual(await transaction.signIn(again), { replayed: true })
+      assert.equal(await sessions.get(again.session.id), undefined)
+      assert.deepEqual(await identities.get(first.identity.id), first.identity)
+    })
+
+    it("the same identity's live session is kept: no new session", async () => {
+      const issuer = issuerUrl()
+      const first = signedIn(await transaction.signIn(write(issuer, 'carol')))
+      const w = write(issuer, 'carol', {
+        presented: { id: first.session?.id as string, identityId: first.identity.id, alive: true },
+      })
+      const again = signedIn(await transaction.signIn(w))
+      assert.deepEqual(
+        { created: again.created, session: again.session, replaced: again.replaced, id: again.identity.id },
+        { created: false, session: undefined, replaced: false, id: first.identity.id },
+      )
+      assert.equal(await sessions.get(w.session.id), undefined)
+      assert.notEqual(await sessions.get(first.session?.id as string), undefined)
+    })
+
+    it("an expired session of the same identity, or another identity's, is ended and replaced", async () => {
+      const issuer = issuerUrl()
+      const dave = signedIn(await transaction.signIn(write(issuer, 'dave')))
+      const expired = write(issuer, 'dave', {
+        presented: { id: dave.session?.id as string, identityId: dave.identity.id, alive: false },
+      })
+      const renewed = signedIn(await transaction.signIn(expired))
+      assert.equal(renewed.replaced, true)
+      assert.equal(await sessions.get(dave.session?.id as string), undefined)
+      assert.equal((await sessions.get(expired.session.id))?.identityId, dave.identity.id)
+
+      const other = write(issuer, 'erin', {
+        presented: { id: expired.session.id, identityId: dave.identity.id, alive: true },
+      })
+      const erin = signedIn(await transaction.signIn(other))
+      assert.equal(erin.created, true)
+      assert.equal(erin.replaced, true)
+      assert.equal(await sessions.get(expired.session.id), undefined)
+      assert.equal((await sessions.get(other.session.id))?.identityId, erin.identity.id)
+    })
+
+    it('a malformed write is refused before anything is written: the token is not spent', async () => {
+      const issuer = issuerUrl()
+      const w = write(issuer, 'frank')
+      await assert.rejects(
+        transaction.signIn({ ...w, session: { ...w.session, secretHash: new Uint8Array(3) } }),
+        TypeError,
+      )
+      assert.equal(await sessions.markTokenUsed(w.usedToken.key, Date.now() + HOUR), true)
+      assert.equal(await identities.findBySubject(issuer, 'frank'), undefined)
+    })
+
+    it('20 concurrent first sign-ins of one subject: one identity, 20 sessions; 20 of one token: one', async () => {
+      const issuer = issuerUrl()
+      const outcomes = await Promise.all(
+        Array.from({ length: 20 }, () => transaction.signIn(write(issuer, 'grace'))),
+      )
+      const ids = new Set(outcomes.map((o) => signedIn(o).identity.id))
+      assert.equal(ids.size, 1)
+      assert.equal(outcomes.filter((o) => !o.replayed && o.created).length, 1)
+      const key = random('key')
+      const same = await Promise.all(
+        Array.from({ length: 20 }, () => transaction.signIn(write(issuer, 'grace', { key }))),
+      )
+      assert.equal(same.filter((o) => !o.replayed).length, 1)
     })
   })
 }

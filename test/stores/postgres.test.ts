@@ -12,6 +12,7 @@ import { createPostgresStores, type PostgresStores } from '../../src/stores/post
 import {
   describeIdentityStoreConformance,
   describeSessionStoreConformance,
+  describeSignInTransactionConformance,
 } from '../../src/testing/store-conformance.ts'
 import { BlackHole, closedPort, POSTGRES_URL, TcpRelay, timed, uniqueName } from './support.ts'
 
@@ -55,6 +56,42 @@ describeIdentityStoreConformance(
 describeSessionStoreConformance('PostgreSQL', async () => {
   const { identities, sessions } = await open({ schema: sessionSchema })
   return { identities, sessions }
+})
+const signInSchema = schema('sign_in')
+describeSignInTransactionConformance('PostgreSQL', async () => {
+  const { identities, sessions } = await open({ schema: signInSchema, migrate: true })
+  return { identities, sessions }
+})
+
+describe('PostgreSQL: a sign-in is one statement', () => {
+  it('a failure at the session insert writes nothing: no replay record, no identity', async () => {
+    // Before the single statement, the replay record and the identity were committed before the
+    // session insert, so a failure there left an identity without a session and the token spent.
+    const name = schema('sign_in_fail')
+    const stores = await open({ schema: name, migrate: true })
+    await stores.pool.query(`CREATE FUNCTION "${name}".refuse() RETURNS trigger LANGUAGE plpgsql AS
+      $$ BEGIN RAISE EXCEPTION 'disk trouble' USING ERRCODE = '53100'; END $$`)
+    await stores.pool.query(
+      `CREATE TRIGGER refuse BEFORE INSERT ON "${name}".sessions FOR EACH ROW EXECUTE FUNCTION "${name}".refuse()`,
+    )
+    const nowMs = Date.now()
+    const { identityId: _identityId, ...session } = sessionFor('-')
+    const write = {
+      usedToken: { key: 'fail-key', expiresAtMs: nowMs + 60_000 },
+      identity: { issuer: 'https://issuer.example', subject: 'fail', claims: {}, nowMs },
+      session,
+    }
+    await assert.rejects(stores.sessions.signInTransaction!.signIn(write), unavailable('53100'))
+    const counts = await stores.pool.query(
+      `SELECT (SELECT count(*) FROM "${name}".identities)::int AS identities,
+              (SELECT count(*) FROM "${name}".used_tokens)::int AS used,
+              (SELECT count(*) FROM "${name}".sessions)::int AS sessions`,
+    )
+    assert.deepEqual(counts.rows[0], { identities: 0, used: 0, sessions: 0 })
+    await stores.pool.query(`DROP TRIGGER refuse ON "${name}".sessions`)
+    const outcome = await stores.sessions.signInTransaction!.signIn(write)
+    assert.equal(outcome.replayed, false, 'the token was not spent by the failed attempt')
+  })
 })
 
 const unavailable = (reason?: RegExp | string) => (error: unknown) => {

@@ -17,6 +17,7 @@ import type { SessionRecord } from '../../src/stores/types.ts'
 import {
   describeIdentityStoreConformance,
   describeSessionStoreConformance,
+  describeSignInTransactionConformance,
 } from '../../src/testing/store-conformance.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'jwks-bridge-sqlite-'))
@@ -34,6 +35,10 @@ after(async () => {
 describeIdentityStoreConformance('SQLite', async () => (await open('identities.sqlite')).identities)
 describeSessionStoreConformance('SQLite', async () => {
   const { identities, sessions } = await open('sessions.sqlite')
+  return { identities, sessions }
+})
+describeSignInTransactionConformance('SQLite', async () => {
+  const { identities, sessions } = await open('sign-in-conformance.sqlite')
   return { identities, sessions }
 })
 
@@ -230,49 +235,6 @@ describe('SQLite: one transaction per sign-in', () => {
     }
   }
 
-  it('a replayed token writes nothing; a fresh one writes identity and session together', async () => {
-    const stores = await open('sign-in.sqlite')
-    const transaction = stores.sessions.signInTransaction
-    assert.ok(transaction !== undefined && transaction.identities === stores.identities)
-    const first = await transaction.signIn(write('key-1', 'session-1'))
-    assert.ok(!first.replayed)
-    assert.equal(first.created, true)
-    assert.equal(first.session?.identityId, first.identity.id)
-    const stored = await stores.sessions.get('session-1')
-    assert.deepEqual(
-      { ...stored, secretHash: [...(stored?.secretHash ?? [])] },
-      {
-        ...first.session,
-        secretHash: [...(first.session?.secretHash ?? [])],
-      },
-    )
-    const replay = await transaction.signIn(write('key-1', 'session-2'))
-    assert.deepEqual(replay, { replayed: true })
-    assert.equal(await stores.sessions.get('session-2'), undefined)
-
-    // The same identity with its live session: kept, nothing new.
-    const again = await transaction.signIn(
-      write('key-2', 'session-3', { id: 'session-1', identityId: first.identity.id, alive: true }),
-    )
-    assert.ok(!again.replayed)
-    assert.deepEqual(
-      { created: again.created, session: again.session, replaced: again.replaced },
-      {
-        created: false,
-        session: undefined,
-        replaced: false,
-      },
-    )
-    // The same identity with an expired session: that one goes, a new one comes.
-    const renewed = await transaction.signIn(
-      write('key-3', 'session-4', { id: 'session-1', identityId: first.identity.id, alive: false }),
-    )
-    assert.ok(!renewed.replayed)
-    assert.equal(renewed.replaced, true)
-    assert.equal(await stores.sessions.get('session-1'), undefined)
-    assert.equal((await stores.sessions.get('session-4'))?.identityId, first.identity.id)
-  })
-
   it('sign-ins of one turn share a commit, each in its own savepoint: one failing rolls back alone', async () => {
     const stores = await open('sign-in-group.sqlite')
     const transaction = stores.sessions.signInTransaction!
@@ -300,22 +262,6 @@ describe('SQLite: one transaction per sign-in', () => {
       true,
       'the failed one spent nothing',
     )
-  })
-
-  it('a malformed write is refused before anything is written', async () => {
-    const stores = await open('sign-in-refused.sqlite')
-    const transaction = stores.sessions.signInTransaction!
-    const bad = write('key-bad', 'session-bad')
-    await assert.rejects(
-      transaction.signIn({ ...bad, session: { ...bad.session, secretHash: new Uint8Array(3) } }),
-      TypeError,
-    )
-    assert.equal(
-      await stores.sessions.markTokenUsed('key-bad', Date.now() + 60_000),
-      true,
-      'the key was not spent',
-    )
-    assert.equal(await stores.identities.findBySubject('https://tx.example', 'tx'), undefined)
   })
 })
 

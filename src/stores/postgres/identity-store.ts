@@ -3,7 +3,7 @@ import { assertUpsertInput, newIdentityId } from '../records.js'
 import type { Identity, IdentityStore, UpsertIdentityInput } from '../types.js'
 import { type PgPool, tableName, toMs } from './driver.js'
 
-interface IdentityRow {
+export interface IdentityRow {
   id: string
   issuer: string
   subject: string
@@ -14,7 +14,7 @@ interface IdentityRow {
 
 const COLUMNS = 'id, issuer, subject, claims, created_at, last_sign_in_at'
 
-function toIdentity(row: IdentityRow): Identity {
+export function toIdentity(row: IdentityRow): Identity {
   return {
     id: row.id,
     issuer: row.issuer,

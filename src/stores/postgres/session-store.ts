@@ -1,7 +1,8 @@
 import { guarded } from '../failure.js'
 import { assertSessionRecord, assertTime } from '../records.js'
-import type { SessionRecord, SessionStore } from '../types.js'
+import type { IdentityStore, SessionRecord, SessionStore } from '../types.js'
 import { type PgPool, tableName, toMs } from './driver.js'
+import { PostgresSignIn } from './sign-in.js'
 
 interface SessionRow {
   id: string
@@ -21,6 +22,8 @@ export interface PostgresSessionStoreOptions {
   schema?: string
   /** The clock the replay guard compares expiries with. Default `Date.now`. */
   nowMs?: () => number
+  /** The identity store on the same database and schema: sign-ins are then written in one statement. */
+  identities?: IdentityStore
 }
 
 /** Sessions and the replay guard in PostgreSQL. Every statement is parameterized. */
@@ -38,9 +41,15 @@ export class PostgresSessionStore implements SessionStore {
     markUsed: string
   }
 
+  readonly signInTransaction: PostgresSignIn | undefined
+
   constructor(pool: PgPool, options: PostgresSessionStoreOptions = {}) {
     this.#pool = pool
     this.#now = options.nowMs ?? Date.now
+    this.signInTransaction =
+      options.identities === undefined
+        ? undefined
+        : new PostgresSignIn(pool, options.identities, options.schema, this.#now)
     const sessions = tableName(options.schema, 'sessions')
     const usedTokens = tableName(options.schema, 'used_tokens')
     this.#sql = {

@@ -83,9 +83,11 @@ export async function createPostgresStores(options: PostgresStoresOptions): Prom
       queryTimeoutMs,
       maxConnections,
     }))
+  const identities = new PostgresIdentityStore(pool, schema)
   const stores: PostgresStores = {
-    identities: new PostgresIdentityStore(pool, schema),
+    identities,
     sessions: new PostgresSessionStore(pool, {
+      identities,
       ...(schema === undefined ? {} : { schema }),
       ...(options.nowMs === undefined ? {} : { nowMs: options.nowMs }),
     }),
