@@ -193,6 +193,38 @@ describe('SQLite: WAL checkpoints off the event loop', () => {
     )
   })
 
+  it('under steady writes the log starts over: it stays bounded instead of growing with every write', async () => {
+    // A background PASSIVE checkpoint alone never lets the log start over while writes keep coming
+    // (a write restarts it only when every frame was copied back): measured, 2.4 GB after 100,000
+    // sign-ins. The stores' thread now copies the last few frames when the worker asks.
+    const path = join(dir, 'bounded.sqlite')
+    const stores = await createSqliteStores({ path, checkpointIntervalMs: 10 })
+    try {
+      const { identity } = await stores.identities.upsert({
+        issuer: 'https://wal.example',
+        subject: 'bounded',
+        claims: {},
+        nowMs: Date.now(),
+      })
+      let largestWalBytes = 0
+      // At least 3 pages of 4 KiB per insert (table, index, random leaf): 20,000 inserts write more
+      // than 240 MB of log, far past the 64 MiB the log is cut back to when it starts over.
+      for (let i = 0; i < 20_000; i++) {
+        await stores.sessions.create(sessionRecord(`bounded-${i}`, identity.id))
+        if (i % 50 === 0) {
+          await new Promise((resolve) => setImmediate(resolve))
+          largestWalBytes = Math.max(largestWalBytes, statSync(`${path}-wal`).size)
+        }
+      }
+      assert.ok(
+        largestWalBytes < 96 * 1024 * 1024,
+        `log stayed under 96 MiB (largest ${largestWalBytes} bytes)`,
+      )
+    } finally {
+      await stores.close()
+    }
+  })
+
   it("'automatic' leaves SQLite's own checkpoints on; a database passed in is left as configured", async () => {
     const automatic = await open('automatic.sqlite', { checkpoint: 'automatic' })
     assert.equal(walPages(automatic.database), 1000)
