@@ -1,4 +1,5 @@
 import { invalidOptions, JwksBridgeError } from './errors.js'
+import type { ValidityWindow } from './jose/claims.js'
 import { decodePayload, splitCompact } from './jose/compact.js'
 import type { JsonObject } from './jose/json.js'
 import type { VerificationKey } from './jose/jwk.js'
@@ -7,6 +8,7 @@ import {
   type CheckedHeader,
   checkTokenHeader,
   completeVerification,
+  completeVerificationInPool,
   deepFreeze,
   HeaderCache,
   type VerifiedJwt,
@@ -69,20 +71,14 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const single = routes.size === 1 ? (routes.values().next().value as Route) : undefined
   const { maxTokenLength, nowMs } = config
 
-  function finish(
+  function remember(
     route: Route,
     checked: CheckedHeader,
     key: VerificationKey,
-    payload: JsonObject | undefined,
+    verified: { result: VerifiedJwt; window: ValidityWindow },
     cacheKey: string | undefined,
   ): VerifiedJwt {
-    const { result, window } = completeVerification(
-      checked,
-      key,
-      route.config.policy,
-      nowMs() / 1000,
-      payload,
-    )
+    const { result, window } = verified
     route.headers.remember(checked)
     if (cache !== undefined && cacheKey !== undefined) {
       // A cached result is handed to every caller presenting the same token: freeze it so that no
@@ -91,6 +87,23 @@ export function createVerifier(options: VerifierOptions): Verifier {
       cache.set(cacheKey, { result, window, key, source: route.keys })
     }
     return result
+  }
+
+  function finish(
+    route: Route,
+    checked: CheckedHeader,
+    key: VerificationKey,
+    payload: JsonObject | undefined,
+    cacheKey: string | undefined,
+  ): VerifiedJwt | Promise<VerifiedJwt> {
+    const policy = route.config.policy
+    if (config.signatureThreadPool) {
+      return completeVerificationInPool(checked, key, policy, () => nowMs() / 1000, payload).then(
+        (verified) => remember(route, checked, key, verified, cacheKey),
+      )
+    }
+    const verified = completeVerification(checked, key, policy, nowMs() / 1000, payload)
+    return remember(route, checked, key, verified, cacheKey)
   }
 
   function verifyNow(token: string): VerifiedJwt | Promise<VerifiedJwt> {

@@ -21,28 +21,56 @@ export function verifySignature(
   data: Buffer,
   signature: Buffer,
 ): boolean {
+  const call = verifyCall(spec, key, signature)
+  return call !== undefined && verify(call.algorithm, data, call.key, signature)
+}
+
+/**
+ * The same check with OpenSSL's work on libuv's thread pool (`crypto.verify` with a callback), so the
+ * event loop is free meanwhile. `data` and `signature` must stay unchanged until it settles: never
+ * pass scratch buffers.
+ */
+export function verifySignatureInPool(
+  spec: AlgorithmSpec,
+  key: VerificationKey,
+  data: Buffer,
+  signature: Buffer,
+): Promise<boolean> {
+  const call = verifyCall(spec, key, signature)
+  if (call === undefined) return Promise.resolve(false)
+  return new Promise((resolve) => {
+    verify(call.algorithm, data, call.key, signature, (error, valid) => resolve(error === null && valid))
+  })
+}
+
+type VerifyKeyInput = Parameters<typeof verify>[2]
+
+/** The JOSE rules, then the arguments for crypto.verify; undefined when a rule refuses the signature. */
+function verifyCall(
+  spec: AlgorithmSpec,
+  key: VerificationKey,
+  signature: Buffer,
+): { algorithm: string | null; key: VerifyKeyInput } | undefined {
   switch (spec.family) {
     case 'rsa-pkcs1':
-      if (signature.length !== key.modulusBytes) return false
-      return verify(spec.hash, data, key.keyObject, signature)
+      if (signature.length !== key.modulusBytes) return undefined
+      return { algorithm: spec.hash, key: key.keyObject }
     case 'rsa-pss':
-      if (signature.length !== key.modulusBytes) return false
-      return verify(
-        spec.hash,
-        data,
-        { key: key.keyObject, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: spec.hashBytes },
-        signature,
-      )
+      if (signature.length !== key.modulusBytes) return undefined
+      return {
+        algorithm: spec.hash,
+        key: { key: key.keyObject, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: spec.hashBytes },
+      }
     case 'ecdsa': {
-      if (signature.length !== spec.signatureBytes) return false
+      if (signature.length !== spec.signatureBytes) return undefined
       const half = spec.signatureBytes / 2
       const { order } = CURVES[spec.crv as keyof typeof CURVES]
-      if (!inRange(signature, 0, half, order) || !inRange(signature, half, half * 2, order)) return false
-      return verify(spec.hash, data, { key: key.keyObject, dsaEncoding: 'ieee-p1363' }, signature)
+      if (!inRange(signature, 0, half, order) || !inRange(signature, half, half * 2, order)) return undefined
+      return { algorithm: spec.hash, key: { key: key.keyObject, dsaEncoding: 'ieee-p1363' } }
     }
     case 'eddsa':
-      if (signature.length !== 64) return false
-      return verify(null, data, key.keyObject, signature)
+      if (signature.length !== 64) return undefined
+      return { algorithm: null, key: key.keyObject }
   }
 }
 
@@ -68,6 +96,23 @@ export function assertCompactSignature(
   let valid: boolean
   try {
     valid = verifySignature(spec, key, signingInput(compact), signatureBytes(compact))
+  } catch {
+    valid = false
+  }
+  if (!valid) throw new JwksBridgeError('ERR_SIGNATURE_INVALID', 'the signature does not verify')
+}
+
+/** `assertCompactSignature` with OpenSSL's work on the thread pool (the buffers are the token's own copies). */
+export async function assertCompactSignatureInPool(
+  compact: CompactToken,
+  spec: AlgorithmSpec,
+  key: VerificationKey,
+): Promise<void> {
+  let valid: boolean
+  try {
+    const data = Buffer.from(compact.token.slice(0, compact.secondDot), 'latin1')
+    const signature = Buffer.from(compact.token.slice(compact.secondDot + 1), 'base64url')
+    valid = await verifySignatureInPool(spec, key, data, signature)
   } catch {
     valid = false
   }

@@ -5,7 +5,7 @@ import { type CompactToken, decodeHeader, decodePayload } from './compact.js'
 import { checkHeader, type HeaderPolicy, normalizeTyp, type ProtectedHeader } from './header.js'
 import type { JsonObject } from './json.js'
 import type { VerificationKey } from './jwk.js'
-import { assertCompactSignature } from './signature.js'
+import { assertCompactSignature, assertCompactSignatureInPool } from './signature.js'
 
 export interface JwtPolicy extends HeaderPolicy, ClaimsPolicy {
   /** Expected `typ`, already normalized with `normalizeTyp`; undefined skips the check. */
@@ -91,9 +91,29 @@ export function completeVerification(
   nowSeconds: number,
   payload?: JsonObject,
 ): { result: VerifiedJwt; window: ValidityWindow } {
-  const { compact, spec } = checked
-  assertCompactSignature(compact, spec, key)
-  const claims = payload ?? decodePayload(compact)
+  assertCompactSignature(checked.compact, checked.spec, key)
+  return checkVerifiedClaims(checked, policy, nowSeconds, payload)
+}
+
+/** `completeVerification` with OpenSSL's work on libuv's thread pool; the clock is read after it. */
+export async function completeVerificationInPool(
+  checked: CheckedHeader,
+  key: VerificationKey,
+  policy: JwtPolicy,
+  nowSeconds: () => number,
+  payload?: JsonObject,
+): Promise<{ result: VerifiedJwt; window: ValidityWindow }> {
+  await assertCompactSignatureInPool(checked.compact, checked.spec, key)
+  return checkVerifiedClaims(checked, policy, nowSeconds(), payload)
+}
+
+function checkVerifiedClaims(
+  checked: CheckedHeader,
+  policy: JwtPolicy,
+  nowSeconds: number,
+  payload: JsonObject | undefined,
+): { result: VerifiedJwt; window: ValidityWindow } {
+  const claims = payload ?? decodePayload(checked.compact)
   const window = checkClaims(claims, policy, nowSeconds)
   return { result: { header: checked.header, payload: claims as JwtPayload }, window }
 }
