@@ -61,7 +61,7 @@ export async function jwksBridgeFastify(
   fastify.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     if (bridge.isRoute(request.method, request.url)) return
     try {
-      const auth = await bridge.authenticate(toBridgeRequest(request.raw, request.url))
+      const auth = await bridge.authenticate(bridgeRequest(request))
       request.identity = auth?.identity ?? null
       request.bridgeSession = auth?.session ?? null
     } catch (error) {
@@ -87,7 +87,7 @@ export async function jwksBridgeFastify(
     })
     const handler = async (request: FastifyRequest, reply: FastifyReply) => {
       const body = Buffer.isBuffer(request.body) ? request.body : undefined
-      const response = await bridge.handle(toBridgeRequest(request.raw, request.url, body))
+      const response = await bridge.handle(bridgeRequest(request, body))
       if (response === undefined) return reply.callNotFound()
       return send(reply, response)
     }
@@ -98,10 +98,17 @@ export async function jwksBridgeFastify(
     if (extra !== undefined) {
       routes.post(extra.path, async (request: FastifyRequest, reply: FastifyReply) => {
         const body = Buffer.isBuffer(request.body) ? request.body : undefined
-        return send(reply, await extra.handle(toBridgeRequest(request.raw, request.url, body)))
+        return send(reply, await extra.handle(bridgeRequest(request, body)))
       })
     }
   })
+}
+
+/** The bridge's view of a Fastify request, with Fastify's request id for the bridge's log records. */
+function bridgeRequest(request: FastifyRequest, body?: Uint8Array): BridgeRequest {
+  const bridged = toBridgeRequest(request.raw, request.url, body)
+  bridged.requestId = String(request.id)
+  return bridged
 }
 
 // What fastify-plugin does: run in the caller's context, so the hook and decorators reach every route

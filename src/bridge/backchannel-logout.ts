@@ -17,7 +17,7 @@ import { baseHeaders, statusForCode } from './http-status.js'
 import { LOGOUT_TYP } from './logout-verifier.js'
 import type { BridgeConfig } from './options.js'
 import { markTokenUsed, replayKey } from './replay-guard.js'
-import type { BridgeRequest, BridgeResponse } from './types.js'
+import { type BridgeRequest, type BridgeResponse, requestLogger } from './types.js'
 
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout'
 
@@ -114,7 +114,7 @@ export async function backChannelLogout(config: BridgeConfig, req: BridgeRequest
       const identity = await config.identities.findBySubject(target.issuer, target.sub)
       if (identity !== undefined) ended = await config.sessions.deleteByIdentity(identity.id)
     }
-    config.logger?.info(
+    requestLogger(config.logger, req)?.info(
       { event: 'bridge.backchannel-logout', issuer: target.issuer, ended },
       'back-channel logout',
     )
@@ -123,8 +123,8 @@ export async function backChannelLogout(config: BridgeConfig, req: BridgeRequest
     if (!(error instanceof JwksBridgeError)) throw error
     const response = logoutError(error)
     const fields = { event: 'bridge.backchannel-logout.refused', code: error.code, status: response.status }
-    if (response.status >= 500) config.logger?.error(fields, 'back-channel logout failed')
-    else config.logger?.warn(fields, 'back-channel logout refused')
+    if (response.status >= 500) requestLogger(config.logger, req)?.error(fields, 'back-channel logout failed')
+    else requestLogger(config.logger, req)?.warn(fields, 'back-channel logout refused')
     return response
   }
 }

@@ -13,7 +13,7 @@ import { type BridgeOptions, resolveBridgeOptions } from './options.js'
 import { checkTransport, isSecureRequest } from './request-guard.js'
 import { validateSession } from './sessions.js'
 import { signOut } from './sign-out.js'
-import type { Authenticated, BridgeRequest, BridgeResponse } from './types.js'
+import { type Authenticated, type BridgeRequest, type BridgeResponse, requestLogger } from './types.js'
 
 export type { BridgeOptions } from './options.js'
 
@@ -59,7 +59,12 @@ export function createBridge(options: BridgeOptions): Bridge {
   const config = resolveBridgeOptions(options)
   const { logger } = config
 
-  async function guarded(event: string, run: () => Promise<BridgeResponse>): Promise<BridgeResponse> {
+  async function guarded(
+    event: string,
+    req: BridgeRequest,
+    run: () => Promise<BridgeResponse>,
+  ): Promise<BridgeResponse> {
+    const logger = requestLogger(config.logger, req)
     try {
       return await run()
     } catch (error) {
@@ -114,9 +119,9 @@ export function createBridge(options: BridgeOptions): Bridge {
     async handle(req) {
       switch (route(req.method, pathOf(req.path))) {
         case 'sign-in':
-          return guarded('bridge.sign-in', () => handoff(config, req))
+          return guarded('bridge.sign-in', req, () => handoff(config, req))
         case 'sign-out':
-          return guarded('bridge.sign-out', () => signOut(config, req))
+          return guarded('bridge.sign-out', req, () => signOut(config, req))
         case 'logout':
           return backChannelLogout(config, req)
         default:

@@ -22,7 +22,7 @@ import {
   type NewSessionInput,
   newSession,
 } from './sessions.js'
-import type { BridgeRequest, BridgeResponse } from './types.js'
+import { type BridgeRequest, type BridgeResponse, requestLogger } from './types.js'
 
 /** The configured snapshot of claims, own members only (never `toString` from the prototype). */
 export function snapshotClaims(payload: JwtPayload, names: readonly string[]): Record<string, unknown> {
@@ -166,7 +166,7 @@ export async function handoff(config: BridgeConfig, req: BridgeRequest): Promise
   if (session === undefined) {
     // Signing in again as the same identity (a page served from cache still saying "no session") is
     // idempotent: the session and cookie stay as they are.
-    config.logger?.info(
+    requestLogger(config.logger, req)?.info(
       { event: 'bridge.sign-in', identityId: identity.id, renewed: false },
       'already signed in',
     )
@@ -182,7 +182,7 @@ export async function handoff(config: BridgeConfig, req: BridgeRequest): Promise
     }),
   ]
   if (config.csrf) cookies.push(clearCsrfCookie(secure, config.cookie))
-  config.logger?.info(
+  requestLogger(config.logger, req)?.info(
     { event: 'bridge.sign-in', identityId: identity.id, issuer, created, replaced },
     'signed in',
   )

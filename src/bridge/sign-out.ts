@@ -8,7 +8,7 @@ import { guardRequest } from './guard.js'
 import { baseHeaders } from './http-status.js'
 import type { BridgeConfig } from './options.js'
 import { findSession } from './sessions.js'
-import type { BridgeRequest, BridgeResponse } from './types.js'
+import { type BridgeRequest, type BridgeResponse, requestLogger } from './types.js'
 
 export async function signOut(config: BridgeConfig, req: BridgeRequest): Promise<BridgeResponse> {
   const secure = guardRequest(config, req)
@@ -22,7 +22,10 @@ export async function signOut(config: BridgeConfig, req: BridgeRequest): Promise
   )
   if (session !== undefined) {
     await config.sessions.delete(session.id)
-    config.logger?.info({ event: 'bridge.sign-out', identityId: session.identityId }, 'signed out')
+    requestLogger(config.logger, req)?.info(
+      { event: 'bridge.sign-out', identityId: session.identityId },
+      'signed out',
+    )
   }
   // The cookie is cleared in every case, with the attributes it was set with (or the browser keeps it).
   const cleared = serializeCookie({ name, value: '', secure, domain: config.cookie.domain, maxAgeSeconds: 0 })

@@ -18,6 +18,8 @@ export interface BridgeRequest {
   body?: string | Uint8Array
   /** True when the connection to the adapter is TLS. A proxy's `X-Forwarded-Proto` counts only with `trustProxy`. */
   secure: boolean
+  /** The framework's id for this request, if it has one: the bridge's log records carry it as `requestId`. */
+  requestId?: string | undefined
 }
 
 /** What the adapter sends back. */
@@ -68,4 +70,21 @@ export interface BridgeLogger {
   info(fields: Record<string, unknown>, message: string): void
   warn(fields: Record<string, unknown>, message: string): void
   error(fields: Record<string, unknown>, message: string): void
+}
+
+/**
+ * The logger for one request: its records carry the request's id, passed as plain data rather than
+ * through AsyncLocalStorage, whose promise hooks would tax every promise of the process.
+ */
+export function requestLogger(
+  logger: BridgeLogger | undefined,
+  req: BridgeRequest,
+): BridgeLogger | undefined {
+  const requestId = req.requestId
+  if (logger === undefined || requestId === undefined) return logger
+  return {
+    info: (fields, message) => logger.info({ ...fields, requestId }, message),
+    warn: (fields, message) => logger.warn({ ...fields, requestId }, message),
+    error: (fields, message) => logger.error({ ...fields, requestId }, message),
+  }
 }
