@@ -154,6 +154,8 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
       ...(keySetCache === undefined ? {} : { keySetCache }),
       onEvent: onKeySetEvent,
       nowMs,
+      // Sign-in tokens are single use: a cached result could only serve a refused replay.
+      tokenCache: false,
       // Inline, not signatureThreadPool: measured with bench:http, the thread pool's hand-off
       // spreads sign-ins over more turns of the event loop, so fewer share a commit (1.70x the
       // baseline instead of 2.02x), though it does better on bad signatures (2.75x instead of 1.75x).

@@ -173,7 +173,8 @@ function union(a: unknown, b: readonly string[] | undefined): unknown {
 
 /**
  * The sign-in verifier's options: the app's, with the profile's policy filling what the app left
- * unset. Required claims are merged (the profile's are a floor), at the top and for each issuer.
+ * unset. Required claims are merged (the profile's are a floor), at the top and for each issuer. The
+ * token cache is off unless set.
  */
 export function withProfilePolicy(
   options: VerifierOptions,
@@ -182,6 +183,9 @@ export function withProfilePolicy(
 ): VerifierOptions {
   const merged: Record<string, unknown> = { ...options }
   if (merged.nowMs === undefined && nowMs !== undefined) merged.nowMs = nowMs
+  // Sign-in tokens are single use: a cached result could only serve a replay, which is refused anyway,
+  // so the cache would cost a SHA-256 and an entry per sign-in for nothing. Yours wins if you set it.
+  if (merged.tokenCache === undefined) merged.tokenCache = false
   if (profile === undefined) return merged as unknown as VerifierOptions
   for (const [key, value] of Object.entries(profile)) {
     if (key === 'requiredClaims') merged.requiredClaims = union(merged.requiredClaims, profile.requiredClaims)

@@ -124,4 +124,10 @@ describe('withProfilePolicy', () => {
     assert.equal(merged.issuers?.[1]?.requiredClaims, undefined, 'inherits the top-level list')
     assert.deepEqual(merged.requiredClaims, ['tId'])
   })
+
+  it('turns the token cache off (sign-in tokens are single use) unless the app set it', () => {
+    assert.equal(withProfilePolicy({ issuer: ISSUER }, undefined, undefined).tokenCache, false)
+    const kept = withProfilePolicy({ issuer: ISSUER, tokenCache: { maxEntries: 5 } }, undefined, undefined)
+    assert.deepEqual(kept.tokenCache, { maxEntries: 5 })
+  })
 })
