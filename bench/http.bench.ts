@@ -15,13 +15,14 @@
 //   BENCH_CPU_PROF_DIR     where (default: a folder under the system's temporary directory)
 //   BENCH_SCENARIOS        comma-separated subset of me,handoff,invalid (default all; e.g. to profile one)
 //   BENCH_BASELINE_TOUCH   off: the baseline's session store has no touch (no write on GET /me)
-// The reference app needs the built browser script (dist/client): run `npm run build` once.
+// The reference app runs the build (dist/, as `npm start` does): run `npm run build` first.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createTestIssuer } from '../src/testing/index.ts'
 import { type AppProcess, spawnApp } from './http/children.ts'
+import { compileChild } from './http/compile.ts'
 import { type LoadResult, runLoad, type Scenario } from './http/load.ts'
 import { invalidBodies, mintPool, type TokenPool } from './http/tokens.ts'
 
@@ -68,8 +69,11 @@ const SCENARIO_LABEL: Record<ScenarioName, string> = {
   invalid: 'PUT /auth, bad signature',
 }
 
-if (!existsSync(join(root, 'dist/client/jwks-bridge-client.min.js'))) {
-  process.stderr.write('The reference app serves the built browser script: run `npm run build` first.\n')
+if (
+  !existsSync(join(root, 'dist/client/jwks-bridge-client.min.js')) ||
+  !existsSync(join(root, 'dist/app/server.js'))
+) {
+  process.stderr.write('The reference app runs from dist/, as `npm start` does: run `npm run build` first.\n')
   process.exit(1)
 }
 
@@ -234,7 +238,11 @@ const checks: string[] = []
 try {
   for (const name of APPS) {
     const profiled = PROFILE === 'both' || PROFILE === name
-    const app = await spawnApp(name, join(root, `bench/http/${name}-server.ts`), {
+    const script = await compileChild(
+      join(root, `bench/http/${name}-server.ts`),
+      join(root, 'bench/http/.build'),
+    )
+    const app = await spawnApp(name, script, {
       env: {
         BENCH_ISSUER: served.issuer,
         BENCH_JWKS_URI: served.jwksUri,
@@ -393,7 +401,7 @@ lines.push(
   `machine: ${cpu[0]?.model.trim() ?? 'unknown'} x${cpu.length}, node ${process.version}, load ${loadBefore[0]!.toFixed(2)}->${loadAfter[0]!.toFixed(2)}, server CPU baseline ${server('baseline')} reference ${server('reference')} (me/handoff/invalid), ${CONNECTIONS} connections x ${SECONDS} s`,
 )
 if (profileDir !== undefined) {
-  // The main thread's profile is the largest one of each app (the others are tsx's loader thread).
+  // The main thread's profile is the largest one of each app (the others are worker threads').
   const found: string[] = []
   for (const name of APPS) {
     const dir = join(profileDir, name)

@@ -70,11 +70,11 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()))
 }
 
-/** Spawns `node --import tsx <script>` and waits for the `{"url"}` line it prints. */
+/** Spawns `node <script>` (plain JavaScript, see compile.ts) and waits for the `{"url"}` line it prints. */
 export async function spawnApp(name: string, script: string, options: SpawnOptions): Promise<AppProcess> {
-  const args = ['--import', 'tsx']
+  const args: string[] = []
   if (options.cpuProfDir !== undefined) {
-    // Node's default file names (with pid and thread id): the tsx loader thread writes its own profile.
+    // Node's default file names (with pid and thread id): worker threads (SQLite's checkpointer) write their own.
     args.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`)
   }
   args.push(script)
