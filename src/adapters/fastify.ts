@@ -1,11 +1,13 @@
 /**
  * Fastify plugin: mounts the bridge routes and gives every request `request.identity` (and
- * `request.bridgeSession`), or null.
+ * `request.bridgeSession`), or null. A route that never needs them (static files, health checks)
+ * opts out with `config: { jwksBridge: { authenticate: false } }`: no session lookup, and both stay null.
  *
  * @example
  * import { jwksBridgeFastify } from 'jwks-bridge/fastify'
  * await app.register(jwksBridgeFastify, { bridge })
  * app.get('/me', async (request, reply) => request.identity ?? reply.code(401).send())
+ * app.get('/healthz', { config: { jwksBridge: { authenticate: false } } }, async () => ({ ok: true }))
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Bridge } from '../bridge/bridge.js'
@@ -16,6 +18,13 @@ import type { Identity } from '../stores/types.js'
 import { toBridgeRequest } from './node-request.js'
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** jwks-bridge's settings for this route. */
+    jwksBridge?: {
+      /** false: no session lookup for this route; `request.identity` stays null. Default true. */
+      authenticate?: boolean
+    }
+  }
   interface FastifyRequest {
     /** The signed-in identity, or null (set by jwks-bridge). */
     identity: Identity | null
@@ -60,6 +69,7 @@ export async function jwksBridgeFastify(
 
   fastify.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     if (bridge.isRoute(request.method, request.url)) return
+    if (request.routeOptions.config?.jwksBridge?.authenticate === false) return
     try {
       const auth = await bridge.authenticate(bridgeRequest(request))
       request.identity = auth?.identity ?? null

@@ -287,18 +287,24 @@ function routes(fastify: FastifyInstance, deps: RouteDeps): void {
     }
   })
 
+  // Routes that never look at the identity: no session lookup for them.
+  const anonymous = { config: { jwksBridge: { authenticate: false } } }
   const asset = (type: string, body: string) => async (_request: FastifyRequest, reply: FastifyReply) =>
     reply.headers({ 'x-content-type-options': 'nosniff', 'cache-control': 'no-cache' }).type(type).send(body)
-  fastify.get('/assets/jwks-bridge-client.min.js', asset('text/javascript; charset=utf-8', deps.bundle))
-  fastify.get('/assets/app.js', asset('text/javascript; charset=utf-8', APP_SCRIPT))
-  fastify.get('/assets/app.css', asset('text/css; charset=utf-8', APP_CSS))
+  fastify.get(
+    '/assets/jwks-bridge-client.min.js',
+    anonymous,
+    asset('text/javascript; charset=utf-8', deps.bundle),
+  )
+  fastify.get('/assets/app.js', anonymous, asset('text/javascript; charset=utf-8', APP_SCRIPT))
+  fastify.get('/assets/app.css', anonymous, asset('text/css; charset=utf-8', APP_CSS))
 
   // Browsers ask for it on every first visit; an empty answer keeps their consoles free of 404s.
-  fastify.get('/favicon.ico', async (_request, reply) =>
+  fastify.get('/favicon.ico', anonymous, async (_request, reply) =>
     reply.code(204).header('cache-control', 'max-age=86400').send(),
   )
   // Probes and scrapes come every few seconds: logged only when something goes wrong.
-  const quiet = { logLevel: 'warn' as const }
+  const quiet = { logLevel: 'warn' as const, ...anonymous }
   // Alive: the process answers. The pid tells workers apart (`serve --workers N`).
   fastify.get('/healthz', quiet, async (_request, reply) => {
     reply.header('cache-control', 'no-store')

@@ -22,6 +22,11 @@ async function appWith(
       session: request.bridgeSession?.issuer,
     }
   })
+  // Opted out: no session lookup, identity stays null.
+  app.get('/static', { config: { jwksBridge: { authenticate: false } } }, async (request) => ({
+    identity: request.identity,
+    session: request.bridgeSession,
+  }))
   // The app's own JSON parsing must be untouched by the bridge's raw-body parser.
   app.post('/echo', async (request) => ({ got: request.body }))
   await app.ready()
@@ -155,6 +160,23 @@ describe('Fastify plugin', () => {
     const me = await app.inject({ method: 'GET', url: '/me', headers: { host: LOCAL.host, cookie } })
     assert.equal(me.statusCode, 503)
     assert.equal(me.json().error.code, 'ERR_STORE_UNAVAILABLE')
+    await app.close()
+  })
+
+  it('a route with config.jwksBridge.authenticate false does no session lookup: it works with the store down', async () => {
+    const clock = new Clock()
+    const memory = createMemoryStores({ nowMs: clock.read })
+    const { app } = await appWith(
+      {},
+      { identities: memory.identities, sessions: failingStore(memory.sessions, 'all') },
+      clock,
+    )
+    const cookie = `jwks-bridge-session=${'a'.repeat(22)}.${'b'.repeat(43)}`
+    const asset = await app.inject({ method: 'GET', url: '/static', headers: { host: LOCAL.host, cookie } })
+    assert.equal(asset.statusCode, 200)
+    assert.deepEqual(asset.json(), { identity: null, session: null })
+    const me = await app.inject({ method: 'GET', url: '/me', headers: { host: LOCAL.host, cookie } })
+    assert.equal(me.statusCode, 503, 'the other routes still look the session up')
     await app.close()
   })
 })
