@@ -33,6 +33,18 @@ async function appWith(
   return { app, ...harness }
 }
 
+/** The app with a session store whose every call fails, and a well-formed session cookie. */
+async function appWithSessionsDown() {
+  const clock = new Clock()
+  const memory = createMemoryStores({ nowMs: clock.read })
+  const { app } = await appWith(
+    {},
+    { identities: memory.identities, sessions: failingStore(memory.sessions, 'all') },
+    clock,
+  )
+  return { app, cookie: `jwks-bridge-session=${'a'.repeat(22)}.${'b'.repeat(43)}` }
+}
+
 const LOCAL = { host: 'localhost:3000', origin: 'http://localhost:3000', 'sec-fetch-site': 'same-origin' }
 
 function sessionCookie(setCookie: string | string[] | undefined): string {
@@ -149,14 +161,7 @@ describe('Fastify plugin', () => {
   })
 
   it('a session store that is down gives 503 on protected routes', async () => {
-    const clock = new Clock()
-    const memory = createMemoryStores({ nowMs: clock.read })
-    const { app } = await appWith(
-      {},
-      { identities: memory.identities, sessions: failingStore(memory.sessions, 'all') },
-      clock,
-    )
-    const cookie = `jwks-bridge-session=${'a'.repeat(22)}.${'b'.repeat(43)}`
+    const { app, cookie } = await appWithSessionsDown()
     const me = await app.inject({ method: 'GET', url: '/me', headers: { host: LOCAL.host, cookie } })
     assert.equal(me.statusCode, 503)
     assert.equal(me.json().error.code, 'ERR_STORE_UNAVAILABLE')
@@ -164,14 +169,7 @@ describe('Fastify plugin', () => {
   })
 
   it('a route with config.jwksBridge.authenticate false does no session lookup: it works with the store down', async () => {
-    const clock = new Clock()
-    const memory = createMemoryStores({ nowMs: clock.read })
-    const { app } = await appWith(
-      {},
-      { identities: memory.identities, sessions: failingStore(memory.sessions, 'all') },
-      clock,
-    )
-    const cookie = `jwks-bridge-session=${'a'.repeat(22)}.${'b'.repeat(43)}`
+    const { app, cookie } = await appWithSessionsDown()
     const asset = await app.inject({ method: 'GET', url: '/static', headers: { host: LOCAL.host, cookie } })
     assert.equal(asset.statusCode, 200)
     assert.deepEqual(asset.json(), { identity: null, session: null })
