@@ -55,3 +55,48 @@ export async function measureLatency(
     cpuShare: (cpu.user + cpu.system) / 1000 / elapsedMs,
   }
 }
+
+/**
+ * Runs `op` with `inFlight` calls outstanding at all times (as concurrent requests would), each call
+ * timed from its start to its end, for `seconds` or `maxCalls` calls. Untimed warm-up first.
+ */
+export async function measureConcurrent(
+  op: (i: number) => Promise<unknown>,
+  seconds: number,
+  warmupMs: number,
+  inFlight: number,
+  maxCalls = MAX_OPS,
+): Promise<LatencyResult> {
+  let next = 0
+  const limit = Math.min(MAX_OPS, maxCalls)
+  const warmEnd = performance.now() + warmupMs
+  const warm = async () => {
+    while (performance.now() < warmEnd && next < limit / 4) await op(next++)
+  }
+  await Promise.all(Array.from({ length: inFlight }, warm))
+  const samples = new Float64Array(MAX_OPS)
+  let ops = 0
+  const cpuStart = process.cpuUsage()
+  const start = performance.now()
+  const end = start + seconds * 1000
+  let last = start
+  const lane = async () => {
+    while (next < limit && performance.now() < end) {
+      const before = performance.now()
+      await op(next++)
+      last = performance.now()
+      samples[ops++] = last - before
+    }
+  }
+  await Promise.all(Array.from({ length: inFlight }, lane))
+  const elapsedMs = last - start
+  const cpu = process.cpuUsage(cpuStart)
+  const sorted = samples.subarray(0, ops).sort()
+  return {
+    ops,
+    opsPerSecond: (ops * 1000) / elapsedMs,
+    p50Us: percentile(sorted, 50) * 1000,
+    p99Us: percentile(sorted, 99) * 1000,
+    cpuShare: (cpu.user + cpu.system) / 1000 / elapsedMs,
+  }
+}
