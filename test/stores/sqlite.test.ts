@@ -10,6 +10,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import Database from 'better-sqlite3'
 import { isJwksBridgeError } from '../../src/errors.ts'
 import type { Migration } from '../../src/stores/migrations.ts'
+import { startCheckpointer } from '../../src/stores/sqlite/checkpointer.ts'
 import { migrateSqlite, sqliteMigrationStatus } from '../../src/stores/sqlite/migrate.ts'
 import { SQLITE_MIGRATIONS } from '../../src/stores/sqlite/migrations.ts'
 import { createSqliteStores, type SqliteStores } from '../../src/stores/sqlite/stores.ts'
@@ -222,6 +223,27 @@ describe('SQLite: WAL checkpoints off the event loop', () => {
       )
     } finally {
       await stores.close()
+    }
+  })
+
+  it('a worker that stops hands checkpoints back to SQLite; one that cannot start never takes them', async () => {
+    // Either way the log must stay bounded: with automatic checkpoints off and no worker, it would grow
+    // with every write.
+    const path = join(dir, 'worker-stops.sqlite')
+    await (await createSqliteStores({ path })).close()
+    const db = new Database(path)
+    try {
+      const checkpointer = await startCheckpointer(db, path, { intervalMs: 20 })
+      assert.equal(walPages(db), 0)
+      await checkpointer.thread.terminate()
+      await delay(10)
+      assert.equal(walPages(db), 1000, 'automatic checkpoints are back')
+      await checkpointer.stop()
+
+      await assert.rejects(startCheckpointer(db, join(dir, 'missing', 'none.sqlite'), { intervalMs: 20 }))
+      assert.equal(walPages(db), 1000, 'untouched by a worker that never started')
+    } finally {
+      db.close()
     }
   })
 

@@ -82,6 +82,8 @@ parentPort.postMessage('ready')
 `
 
 export interface Checkpointer {
+  /** The worker thread (for tests: ending it must hand checkpoints back to SQLite). */
+  readonly thread: Worker
   /** Stops the worker and closes its connection; safe to call twice. */
   stop(): Promise<void>
 }
@@ -142,6 +144,7 @@ export async function startCheckpointer(
   db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT_BYTES}`)
   db.pragma('wal_autocheckpoint = 0')
   return {
+    thread: worker,
     async stop() {
       if (stopping) return exited
       stopping = true

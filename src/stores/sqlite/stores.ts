@@ -28,8 +28,8 @@ export interface SqliteStoresOptions {
   /**
    * Who checkpoints the write-ahead log of a database opened from `path`: `'background'` (default), a
    * worker thread with its own connection, so no request waits for a checkpoint's copy and fsync; or
-   * `'automatic'`, SQLite's own, inside the commit that fills the log. A `database` you pass is left
-   * as you configured it.
+   * `'automatic'`, SQLite's own, inside the commit that fills the log. A worker that cannot start, or
+   * stops, leaves SQLite's own on. A `database` you pass is left as you configured it.
    */
   checkpoint?: 'background' | 'automatic'
   /** Time between two background checkpoints. Default 100. */
@@ -85,7 +85,13 @@ export async function createSqliteStores(options: SqliteStoresOptions = {}): Pro
     if (status.pending.length > 0) throw schemaBehind('the SQLite database', status)
     // An in-memory database has no write-ahead log to checkpoint.
     if (owned && checkpoint === 'background' && path !== ':memory:') {
-      checkpointer = await startCheckpointer(db, path, { intervalMs: checkpointIntervalMs })
+      try {
+        checkpointer = await startCheckpointer(db, path, { intervalMs: checkpointIntervalMs })
+      } catch {
+        // No worker (threads unavailable, the driver not loadable there): SQLite's own checkpoints,
+        // which the connection still has, keep the log bounded. Slower commits, nothing lost.
+        checkpointer = undefined
+      }
     }
     const identities = new SqliteIdentityStore(db)
     return {
