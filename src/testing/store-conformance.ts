@@ -469,6 +469,17 @@ export function describeSignInTransactionConformance(
       assert.notEqual(await sessions.get(first.session?.id as string), undefined)
     })
 
+    it('a presented session that was ended meanwhile is not kept: a new one is made', async () => {
+      const issuer = issuerUrl()
+      const first = signedIn(await transaction.signIn(write(issuer, 'heidi')))
+      const id = first.session?.id as string
+      assert.equal(await sessions.delete(id), true)
+      const w = write(issuer, 'heidi', { presented: { id, identityId: first.identity.id, alive: true } })
+      const again = signedIn(await transaction.signIn(w))
+      assert.equal(again.session?.id, w.session.id)
+      assert.equal((await sessions.get(w.session.id))?.identityId, first.identity.id)
+    })
+
     it("an expired session of the same identity, or another identity's, is ended and replaced", async () => {
       const issuer = issuerUrl()
       const dave = signedIn(await transaction.signIn(write(issuer, 'dave')))

@@ -8,7 +8,8 @@
  * - `used` records the token (the replay guard's statement); a replayed token returns no row there,
  *   so `identity` inserts nothing, the later steps find no identity, and the statement returns no row;
  * - `identity` is the identity upsert (xmax = 0 tells whether this statement inserted it);
- * - `kept` is the presented session when it is alive and already this identity's: nothing else happens;
+ * - `kept` is the presented session when it is alive, already this identity's and still there (a
+ *   sign-out may have ended it since the bridge read it): nothing else happens;
  * - otherwise `ended` deletes the presented session, and `created` inserts the new one.
  * The foreign key from the new session to a new identity holds: constraint checks run at the end of
  * the statement, when the identity row exists.
@@ -43,6 +44,7 @@ export class PostgresSignIn implements SignInTransaction {
         RETURNING id, issuer, subject, claims, created_at, last_sign_in_at, (xmax = 0) AS created
       ), kept AS (
         SELECT FROM identity WHERE $9::boolean AND identity.id = $10::text
+          AND EXISTS (SELECT FROM ${sessions} WHERE id = $11::text)
       ), ended AS (
         DELETE FROM ${sessions} WHERE id = $11::text
           AND EXISTS (SELECT FROM identity) AND NOT EXISTS (SELECT FROM kept)
