@@ -67,10 +67,19 @@ export interface ExtraBridgeRoute {
 export interface BridgeMiddlewareOptions {
   /** The test sign-in route (`enableTestSignIn` returns undefined outside NODE_ENV=test: pass it as is). */
   testSignIn?: ExtraBridgeRoute | undefined
+  /**
+   * The request's id, for the bridge's log records (`requestId`): Express has none of its own, so
+   * say where yours is, e.g. `(req) => req.get('x-request-id')` or pino-http's `(req) => String(req.id)`.
+   */
+  requestId?: ((req: Request) => string | undefined) | undefined
 }
 
 export function bridgeMiddleware(bridge: Bridge, options: BridgeMiddlewareOptions = {}): RequestHandler {
   const extra = options.testSignIn
+  const idOf = options.requestId
+  if (idOf !== undefined && typeof idOf !== 'function') {
+    throw new JwksBridgeError('ERR_INVALID_OPTIONS', 'requestId must be a function')
+  }
   async function run(req: Request, res: Response, next: NextFunction): Promise<void> {
     const target = req.originalUrl
     const isExtra = extra !== undefined && req.method === 'POST' && target.split('?', 1)[0] === extra.path
@@ -89,6 +98,7 @@ export function bridgeMiddleware(bridge: Bridge, options: BridgeMiddlewareOption
         return send(res, response)
       }
       const request = toBridgeRequest(req, target, body)
+      if (idOf !== undefined) request.requestId = idOf(req)
       const response = isExtra
         ? await (extra as ExtraBridgeRoute).handle(request)
         : await bridge.handle(request)

@@ -5,7 +5,7 @@ import express from 'express'
 import { bridgeMiddleware } from '../../src/adapters/express.ts'
 import type { BridgeOptions } from '../../src/bridge/options.ts'
 import { createMemoryStores } from '../../src/stores/memory/stores.ts'
-import { Clock, failingStore, ISSUER, makeBridge, signInToken } from '../bridge/support.ts'
+import { Clock, captureLogger, failingStore, ISSUER, makeBridge, signInToken } from '../bridge/support.ts'
 
 interface Running {
   base: string
@@ -18,10 +18,11 @@ async function serve(
   overrides: Partial<BridgeOptions> = {},
   stores?: Parameters<typeof makeBridge>[1],
   clock?: Clock,
+  middleware: Parameters<typeof bridgeMiddleware>[1] = {},
 ): Promise<Running> {
   const harness = makeBridge(overrides, stores, clock)
   const app = express()
-  app.use(bridgeMiddleware(harness.bridge))
+  app.use(bridgeMiddleware(harness.bridge, middleware))
   // The app's own JSON parser, after the bridge: the bridge reads its routes' bodies itself.
   app.use(express.json())
   app.get('/me', (req, res) => {
@@ -213,5 +214,34 @@ describe('Express middleware: failures', () => {
       server.closeAllConnections()
       await new Promise((resolve) => server.close(resolve))
     }
+  })
+
+  it('requestId: the id the app names reaches the bridge log records', async () => {
+    const logger = captureLogger()
+    const server = await serve({ logger }, undefined, undefined, {
+      requestId: (req) => req.get('x-request-id'),
+    })
+    try {
+      const response = await fetch(`${server.base}/auth`, {
+        method: 'PUT',
+        headers: {
+          origin: server.origin,
+          'content-type': 'application/json',
+          'x-request-id': 'express-42',
+        },
+        body: JSON.stringify({ jwt: signInToken(server.clock) }),
+      })
+      assert.equal(response.status, 204)
+      assert.deepEqual(
+        logger.lines.map((line) => [line.fields.event, line.fields.requestId]),
+        [['bridge.sign-in', 'express-42']],
+      )
+    } finally {
+      await server.close()
+    }
+    assert.throws(
+      () => bridgeMiddleware(makeBridge().bridge, { requestId: 'x-request-id' as never }),
+      (error: unknown) => (error as { code?: string }).code === 'ERR_INVALID_OPTIONS',
+    )
   })
 })
