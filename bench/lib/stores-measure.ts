@@ -20,6 +20,24 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.max(0, index)]!
 }
 
+/** Rate, percentiles of the call times in `samples[0, ops)`, and the CPU share since `cpuStart`. */
+function summarize(
+  samples: Float64Array,
+  ops: number,
+  elapsedMs: number,
+  cpuStart: NodeJS.CpuUsage,
+): LatencyResult {
+  const cpu = process.cpuUsage(cpuStart)
+  const sorted = samples.subarray(0, ops).sort()
+  return {
+    ops,
+    opsPerSecond: (ops * 1000) / elapsedMs,
+    p50Us: percentile(sorted, 50) * 1000,
+    p99Us: percentile(sorted, 99) * 1000,
+    cpuShare: (cpu.user + cpu.system) / 1000 / elapsedMs,
+  }
+}
+
 /** Runs `op` untimed for `warmupMs`, then timed for `seconds` (or MAX_OPS calls). */
 export async function measureLatency(
   op: (i: number) => Promise<unknown>,
@@ -44,16 +62,7 @@ export async function measureLatency(
     before = after
     if (after >= end) break
   }
-  const elapsedMs = before - start
-  const cpu = process.cpuUsage(cpuStart)
-  const sorted = samples.subarray(0, ops).sort()
-  return {
-    ops,
-    opsPerSecond: (ops * 1000) / elapsedMs,
-    p50Us: percentile(sorted, 50) * 1000,
-    p99Us: percentile(sorted, 99) * 1000,
-    cpuShare: (cpu.user + cpu.system) / 1000 / elapsedMs,
-  }
+  return summarize(samples, ops, before - start, cpuStart)
 }
 
 /**
@@ -89,14 +98,5 @@ export async function measureConcurrent(
     }
   }
   await Promise.all(Array.from({ length: inFlight }, lane))
-  const elapsedMs = last - start
-  const cpu = process.cpuUsage(cpuStart)
-  const sorted = samples.subarray(0, ops).sort()
-  return {
-    ops,
-    opsPerSecond: (ops * 1000) / elapsedMs,
-    p50Us: percentile(sorted, 50) * 1000,
-    p99Us: percentile(sorted, 99) * 1000,
-    cpuShare: (cpu.user + cpu.system) / 1000 / elapsedMs,
-  }
+  return summarize(samples, ops, last - start, cpuStart)
 }
