@@ -1,5 +1,5 @@
 import { randomBase64url } from '../random.js'
-import type { SessionRecord, UpsertIdentityInput } from './types.js'
+import type { SessionRecord, SignInWrite, UpsertIdentityInput } from './types.js'
 
 /** Length of a session's secret hash: SHA-256. */
 export const SECRET_HASH_BYTES = 32
@@ -55,4 +55,15 @@ export function assertUpsertInput(input: UpsertIdentityInput): void {
     throw new TypeError('claims must be a plain object')
   }
   assertTime('nowMs', input.nowMs)
+}
+
+/** Checks a whole sign-in before any of it is written (every store with a sign-in transaction). */
+export function assertSignInWrite(write: SignInWrite): void {
+  assertTime('usedToken.expiresAtMs', write.usedToken?.expiresAtMs)
+  if (typeof write.usedToken.key !== 'string' || write.usedToken.key.length === 0) {
+    throw new TypeError('usedToken.key must be a non-empty string')
+  }
+  assertUpsertInput(write.identity)
+  // The identity is not known yet; any well-formed id stands in for the check.
+  assertSessionRecord({ ...write.session, identityId: '-' })
 }

@@ -15,7 +15,7 @@
  * the statement, when the identity row exists.
  */
 import { guarded } from '../failure.js'
-import { assertSessionRecord, assertTime, assertUpsertInput, newIdentityId } from '../records.js'
+import { assertSignInWrite, newIdentityId } from '../records.js'
 import type { IdentityStore, SignInOutcome, SignInTransaction, SignInWrite } from '../types.js'
 import { type PgPool, tableName } from './driver.js'
 import { type IdentityRow, toIdentity } from './identity-store.js'
@@ -60,13 +60,7 @@ export class PostgresSignIn implements SignInTransaction {
 
   async signIn(write: SignInWrite): Promise<SignInOutcome> {
     const { usedToken, identity: input, presented, session } = write
-    assertTime('usedToken.expiresAtMs', usedToken.expiresAtMs)
-    if (typeof usedToken.key !== 'string' || usedToken.key.length === 0) {
-      throw new TypeError('usedToken.key must be a non-empty string')
-    }
-    assertUpsertInput(input)
-    // The identity is not known yet; any well-formed id stands in for the check.
-    assertSessionRecord({ ...session, identityId: '-' })
+    assertSignInWrite(write)
     const hash = session.secretHash
     const values = [
       usedToken.key,

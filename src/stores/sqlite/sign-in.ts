@@ -10,7 +10,7 @@
  * the current turn. No caller is answered before the commit that holds its writes.
  */
 import { storeFailure } from '../failure.js'
-import { assertSessionRecord, assertTime, assertUpsertInput, newIdentityId } from '../records.js'
+import { assertSignInWrite, newIdentityId } from '../records.js'
 import type { IdentityStore, SessionRecord, SignInOutcome, SignInTransaction, SignInWrite } from '../types.js'
 import type { SqliteDatabase, SqliteStatement } from './driver.js'
 import { type IdentityRow, toIdentity } from './identity-store.js'
@@ -119,13 +119,7 @@ export class SqliteSignIn implements SignInTransaction {
   }
 
   async signIn(write: SignInWrite): Promise<SignInOutcome> {
-    assertTime('usedToken.expiresAtMs', write.usedToken.expiresAtMs)
-    if (typeof write.usedToken.key !== 'string' || write.usedToken.key.length === 0) {
-      throw new TypeError('usedToken.key must be a non-empty string')
-    }
-    assertUpsertInput(write.identity)
-    // The identity is not known yet; any well-formed id stands in for the check.
-    assertSessionRecord({ ...write.session, identityId: '-' })
+    assertSignInWrite(write)
     const claims = JSON.stringify(write.identity.claims)
     return new Promise((resolve, reject) => {
       this.#queue.push({ write, newId: newIdentityId(), claims, resolve, reject })

@@ -90,7 +90,6 @@ export async function createSqliteStores(options: SqliteStoresOptions = {}): Pro
       } catch {
         // No worker (threads unavailable, the driver not loadable there): SQLite's own checkpoints,
         // which the connection still has, keep the log bounded. Slower commits, nothing lost.
-        checkpointer = undefined
       }
     }
     const identities = new SqliteIdentityStore(db)
