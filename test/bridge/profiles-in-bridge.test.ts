@@ -108,4 +108,38 @@ describe('profiles in the bridge', () => {
     assert.equal(ours?.status, 200)
     assert.equal(await h.bridge.authenticate(browserRequest({ method: 'GET', headers: { cookie } })), null)
   })
+
+  it('RFC 8725 §3.11 / security catalogue E3: every profile refuses a logout token at the handoff (events claim or typ logout+jwt)', async () => {
+    const events = { 'http://schemas.openid.net/event/backchannel-logout': {} }
+    const stKey = makeKey('RS256', 'd-1795932848013')
+    const cases = [
+      {
+        profile: tokenProfile('generic'),
+        verifier: { issuer: 'https://issuer.example.com', jwks: { keys: [testKey().jwk] } },
+        token: (clock: Clock, header: Record<string, unknown>) =>
+          signInToken(clock, { aud: 'client-1', sid: 'op-1', events }, header),
+      },
+      {
+        profile: tokenProfile('oidc-id-token', { audience: 'client-1' }),
+        verifier: { issuer: 'https://issuer.example.com', jwks: { keys: [testKey().jwk] } },
+        token: (clock: Clock, header: Record<string, unknown>) =>
+          signInToken(clock, { aud: 'client-1', sid: 'op-1', events }, header),
+      },
+      {
+        profile: tokenProfile('supertokens'),
+        verifier: { issuer: ST_ISSUER, jwks: { keys: [stKey.jwk] } },
+        token: (clock: Clock, header: Record<string, unknown>) => supertokensToken(clock, { events }, header),
+      },
+    ]
+    for (const c of cases) {
+      for (const header of [{ typ: 'JWT' }, { typ: 'logout+jwt' }]) {
+        const h = makeBridge({ profile: c.profile, verifier: c.verifier })
+        const response = await h.bridge.handle(handoffRequest(c.token(h.clock, header)))
+        const why = `${c.profile.name}, typ ${header.typ}`
+        assert.equal(response?.status, 401, why)
+        assert.ok(['ERR_PROFILE_MISMATCH', 'ERR_TYP_MISMATCH'].includes(errorCode(response) ?? ''), why)
+        assert.deepEqual(response?.cookies, [], why)
+      }
+    }
+  })
 })

@@ -106,6 +106,17 @@ describe('supertokens profile: token confusion (same keys, same iss) is refused'
     })
   }
 
+  it('RFC 8725 §3.11 / OIDC Back-Channel Logout 1.0 §4.1: a token carrying "events" (typ JWT) signs nobody in', async () => {
+    // A logout token shaped to pass every other rule of the profile: only its events claim tells.
+    const events = { 'http://schemas.openid.net/event/backchannel-logout': {} }
+    await refused(signIn(profile, token({ events }), SETUP), 'ERR_PROFILE_MISMATCH', 'events')
+    await refused(
+      signIn(profile, token({ events }), { ...SETUP, withoutProfileOptions: true }),
+      'ERR_PROFILE_MISMATCH',
+      'events',
+    )
+  })
+
   it('refuses the legacy V2 payload (userId, no sub) and a header version below 3', async () => {
     const legacy = mint(
       KEY,

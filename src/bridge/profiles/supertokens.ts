@@ -6,6 +6,7 @@ import {
   isPlainObject,
   profileMismatch,
   readOptions,
+  refuseEventTokens,
   requireIdentifier,
   requireNumber,
   stringListOption,
@@ -57,6 +58,9 @@ export function supertokensProfile(options?: SupertokensProfileOptions): TokenPr
     }),
     check(result) {
       const { header, payload } = result
+      // A logout or security event token signed by the same keys never signs anyone in, even one
+      // typed "JWT": the `events` claim gives it away (security catalogue E3, as every profile does).
+      refuseEventTokens(result)
       // SuperTokens signs access tokens with RS256 only; pinning it keeps a key of the set from being
       // used with another algorithm (RFC 8725 §3.1), even if the verifier allows several.
       if (header.alg !== 'RS256')
