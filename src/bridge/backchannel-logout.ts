@@ -14,7 +14,7 @@ import { normalizeTyp } from '../jose/header.js'
 import type { VerifiedJwt } from '../jose/verify-jwt.js'
 import { FORM_TYPE, readTokenField } from './body.js'
 import { baseHeaders, statusForCode } from './http-status.js'
-import { LOGOUT_TYP } from './logout-verifier.js'
+import { LOGOUT_TYP, type LogoutRules } from './logout-verifier.js'
 import type { BridgeConfig } from './options.js'
 import { markTokenUsed, replayKey } from './replay-guard.js'
 import { type BridgeRequest, type BridgeResponse, requestLogger } from './types.js'
@@ -38,8 +38,28 @@ function optionalId(payload: JwtPayload, claim: 'sid' | 'sub'): string | undefin
   return value
 }
 
-/** §2.6 steps 3-7 (signature, iss, aud and iat are the verifier's). Returns what to log out. */
-export function checkLogoutToken(result: VerifiedJwt): { issuer: string; sid?: string; sub?: string } {
+function audienceList(payload: JwtPayload): string[] {
+  const aud = payload.aud
+  if (typeof aud === 'string') return [aud]
+  if (Array.isArray(aud) && aud.every((value) => typeof value === 'string')) return aud
+  if (aud === undefined) throw claimError('ERR_CLAIM_MISSING', 'aud', 'the "aud" claim is required')
+  throw claimError('ERR_CLAIMS_INVALID', 'aud', '"aud" is not a string or an array of strings')
+}
+
+/** What a logout token ends, and until when it could be accepted (for its replay record). */
+export interface LogoutTarget {
+  issuer: string
+  sid?: string
+  sub?: string
+  /** `exp` + the clock tolerance, in milliseconds: after it, this check refuses the token. */
+  acceptedUntilMs: number
+}
+
+/**
+ * §2.6 steps 3-7 (the signature is the verifier's). The audience and the expiry are checked here again
+ * with the bridge's own rules, so that neither depends on the verifier the app handed in.
+ */
+export function checkLogoutToken(result: VerifiedJwt, rules: LogoutRules, nowMs: number): LogoutTarget {
   const { header, payload } = result
   // §4.1 / RFC 8725 §3.11: explicit typing, so that no ID token passes for a logout token.
   if (typeof header.typ !== 'string' || normalizeTyp(header.typ) !== LOGOUT_TYP) {
@@ -67,13 +87,46 @@ export function checkLogoutToken(result: VerifiedJwt): { issuer: string; sid?: s
   }
   if (typeof payload.iss !== 'string')
     throw claimError('ERR_CLAIM_MISSING', 'iss', 'the "iss" claim is required')
+  const audiences = rules.audiences.get(payload.iss)
+  const tolerance = rules.clockToleranceSeconds.get(payload.iss)
+  if (audiences === undefined || tolerance === undefined) {
+    throw new JwksBridgeError(
+      'ERR_ISSUER_UNKNOWN',
+      'the logout token claims an issuer that is not configured',
+      {
+        claim: 'iss',
+      },
+    )
+  }
+  // §2.6 step 3: the token must be addressed to this client; a logout token of another client of the
+  // same provider must not end sessions here.
+  if (!audienceList(payload).some((value) => audiences.includes(value))) {
+    throw new JwksBridgeError('ERR_AUDIENCE_MISMATCH', 'the logout token is not meant for this client', {
+      claim: 'aud',
+    })
+  }
+  // Always an expiry, whatever `requireExp` says for sign-in tokens: the replay record below lives
+  // until it; a token without one would end sessions again once the record lapsed.
+  const exp = payload.exp
+  if (typeof exp !== 'number' || !Number.isFinite(exp))
+    throw claimError('ERR_CLAIM_MISSING', 'exp', 'the "exp" claim is required in a logout token')
+  // RFC 7519 §4.1.4, with the logout verifier's tolerance: the bridge enforces the window the replay
+  // record covers, even when a Verifier instance would accept longer.
+  if (nowMs / 1000 - tolerance >= exp) {
+    throw new JwksBridgeError('ERR_JWT_EXPIRED', 'the logout token has expired', { claim: 'exp' })
+  }
   const sid = optionalId(payload, 'sid')
   const sub = optionalId(payload, 'sub')
   // §2.4: a logout token names a sub, a sid, or both.
   if (sid === undefined && sub === undefined) {
     throw claimError('ERR_CLAIM_MISSING', 'sid', 'a logout token must contain "sid" or "sub"')
   }
-  return { issuer: payload.iss, ...(sid === undefined ? {} : { sid }), ...(sub === undefined ? {} : { sub }) }
+  return {
+    issuer: payload.iss,
+    ...(sid === undefined ? {} : { sid }),
+    ...(sub === undefined ? {} : { sub }),
+    acceptedUntilMs: (exp + tolerance) * 1000,
+  }
 }
 
 /** §2.8: 200 on success, 400 on a refused token (OAuth 2.0 error body); 503 when we cannot act now. */
@@ -86,7 +139,8 @@ function logoutError(error: JwksBridgeError): BridgeResponse {
 
 export async function backChannelLogout(config: BridgeConfig, req: BridgeRequest): Promise<BridgeResponse> {
   const verifier = config.logoutVerifier
-  if (verifier === undefined) throw new Error('back-channel logout is not configured')
+  const rules = config.logoutRules
+  if (verifier === undefined || rules === undefined) throw new Error('back-channel logout is not configured')
   try {
     const token = readTokenField(req, {
       field: 'logout_token',
@@ -94,16 +148,16 @@ export async function backChannelLogout(config: BridgeConfig, req: BridgeRequest
       maxBodyBytes: config.maxBodyBytes,
     })
     const result = await verifier.verify(token)
-    const target = checkLogoutToken(result)
     const nowMs = Math.floor(config.nowMs())
+    const target = checkLogoutToken(result, rules, nowMs)
     // §2.6 step 8 (optional there, done here): a jti seen before is refused, so that a captured logout
-    // token cannot end sessions again after the user signed back in.
+    // token cannot end sessions again after the user signed back in. Remembered for as long as the
+    // check above could accept it (exp + tolerance), and a margin.
     await markTokenUsed(
       config.sessions,
       replayKey('logout', token, result.payload),
-      result.payload,
+      target.acceptedUntilMs,
       nowMs,
-      config.maxTokenAgeSeconds,
     )
     let ended = 0
     if (target.sid !== undefined) {

@@ -147,12 +147,14 @@ export async function handoff(config: BridgeConfig, req: BridgeRequest): Promise
     })
   }
   const nowMs = Math.floor(config.nowMs())
-  checkTokenAge(payload, nowMs, config.maxTokenAgeSeconds)
+  const acceptedUntilMs = checkTokenAge(payload, nowMs, config.maxTokenAgeSeconds)
   const cookieName = sessionCookieName(config.cookie, secure)
   const step: SignInStep = {
     usedToken: {
       key: replayKey('handoff', token, payload),
-      expiresAtMs: usedUntilMs(payload, nowMs, config.maxTokenAgeSeconds),
+      // Single use: remembered for as long as the age check could accept the token again,
+      // never until `exp` alone, which a verifier's clock tolerance outlasts.
+      expiresAtMs: usedUntilMs(acceptedUntilMs, nowMs),
     },
     identity: { issuer, subject, claims: snapshotClaims(payload, config.claimsSnapshot), nowMs },
     cookie: readCookie(req.headers.cookie, cookieName),

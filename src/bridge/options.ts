@@ -7,7 +7,7 @@ import type { PolicyOptions, VerifierOptions } from '../options.js'
 import type { IdentityStore, SessionStore } from '../stores/types.js'
 import { createVerifier, type Verifier } from '../verifier.js'
 import { type CookieConfig, cookieOptionProblem, DEFAULT_COOKIE_NAME } from './cookies.js'
-import { logoutVerifierOptions } from './logout-verifier.js'
+import { type LogoutRules, resolveLogout } from './logout-verifier.js'
 import { genericProfile } from './profiles.js'
 import { normalizeOrigin } from './request-guard.js'
 import type { SessionPolicy } from './sessions.js'
@@ -27,14 +27,17 @@ export interface BridgeOptions {
   profile?: TokenProfile
   /** Where the handoff (PUT/POST) and sign-out (DELETE) live. Default `/auth`. */
   authPath?: string
-  /** Mount the OpenID Connect Back-Channel Logout endpoint. Default false. */
+  /**
+   * Mount the OpenID Connect Back-Channel Logout endpoint. Default false. Needs your client id as the
+   * audience (the verifier's or the profile's `audience`), else createBridge throws.
+   */
   backChannelLogout?: boolean
   /** Default `/auth/backchannel-logout`. */
   backChannelLogoutPath?: string
   /**
    * How logout tokens are verified. Default: derived from the sign-in verifier's options, the profile's
-   * included (same issuers, keys and audience; `typ` logout+jwt; `iat`, `jti`, `events`, `aud`
-   * required). Required when `verifier` is a Verifier instance, whose keys the bridge cannot see.
+   * included (same issuers, keys and audience; `typ` logout+jwt; `iat`, `jti`, `events`, `aud` and
+   * `exp` required). Required when `verifier` is a Verifier instance, whose keys the bridge cannot see.
    */
   logoutVerifier?: Verifier | VerifierOptions
   /** Oldest sign-in token accepted, from `iat`: the replay guard's age limit. Default 120. */
@@ -66,6 +69,8 @@ export interface BridgeOptions {
 export interface BridgeConfig {
   verifier: Verifier
   logoutVerifier: Verifier | undefined
+  /** What the bridge checks on logout tokens itself (audience, expiry), whatever the logout verifier. */
+  logoutRules: LogoutRules | undefined
   /** Verifiers the bridge created and must close. */
   ownedVerifiers: Verifier[]
   identities: IdentityStore
@@ -286,23 +291,16 @@ export function resolveBridgeOptions(options: BridgeOptions): BridgeConfig {
     ? undefined
     : withProfilePolicy(options.verifier, profile.verifierOptions, options.nowMs)
   const verifier = signInOptions === undefined ? (options.verifier as Verifier) : build(signInOptions)
-  let logoutVerifier: Verifier | undefined
-  if (logoutOn) {
-    const given = options.logoutVerifier
-    if (isVerifier(given)) logoutVerifier = given
-    else if (given !== undefined) {
-      if (!isObject(given)) throw invalidOptions('logoutVerifier must be a Verifier or its options')
-      logoutVerifier = build(logoutVerifierOptions(given, options.nowMs))
-    } else if (signInOptions === undefined) {
-      throw invalidOptions(
-        'backChannelLogout with a Verifier instance needs logoutVerifier: the bridge cannot see its keys',
-      )
-    } else logoutVerifier = build(logoutVerifierOptions(signInOptions, options.nowMs))
-  }
+  // Back-channel logout needs the client id as audience (OIDC Back-Channel Logout 1.0 §2.6): the rule
+  // and the logout verifier's policy live in logout-verifier.ts.
+  const logout = logoutOn
+    ? resolveLogout({ given: options.logoutVerifier, signInOptions, profile, nowMs: options.nowMs, build })
+    : undefined
 
   return {
     verifier,
-    logoutVerifier,
+    logoutVerifier: logout?.verifier,
+    logoutRules: logout?.rules,
     ownedVerifiers,
     identities: options.identities,
     sessions: options.sessions,

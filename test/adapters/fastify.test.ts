@@ -4,7 +4,7 @@ import Fastify from 'fastify'
 import { jwksBridgeFastify } from '../../src/adapters/fastify.ts'
 import type { BridgeOptions } from '../../src/bridge/options.ts'
 import { createMemoryStores } from '../../src/stores/memory/stores.ts'
-import { Clock, failingStore, ISSUER, makeBridge, signInToken } from '../bridge/support.ts'
+import { Clock, failingStore, ISSUER, makeBridge, signInToken, testKey } from '../bridge/support.ts'
 
 async function appWith(
   overrides: Partial<BridgeOptions> = {},
@@ -148,7 +148,11 @@ describe('Fastify plugin', () => {
   })
 
   it('mounts back-channel logout when enabled', async () => {
-    const { app } = await appWith({ backChannelLogout: true })
+    // Back-channel logout needs the client id as audience (OIDC Back-Channel Logout 1.0 §2.6).
+    const { app } = await appWith({
+      backChannelLogout: true,
+      verifier: { issuer: ISSUER, jwks: { keys: [testKey().jwk] }, audience: 'client-1' },
+    })
     const response = await app.inject({
       method: 'POST',
       url: '/auth/backchannel-logout',

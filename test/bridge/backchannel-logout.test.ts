@@ -2,6 +2,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { BridgeOptions } from '../../src/bridge/options.ts'
+import { tokenProfile } from '../../src/bridge/profiles.ts'
+import { isJwksBridgeError } from '../../src/errors.ts'
 import { createVerifier } from '../../src/verifier.ts'
 import { makeKey, signToken } from '../helpers/tokens.ts'
 import {
@@ -116,13 +118,17 @@ describe('back-channel logout: ends the matching sessions', () => {
       typ: 'logout+jwt',
       nowMs: clock.read,
     })
-    const h = makeBridge({ verifier, backChannelLogout: true, logoutVerifier }, undefined, clock)
-    const cookie = cookieHeader(await h.bridge.handle(handoffRequest(signInToken(clock, { sid: 's1' }))))
+    // The client id comes from the profile: the bridge cannot see a Verifier instance's audience.
+    const profile = tokenProfile('generic', { audience: 'client-1' })
+    const h = makeBridge({ verifier, profile, backChannelLogout: true, logoutVerifier }, undefined, clock)
+    const cookie = cookieHeader(
+      await h.bridge.handle(handoffRequest(signInToken(clock, { aud: 'client-1', sid: 's1' }))),
+    )
     assert.equal((await h.bridge.handle(logoutRequest(logoutToken(clock, { sid: 's1' }))))?.status, 200)
     assert.equal(await alive(h, cookie), false)
     // The bridge checks typ itself, whatever the verifier it was given.
     const permissive = makeBridge(
-      { verifier, backChannelLogout: true, logoutVerifier: verifier },
+      { verifier, profile, backChannelLogout: true, logoutVerifier: verifier },
       undefined,
       clock,
     )
@@ -312,5 +318,164 @@ describe('back-channel logout: refused tokens get 400 and end nothing', () => {
     )
     const response = await down.bridge.handle(logoutRequest(logoutToken(clock, { sid: 'op-a' })))
     assert.equal(response?.status, 503)
+  })
+})
+
+describe('OIDC Back-Channel Logout 1.0 §2.6 step 3: a logout token must be addressed to this client', () => {
+  const refusedAtStart = (options: Partial<BridgeOptions>, where: RegExp) =>
+    assert.throws(
+      () => makeBridge({ backChannelLogout: true, ...options }),
+      (error: unknown) =>
+        isJwksBridgeError(error, 'ERR_INVALID_OPTIONS') &&
+        /audience/.test(error.message) &&
+        where.test(error.message),
+    )
+
+  it('createBridge refuses back-channel logout without an audience (the default generic profile)', () => {
+    const jwks = { keys: [testKey().jwk] }
+    refusedAtStart({ verifier: { issuer: ISSUER, jwks } }, /verifier\.audience/)
+    refusedAtStart(
+      { verifier: { issuer: ISSUER, jwks, audience: 'client-1' }, logoutVerifier: { issuer: ISSUER, jwks } },
+      /logoutVerifier\.audience/,
+    )
+    // Several issuers: each needs one.
+    refusedAtStart(
+      {
+        verifier: {
+          issuers: [
+            { issuer: ISSUER, jwks, audience: 'client-1' },
+            { issuer: 'https://second.example.com', jwks },
+          ],
+        },
+      },
+      /issuers\[1\]\.audience/,
+    )
+    // A Verifier instance: its audience cannot be seen, so the profile must name the client.
+    const verifier = createVerifier({ issuer: ISSUER, jwks })
+    refusedAtStart({ verifier, logoutVerifier: verifier }, /profile/)
+    // With the audience from the profile, the default generic profile included, it starts.
+    assert.doesNotThrow(() =>
+      makeBridge({
+        backChannelLogout: true,
+        verifier: { issuer: ISSUER, jwks },
+        profile: tokenProfile('generic', { audience: 'client-1' }),
+      }),
+    )
+  })
+
+  it('a logout token of another client is refused even by a logoutVerifier instance that does not check aud', async () => {
+    const clock = new Clock()
+    const jwks = { keys: [testKey().jwk] }
+    const verifier = createVerifier({ issuer: ISSUER, jwks, nowMs: clock.read })
+    const h = makeBridge(
+      {
+        verifier,
+        profile: tokenProfile('generic', { audience: 'client-1' }),
+        backChannelLogout: true,
+        logoutVerifier: verifier,
+      },
+      undefined,
+      clock,
+    )
+    const cookie = await signIn(h, { sid: 'op-a' })
+    for (const aud of ['client-2', ['client-2', 'client-3'], undefined]) {
+      const response = await h.bridge.handle(logoutRequest(logoutToken(clock, { sid: 'op-a', aud })))
+      assert.equal(response?.status, 400)
+      assert.equal(field(response, 'code'), aud === undefined ? 'ERR_CLAIM_MISSING' : 'ERR_AUDIENCE_MISMATCH')
+    }
+    assert.equal(await alive(h, cookie), true)
+    const ours = await h.bridge.handle(
+      logoutRequest(logoutToken(clock, { sid: 'op-a', aud: ['client-2', 'client-1'] })),
+    )
+    assert.equal(ours?.status, 200)
+    assert.equal(await alive(h, cookie), false)
+  })
+})
+
+describe('RFC 7519 §4.1.4 / OIDC Back-Channel Logout 1.0 §2.4: a logout token always needs exp', () => {
+  it('requireExp: false for sign-in tokens does not reach the derived logout verifier', async () => {
+    const h = harness({
+      verifier: { issuer: ISSUER, jwks: { keys: [testKey().jwk] }, audience: 'client-1', requireExp: false },
+    })
+    const cookie = await signIn(h, { sid: 'op-a' })
+    const response = await h.bridge.handle(
+      logoutRequest(logoutToken(h.clock, { sid: 'op-a', exp: undefined })),
+    )
+    assert.equal(response?.status, 400)
+    assert.equal(field(response, 'code'), 'ERR_CLAIM_MISSING')
+    assert.equal(await alive(h, cookie), true)
+  })
+
+  it('nor does a logoutVerifier (options or instance) built with requireExp: false', async () => {
+    const clock = new Clock()
+    const jwks = { keys: [testKey().jwk] }
+    const loose = { issuer: ISSUER, jwks, audience: 'client-1', requireExp: false, nowMs: clock.read }
+    for (const logoutVerifier of [loose, createVerifier({ ...loose, typ: 'logout+jwt' })]) {
+      const h = makeBridge(
+        {
+          backChannelLogout: true,
+          verifier: { issuer: ISSUER, jwks, audience: 'client-1' },
+          logoutVerifier,
+        },
+        undefined,
+        clock,
+      )
+      const cookie = await signIn(h, { sid: 'op-a' })
+      const response = await h.bridge.handle(
+        logoutRequest(logoutToken(clock, { sid: 'op-a', exp: undefined })),
+      )
+      assert.equal(response?.status, 400)
+      assert.equal(field(response, 'code'), 'ERR_CLAIM_MISSING')
+      assert.equal(await alive(h, cookie), true)
+    }
+  })
+})
+
+describe('OIDC Back-Channel Logout 1.0 §2.6 step 8 (jti replay): single use for as long as a logout token could be accepted', () => {
+  it('with clockToleranceSeconds 120, a used logout token is still refused at exp + 65 s', async () => {
+    const h = harness({
+      verifier: {
+        issuer: ISSUER,
+        jwks: { keys: [testKey().jwk] },
+        audience: 'client-1',
+        clockToleranceSeconds: 120,
+      },
+    })
+    const token = logoutToken(h.clock, { sid: 'op-a', exp: Math.floor(h.clock.seconds) + 10 })
+    assert.equal((await h.bridge.handle(logoutRequest(token)))?.status, 200)
+    const cookie = await signIn(h, { sid: 'op-a' })
+    h.clock.advanceSeconds(10 + 65)
+    const replay = await h.bridge.handle(logoutRequest(token))
+    assert.equal(replay?.status, 400)
+    assert.equal(field(replay, 'code'), 'ERR_TOKEN_REPLAYED')
+    assert.equal(await alive(h, cookie), true, 'the session opened after the logout survives the replay')
+    // Past exp + tolerance the verifier refuses it on its own; the record was kept until then.
+    h.clock.advanceSeconds(60)
+    assert.equal(field(await h.bridge.handle(logoutRequest(token)), 'code'), 'ERR_JWT_EXPIRED')
+  })
+
+  it('a logoutVerifier instance with a tolerance the bridge cannot see: refused past exp, never replayed', async () => {
+    const clock = new Clock()
+    const jwks = { keys: [testKey().jwk] }
+    const logoutVerifier = createVerifier({
+      issuer: ISSUER,
+      jwks,
+      audience: 'client-1',
+      typ: 'logout+jwt',
+      clockToleranceSeconds: 120,
+      nowMs: clock.read,
+    })
+    const h = makeBridge(
+      { verifier: { issuer: ISSUER, jwks, audience: 'client-1' }, backChannelLogout: true, logoutVerifier },
+      undefined,
+      clock,
+    )
+    const token = logoutToken(clock, { sid: 'op-a', exp: Math.floor(clock.seconds) + 10 })
+    assert.equal((await h.bridge.handle(logoutRequest(token)))?.status, 200)
+    const cookie = await signIn(h, { sid: 'op-a' })
+    clock.advanceSeconds(10 + 65)
+    const replay = await h.bridge.handle(logoutRequest(token))
+    assert.equal(replay?.status, 400)
+    assert.equal(await alive(h, cookie), true)
   })
 })

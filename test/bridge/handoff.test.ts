@@ -13,6 +13,7 @@ import {
   makeBridge,
   setCookieNamed,
   signInToken,
+  testKey,
 } from './support.ts'
 
 const SESSION_COOKIE = '__Host-jwks-bridge-session'
@@ -282,6 +283,28 @@ describe('handoff: token profile and replay guard', () => {
     assert.equal((await bridge.handle(handoffRequest(token)))?.status, 204)
     clock.advanceSeconds(300)
     assert.equal(errorCode(await bridge.handle(handoffRequest(token))), 'ERR_TOKEN_REPLAYED')
+  })
+})
+
+describe('replay guard (single use, RFC 7519 §4.1.7 jti): remembered for as long as the handoff could accept the token', () => {
+  it('with clockToleranceSeconds 120, a used token still refuses to sign in again at exp + 65 s', async () => {
+    const { bridge, clock } = makeBridge({
+      verifier: { issuer: ISSUER, jwks: { keys: [testKey().jwk] }, clockToleranceSeconds: 120 },
+    })
+    const now = Math.floor(clock.seconds)
+    // A short-lived token: exp comes before the age limit (iat + 120 s).
+    const token = signInToken(clock, { iat: now, exp: now + 30 })
+    assert.equal((await bridge.handle(handoffRequest(token)))?.status, 204)
+    clock.advanceSeconds(30 + 65)
+    const replay = await bridge.handle(handoffRequest(token))
+    assert.equal(replay?.status, 401)
+    assert.equal(errorCode(replay), 'ERR_TOKEN_REPLAYED')
+    assert.deepEqual(replay?.cookies, [])
+    // Until the age limit, at every point the verifier would still accept the token.
+    clock.advanceSeconds(25)
+    assert.equal(errorCode(await bridge.handle(handoffRequest(token))), 'ERR_TOKEN_REPLAYED')
+    clock.advanceSeconds(1)
+    assert.equal(errorCode(await bridge.handle(handoffRequest(token))), 'ERR_JWT_TOO_OLD')
   })
 })
 

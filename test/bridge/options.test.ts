@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { createBridge } from '../../src/bridge/bridge.ts'
 import { type BridgeOptions, withProfilePolicy } from '../../src/bridge/options.ts'
+import { tokenProfile } from '../../src/bridge/profiles.ts'
 import { isJwksBridgeError } from '../../src/errors.ts'
 import { createMemoryStores } from '../../src/stores/memory/stores.ts'
 import { createVerifier } from '../../src/verifier.ts'
@@ -84,7 +85,15 @@ describe('createBridge validates its options eagerly (ERR_INVALID_OPTIONS)', () 
   it('back-channel logout with a Verifier instance needs a logoutVerifier', () => {
     const verifier = createVerifier({ issuer: ISSUER, jwks: { keys: [testKey().jwk] } })
     refused({ verifier, backChannelLogout: true }, /logoutVerifier/)
-    const bridge = createBridge({ ...base(), verifier, backChannelLogout: true, logoutVerifier: verifier })
+    // Its audience cannot be seen either: the profile names the client (OIDC BCL 1.0 §2.6).
+    const profile = tokenProfile('generic', { audience: 'client-1' })
+    const bridge = createBridge({
+      ...base(),
+      verifier,
+      profile,
+      backChannelLogout: true,
+      logoutVerifier: verifier,
+    })
     assert.equal(bridge.routes.backChannelLogoutPath, '/auth/backchannel-logout')
   })
 
