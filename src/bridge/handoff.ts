@@ -3,6 +3,7 @@
  * the app's own identity and session. Each step refuses before anything is written, in this order:
  * transport → request guard → body → signature and claims → profile → age → single use → identity →
  * session. With a store that has a sign-in transaction (SQLite, PostgreSQL), the last three are one transaction.
+ * Every sign-in makes a new session and ends the one the request came with, if any.
  */
 import { JwksBridgeError } from '../errors.js'
 import type { JwtPayload } from '../jose/claims.js'
@@ -14,14 +15,7 @@ import { guardRequest } from './guard.js'
 import { baseHeaders } from './http-status.js'
 import type { BridgeConfig } from './options.js'
 import { checkTokenAge, replayKey, tokenReplayed, usedUntilMs } from './replay-guard.js'
-import {
-  createSession,
-  findSession,
-  isAlive,
-  lookupSession,
-  type NewSessionInput,
-  newSession,
-} from './sessions.js'
+import { createSession, lookupSession, type NewSessionInput, newSession } from './sessions.js'
 import { type BridgeRequest, type BridgeResponse, requestLogger } from './types.js'
 
 /** The configured snapshot of claims, own members only (never `toString` from the prototype). */
@@ -73,9 +67,9 @@ interface SignInStep {
 interface SignedIn {
   identity: Identity
   created: boolean
-  /** The new session's token for the cookie; undefined when the presented session was kept. */
-  session: string | undefined
-  /** Whether a presented session (another identity's, or expired) was ended. */
+  /** The new session's token for the cookie. */
+  session: string
+  /** Whether the presented session was ended. */
   replaced: boolean
 }
 
@@ -89,18 +83,16 @@ async function signInStepByStep(config: BridgeConfig, step: SignInStep): Promise
   const first = await config.sessions.markTokenUsed(step.usedToken.key, step.usedToken.expiresAtMs)
   if (!first) throw tokenReplayed()
   const { identity, created } = await config.identities.upsert(step.identity)
-  const current = await findSession(config.sessions, step.cookie, step.identity.nowMs, config.session)
-  if (current !== undefined && current.identityId === identity.id) {
-    return { identity, created, session: undefined, replaced: false }
-  }
-  // Another identity, or none: the old session ends and a new one begins with a new id and secret.
-  if (current !== undefined) await config.sessions.delete(current.id)
+  // The presented session ends before the new one begins, whoever it belongs to: should the next write
+  // fail, the browser holds no session rather than one that outlived a sign-in.
+  const presented = await lookupSession(config.sessions, step.cookie)
+  const replaced = presented !== undefined && (await config.sessions.delete(presented.id))
   const { token } = await createSession(
     config.sessions,
     { ...step.newSession, identityId: identity.id },
     config.session,
   )
-  return { identity, created, session: token, replaced: current !== undefined }
+  return { identity, created, session: token, replaced }
 }
 
 /** The same writes in one store transaction: all of them, or none. */
@@ -109,25 +101,18 @@ async function signInAtOnce(
   transaction: SignInTransaction,
   step: SignInStep,
 ): Promise<SignedIn> {
-  // Read before the transaction: it decides nothing, the transaction re-checks whose session it is.
+  // Read before the transaction, only to prove the cookie's secret: a session id alone ends nothing.
   const presented = await lookupSession(config.sessions, step.cookie)
   const { token, record } = newSession(step.newSession, config.session)
   const outcome = await transaction.signIn({
     usedToken: step.usedToken,
     identity: step.identity,
-    presented:
-      presented === undefined
-        ? undefined
-        : {
-            id: presented.id,
-            identityId: presented.identityId,
-            alive: isAlive(presented, step.identity.nowMs, config.session),
-          },
+    presented: presented === undefined ? undefined : { id: presented.id },
     session: record,
   })
   if (outcome.replayed) throw tokenReplayed()
   const { identity, created, replaced } = outcome
-  return { identity, created, session: outcome.session === undefined ? undefined : token, replaced }
+  return { identity, created, session: token, replaced }
 }
 
 export async function handoff(config: BridgeConfig, req: BridgeRequest): Promise<BridgeResponse> {
@@ -165,15 +150,9 @@ export async function handoff(config: BridgeConfig, req: BridgeRequest): Promise
     transaction !== undefined && transaction.identities === config.identities
       ? await signInAtOnce(config, transaction, step)
       : await signInStepByStep(config, step)
-  if (session === undefined) {
-    // Signing in again as the same identity (a page served from cache still saying "no session") is
-    // idempotent: the session and cookie stay as they are.
-    requestLogger(config.logger, req)?.info(
-      { event: 'bridge.sign-in', identityId: identity.id, renewed: false },
-      'already signed in',
-    )
-    return signedIn(req, identity, [])
-  }
+  // Every sign-in, as the same identity too, gets a new session id and cookie and ends the presented
+  // session (OWASP Session Management Cheat Sheet: renew the session ID after any privilege level
+  // change): a session id planted or leaked before the sign-in is worth nothing after it.
   const cookies = [
     serializeCookie({
       name: cookieName,
@@ -183,6 +162,7 @@ export async function handoff(config: BridgeConfig, req: BridgeRequest): Promise
       maxAgeSeconds: config.session.absoluteLifetimeMs / 1000,
     }),
   ]
+  // The pre-session ends too (OWASP CSRF Prevention Cheat Sheet, login CSRF): the next page gets a new token.
   if (config.csrf) cookies.push(clearCsrfCookie(secure, config.cookie))
   requestLogger(config.logger, req)?.info(
     { event: 'bridge.sign-in', identityId: identity.id, issuer, created, replaced },

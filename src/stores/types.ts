@@ -84,11 +84,12 @@ export interface SignInWrite {
   usedToken: { key: string; expiresAtMs: number }
   identity: UpsertIdentityInput
   /**
-   * The session the request came with, when its secret matched: kept when it is alive and belongs to
-   * the identity signing in (signing in again changes nothing), deleted otherwise.
+   * The session the request came with, when its secret matched: always deleted, whoever it belongs to
+   * and alive or not. A sign-in renews the session id (OWASP Session Management Cheat Sheet: renew the
+   * session ID after any privilege level change), so a session id known before it is worth nothing.
    */
-  presented?: { id: string; identityId: string; alive: boolean } | undefined
-  /** The new session, written unless the presented one is kept; its identity is the upserted one. */
+  presented?: { id: string } | undefined
+  /** The new session, always written; its identity is the upserted one. */
   session: Omit<SessionRecord, 'identityId'>
 }
 
@@ -99,8 +100,8 @@ export type SignInOutcome =
       replayed: false
       identity: Identity
       created: boolean
-      /** The new session as written, or undefined when the presented one was kept. */
-      session: SessionRecord | undefined
+      /** The new session as written. */
+      session: SessionRecord
       /** Whether a presented session was deleted. */
       replaced: boolean
     }
@@ -109,8 +110,8 @@ export interface SignInTransaction {
   /** The identity store whose records this transaction writes. */
   readonly identities: IdentityStore
   /**
-   * Records the token as used, upserts the identity, ends the presented session when it is not kept
-   * and creates the new one, all or nothing: a failure at any step leaves every table as it was.
+   * Records the token as used, upserts the identity, ends the presented session and creates the new
+   * one, all or nothing: a failure at any step leaves every table as it was.
    */
   signIn(write: SignInWrite): Promise<SignInOutcome>
 }

@@ -25,6 +25,7 @@ import type {
   SignInTransaction,
   SignInWrite,
 } from '../stores/types.js'
+import { itRenewsSessionsAtSignIn } from './sign-in-renewal.js'
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
@@ -221,6 +222,8 @@ export function describeSessionStoreConformance(
     const ids = async (list: readonly SessionRecord[]): Promise<boolean[]> =>
       Promise.all(list.map(async (s) => (await store.get(s.id)) !== undefined))
 
+    itRenewsSessionsAtSignIn(() => ({ sessions: store, identities }))
+
     it('create then get returns the same record (secretHash bytes equal); a miss is undefined', async () => {
       const issuer = issuerUrl()
       const at = Date.now()
@@ -379,7 +382,7 @@ export function describeSessionStoreConformance(
 
 /**
  * Registers the tests of a session store's `signInTransaction` (SQLite and PostgreSQL have one): the
- * replay guard, the identity upsert, the presented session kept or ended, and the new session, as
+ * replay guard, the identity upsert, the presented session ended, and the new session, as
  * one all-or-nothing write. `factory` is called once, before them. Whether a failure part-way writes
  * nothing depends on making a store fail part-way, which each store's own tests do.
  */
@@ -432,7 +435,7 @@ export function describeSignInTransactionConformance(
       const stored = await sessions.get(w.session.id)
       assert.ok(stored !== undefined)
       assert.equal(stored.identityId, outcome.identity.id)
-      assert.equal(outcome.session?.identityId, outcome.identity.id)
+      assert.equal(outcome.session.identityId, outcome.identity.id)
       assert.deepEqual(
         { ...stored, secretHash: Buffer.from(stored.secretHash).toString('hex') },
         {
@@ -454,51 +457,51 @@ export function describeSignInTransactionConformance(
       assert.deepEqual(await identities.get(first.identity.id), first.identity)
     })
 
-    it("the same identity's live session is kept: no new session", async () => {
+    it('OWASP session management: signing in again as the same identity ends its live session and makes a new one', async () => {
       const issuer = issuerUrl()
       const first = signedIn(await transaction.signIn(write(issuer, 'carol')))
-      const w = write(issuer, 'carol', {
-        presented: { id: first.session?.id as string, identityId: first.identity.id, alive: true },
-      })
+      const w = write(issuer, 'carol', { presented: { id: first.session.id } })
       const again = signedIn(await transaction.signIn(w))
       assert.deepEqual(
-        { created: again.created, session: again.session, replaced: again.replaced, id: again.identity.id },
-        { created: false, session: undefined, replaced: false, id: first.identity.id },
+        { created: again.created, replaced: again.replaced, id: again.identity.id },
+        { created: false, replaced: true, id: first.identity.id },
       )
-      assert.equal(await sessions.get(w.session.id), undefined)
-      assert.notEqual(await sessions.get(first.session?.id as string), undefined)
-    })
-
-    it('a presented session that was ended meanwhile is not kept: a new one is made', async () => {
-      const issuer = issuerUrl()
-      const first = signedIn(await transaction.signIn(write(issuer, 'heidi')))
-      const id = first.session?.id as string
-      assert.equal(await sessions.delete(id), true)
-      const w = write(issuer, 'heidi', { presented: { id, identityId: first.identity.id, alive: true } })
-      const again = signedIn(await transaction.signIn(w))
-      assert.equal(again.session?.id, w.session.id)
+      assert.equal(again.session.id, w.session.id)
+      assert.notEqual(again.session.id, first.session.id)
+      assert.equal(await sessions.get(first.session.id), undefined, 'the presented session has ended')
       assert.equal((await sessions.get(w.session.id))?.identityId, first.identity.id)
     })
 
-    it("an expired session of the same identity, or another identity's, is ended and replaced", async () => {
+    it('a presented session that was ended meanwhile: the new one is made, nothing counted as replaced', async () => {
+      const issuer = issuerUrl()
+      const first = signedIn(await transaction.signIn(write(issuer, 'heidi')))
+      const id = first.session.id
+      assert.equal(await sessions.delete(id), true)
+      const w = write(issuer, 'heidi', { presented: { id } })
+      const again = signedIn(await transaction.signIn(w))
+      assert.equal(again.session.id, w.session.id)
+      assert.equal(again.replaced, false)
+      assert.equal((await sessions.get(w.session.id))?.identityId, first.identity.id)
+    })
+
+    it("another identity's session, presented, is ended and replaced", async () => {
       const issuer = issuerUrl()
       const dave = signedIn(await transaction.signIn(write(issuer, 'dave')))
-      const expired = write(issuer, 'dave', {
-        presented: { id: dave.session?.id as string, identityId: dave.identity.id, alive: false },
-      })
-      const renewed = signedIn(await transaction.signIn(expired))
-      assert.equal(renewed.replaced, true)
-      assert.equal(await sessions.get(dave.session?.id as string), undefined)
-      assert.equal((await sessions.get(expired.session.id))?.identityId, dave.identity.id)
-
-      const other = write(issuer, 'erin', {
-        presented: { id: expired.session.id, identityId: dave.identity.id, alive: true },
-      })
+      const other = write(issuer, 'erin', { presented: { id: dave.session.id } })
       const erin = signedIn(await transaction.signIn(other))
       assert.equal(erin.created, true)
       assert.equal(erin.replaced, true)
-      assert.equal(await sessions.get(expired.session.id), undefined)
+      assert.equal(await sessions.get(dave.session.id), undefined)
       assert.equal((await sessions.get(other.session.id))?.identityId, erin.identity.id)
+    })
+
+    it('a replayed token ends nothing: the presented session survives', async () => {
+      const issuer = issuerUrl()
+      const key = random('key')
+      const first = signedIn(await transaction.signIn(write(issuer, 'ivan', { key })))
+      const replay = write(issuer, 'ivan', { key, presented: { id: first.session.id } })
+      assert.deepEqual(await transaction.signIn(replay), { replayed: true })
+      assert.notEqual(await sessions.get(first.session.id), undefined)
     })
 
     it('a malformed write is refused before anything is written: the token is not spent', async () => {

@@ -110,26 +110,55 @@ describe('handoff: a verified token becomes an identity and a new session', () =
     assert.equal(now?.identity.subject, 'bob')
   })
 
-  it('is idempotent when already signed in as the same identity: 204, no new cookie, same session', async () => {
-    const { bridge, clock } = makeBridge()
+  it('OWASP session management: signing in again as the same identity renews the session id and ends the old session', async () => {
+    const { bridge, clock, sessions } = makeBridge()
     const first = await bridge.handle(handoffRequest(signInToken(clock)))
     const cookie = cookieHeader(first)
     const again = await bridge.handle(handoffRequest(signInToken(clock), { headers: { cookie } }))
     assert.equal(again?.status, 204)
-    assert.deepEqual(again?.cookies, [])
-    const auth = await bridge.authenticate(browserRequest({ method: 'GET', headers: { cookie } }))
+    const renewed = setCookieNamed(again, SESSION_COOKIE)
+    assert.ok(renewed, 'a new session cookie is set')
+    const oldId = cookie.split('=')[1]?.split('.')[0] as string
+    const newId = cookieHeader(again).split('=')[1]?.split('.')[0] as string
+    assert.notEqual(newId, oldId)
+    assert.equal(await sessions.get(oldId), undefined, 'the old session has ended')
+    assert.equal(await bridge.authenticate(browserRequest({ method: 'GET', headers: { cookie } })), null)
+    const auth = await bridge.authenticate(
+      browserRequest({ method: 'GET', headers: { cookie: cookieHeader(again) } }),
+    )
     assert.equal(auth?.identity.subject, 'user-1')
   })
 
-  it('the idempotent answer still uses the token up', async () => {
+  it('OWASP CSRF Prevention (login CSRF): signing in again clears the pre-session CSRF cookie too', async () => {
+    const { bridge, clock } = makeBridge({ csrf: true })
+    const page = (cookie?: string) =>
+      bridge.csrfTokenFor(browserRequest({ method: 'GET', path: '/', headers: { cookie } }))
+    const signIn = async (session: string | undefined) => {
+      const csrf = page()
+      const cookie = [cookieHeader(csrf.cookies), session].filter(Boolean).join('; ')
+      return bridge.handle(
+        handoffRequest(signInToken(clock), { headers: { cookie, 'x-csrf-token': csrf.token } }),
+      )
+    }
+    const first = await signIn(undefined)
+    const again = await signIn(cookieHeader(first))
+    assert.equal(again?.status, 204)
+    assert.ok(setCookieNamed(again, SESSION_COOKIE))
+    assert.match(
+      setCookieNamed(again, `${SESSION_COOKIE}-csrf`) ?? '',
+      /^__Host-jwks-bridge-session-csrf=;.*Max-Age=0/,
+    )
+  })
+
+  it('a replayed token ends nothing: the presented session survives', async () => {
     const { bridge, clock } = makeBridge()
-    const first = await bridge.handle(handoffRequest(signInToken(clock)))
-    const cookie = cookieHeader(first)
     const token = signInToken(clock)
-    assert.equal((await bridge.handle(handoffRequest(token, { headers: { cookie } })))?.status, 204)
-    const replay = await bridge.handle(handoffRequest(token))
-    assert.equal(replay?.status, 401)
+    const first = await bridge.handle(handoffRequest(token))
+    const cookie = cookieHeader(first)
+    const replay = await bridge.handle(handoffRequest(token, { headers: { cookie } }))
     assert.equal(errorCode(replay), 'ERR_TOKEN_REPLAYED')
+    assert.deepEqual(replay?.cookies, [])
+    assert.ok(await bridge.authenticate(browserRequest({ method: 'GET', headers: { cookie } })))
   })
 
   it('keeps one identity for one (issuer, subject) across sign-ins, updating the last sign-in time', async () => {

@@ -39,7 +39,7 @@ function get(cookie: string) {
 }
 
 describe('bridge on SQLite', () => {
-  it('sign in, authenticate, sign in again (idempotent), replay refused, sign out', async () => {
+  it('sign in, authenticate, sign in again (a new session), replay refused, sign out', async () => {
     const clock = new Clock()
     const stores = await open(clock)
     try {
@@ -53,16 +53,22 @@ describe('bridge on SQLite', () => {
       assert.deepEqual(auth?.identity.claims, { email: 'a@example.com' })
       assert.equal(auth?.session.providerSessionId, 'op-1')
 
+      // OWASP session management: the session id is renewed, the old session ends in the same transaction.
       const again = await bridge.handle(handoffRequest(signInToken(clock), { headers: { cookie } }))
       assert.equal(again?.status, 204)
-      assert.deepEqual(again?.cookies, [])
+      const renewed = cookieHeader(again)
+      assert.notEqual(renewed, '')
+      assert.notEqual(renewed, cookie)
+      assert.equal(await bridge.authenticate(get(cookie)), null)
+      const rows = stores.database.prepare('SELECT count(*) AS n FROM sessions').get() as { n: number }
+      assert.equal(rows.n, 1)
 
       const replay = await bridge.handle(handoffRequest(token))
       assert.equal(errorCode(replay), 'ERR_TOKEN_REPLAYED')
 
-      const out = await bridge.handle(browserRequest({ method: 'DELETE', headers: { cookie } }))
+      const out = await bridge.handle(browserRequest({ method: 'DELETE', headers: { cookie: renewed } }))
       assert.equal(out?.status, 204)
-      assert.equal(await bridge.authenticate(get(cookie)), null)
+      assert.equal(await bridge.authenticate(get(renewed)), null)
     } finally {
       await stores.close()
     }

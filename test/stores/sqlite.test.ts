@@ -277,7 +277,7 @@ describe('SQLite: one transaction per sign-in', () => {
   const write = (
     key: string,
     sessionId: string,
-    presented?: { id: string; identityId: string; alive: boolean },
+    presented?: { id: string },
   ) => {
     const nowMs = Date.now()
     const { identityId: _identityId, ...session } = sessionRecord(sessionId, '-')

@@ -8,9 +8,8 @@
  * - `used` records the token (the replay guard's statement); a replayed token returns no row there,
  *   so `identity` inserts nothing, the later steps find no identity, and the statement returns no row;
  * - `identity` is the identity upsert (xmax = 0 tells whether this statement inserted it);
- * - `kept` is the presented session when it is alive, already this identity's and still there (a
- *   sign-out may have ended it since the bridge read it): nothing else happens;
- * - otherwise `ended` deletes the presented session, and `created` inserts the new one.
+ * - `ended` deletes the presented session, whoever it belongs to (every sign-in renews the session
+ *   id: OWASP session management), and `made` inserts the new one.
  * The foreign key from the new session to a new identity holds: constraint checks run at the end of
  * the statement, when the identity row exists.
  */
@@ -42,17 +41,13 @@ export class PostgresSignIn implements SignInTransaction {
         SELECT $4, $5, $6, $7::json, $8, $8 WHERE EXISTS (SELECT FROM used)
         ON CONFLICT (issuer, subject) DO UPDATE SET claims = EXCLUDED.claims, last_sign_in_at = EXCLUDED.last_sign_in_at
         RETURNING id, issuer, subject, claims, created_at, last_sign_in_at, (xmax = 0) AS created
-      ), kept AS (
-        SELECT FROM identity WHERE $9::boolean AND identity.id = $10::text
-          AND EXISTS (SELECT FROM ${sessions} WHERE id = $11::text)
       ), ended AS (
-        DELETE FROM ${sessions} WHERE id = $11::text
-          AND EXISTS (SELECT FROM identity) AND NOT EXISTS (SELECT FROM kept)
+        DELETE FROM ${sessions} WHERE id = $9::text AND EXISTS (SELECT FROM identity)
         RETURNING 1
       ), made AS (
         INSERT INTO ${sessions}
           (id, secret_hash, identity_id, issuer, provider_session_id, created_at, expires_at, last_seen_at)
-        SELECT $12, $13, identity.id, $14, $15, $16, $17, $18 FROM identity WHERE NOT EXISTS (SELECT FROM kept)
+        SELECT $10, $11, identity.id, $12, $13, $14, $15, $16 FROM identity
         RETURNING 1
       )
       SELECT identity.*, EXISTS (SELECT FROM made) AS made, EXISTS (SELECT FROM ended) AS ended FROM identity`
@@ -71,8 +66,6 @@ export class PostgresSignIn implements SignInTransaction {
       input.subject,
       JSON.stringify(input.claims),
       input.nowMs,
-      presented?.alive === true,
-      presented?.identityId ?? null,
       presented?.id ?? null,
       session.id,
       Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength),
@@ -83,16 +76,14 @@ export class PostgresSignIn implements SignInTransaction {
       session.lastSeenAtMs,
     ]
     const result = await guarded('PostgreSQL', 'sign in', () => this.#pool.query(this.#sql, values))
-    const row = result.rows[0] as
-      | (IdentityRow & { created: boolean; made: boolean; ended: boolean })
-      | undefined
+    const row = result.rows[0] as (IdentityRow & { created: boolean; ended: boolean }) | undefined
     if (row === undefined) return { replayed: true }
     const identity = toIdentity(row)
     return {
       replayed: false,
       identity,
       created: row.created,
-      session: row.made ? { ...session, identityId: identity.id } : undefined,
+      session: { ...session, identityId: identity.id },
       replaced: row.ended,
     }
   }

@@ -46,7 +46,6 @@ export class SqliteSignIn implements SignInTransaction {
     const upsert: SqliteStatement = db.prepare(UPSERT_IDENTITY_SQL)
     const remove: SqliteStatement = db.prepare(DELETE_SESSION_SQL)
     const insert: SqliteStatement = db.prepare(INSERT_SESSION_SQL)
-    const exists: SqliteStatement = db.prepare('SELECT 1 FROM sessions WHERE id = ?')
     const transaction = db.transaction((write: SignInWrite, newId: string, claims: string): SignInOutcome => {
       const { usedToken, identity: input, presented, session } = write
       // Replayed: nothing else runs, and the transaction commits having written nothing.
@@ -61,14 +60,8 @@ export class SqliteSignIn implements SignInTransaction {
       ) as IdentityRow
       const identity = toIdentity(row)
       const created = row.id === newId
-      // Kept only if it is still there: a sign-out may have ended it since the bridge read it.
-      if (
-        presented?.alive &&
-        presented.identityId === identity.id &&
-        exists.get(presented.id) !== undefined
-      ) {
-        return { replayed: false, identity, created, session: undefined, replaced: false }
-      }
+      // The presented session ends whoever it belongs to: every sign-in renews the session id
+      // (OWASP session management), in the same transaction as the new session.
       const replaced = presented !== undefined && remove.run(presented.id).changes > 0
       const record: SessionRecord = { ...session, identityId: identity.id }
       insert.run(
