@@ -274,11 +274,7 @@ describe('SQLite: WAL checkpoints off the event loop', () => {
 })
 
 describe('SQLite: one transaction per sign-in', () => {
-  const write = (
-    key: string,
-    sessionId: string,
-    presented?: { id: string },
-  ) => {
+  const write = (key: string, sessionId: string, presented?: { id: string }) => {
     const nowMs = Date.now()
     const { identityId: _identityId, ...session } = sessionRecord(sessionId, '-')
     return {
