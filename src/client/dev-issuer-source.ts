@@ -1,3 +1,4 @@
+import { sameOriginUrl } from './same-origin-url.js'
 import { looksLikeJwt, type TokenSource } from './token-source.js'
 
 /**
@@ -9,11 +10,20 @@ import { looksLikeJwt, type TokenSource } from './token-source.js'
  * start({ source: devIssuerSource('/dev-issuer') })
  */
 export function devIssuerSource(issuerUrl: string): TokenSource {
-  const base = issuerUrl.replace(/\/+$/, '')
+  /**
+   * `<issuer>/<path>` resolved against the page's address and fetched absolute (see sameOriginUrl): an
+   * injected `<base href>` would otherwise send the token request to a server that answers with its
+   * own token (signing the user in as someone else) and the sign-out elsewhere. Same origin only, as
+   * the issuer hands tokens only to pages of its own origin (it checks Sec-Fetch-Site / Origin).
+   */
+  const url = (path: string) => {
+    const resolved = sameOriginUrl(`${issuerUrl.replace(/\/+$/, '')}/${path}`)
+    if (!resolved) throw new Error('ERR_TOKEN_SOURCE')
+    return resolved
+  }
   return {
     async getToken() {
-      // The issuer hands tokens only to pages of its own origin (it checks Sec-Fetch-Site / Origin).
-      const response = await fetch(`${base}/token`, {
+      const response = await fetch(url('token'), {
         credentials: 'same-origin',
         headers: { Accept: 'application/json' },
       })
@@ -24,7 +34,7 @@ export function devIssuerSource(issuerUrl: string): TokenSource {
     },
     refresh() {},
     async signOut() {
-      const response = await fetch(`${base}/sign-out`, { method: 'POST', credentials: 'same-origin' })
+      const response = await fetch(url('sign-out'), { method: 'POST', credentials: 'same-origin' })
       if (!response.ok) throw new Error('ERR_TOKEN_SOURCE')
     },
   }

@@ -1,14 +1,35 @@
 // The DOM side of the browser script: meta tags, requests to the authentication endpoint, the
 // refresh after a change of session, and a per-tab marker that stops reload loops.
 import type { Reply } from './decide.js'
+import { sameOriginUrl } from './same-origin-url.js'
+
+/** A meta tag the script relies on is not exactly one element, in `<head>`. */
+export const META_NOT_UNIQUE = 'ERR_META_TAG_NOT_UNIQUE'
 
 /**
- * A meta tag's element, from `<head>` only: a `<meta>` that HTML injection put into the body (user
- * content, no script needed) must not choose where the token goes. Turbo merges head meta tags on
- * every render, so they are read again at each run.
+ * The elements a selector matches in the document. From Document.prototype: the document's own
+ * properties are clobbered by named elements in the body (`<img name="querySelectorAll">`, and
+ * `<form name="head">` for `document.head`, `<img name="body">` for `document.body`).
  */
-export function metaElement(name: string): HTMLMetaElement | null {
-  return document.head.querySelector<HTMLMetaElement>(`meta[name="${name}"]`)
+export function find(selector: string): NodeListOf<Element> {
+  return Document.prototype.querySelectorAll.call(document, selector)
+}
+
+/**
+ * The page's one `<meta name="...">`, or undefined when it has none. HTML injection (user content, no
+ * script needed) can add a meta tag anywhere, before or after the real one: rather than guess which
+ * is real, a second one, or one outside `<head>` (`:root>head`, see find), makes this throw
+ * META_NOT_UNIQUE after a console error naming the tag, and nothing is sent. Turbo merges head meta
+ * tags on every render, so they are read again at each run.
+ */
+export function metaElement(name: string): HTMLMetaElement | undefined {
+  const found = find(`meta[name="${name}"]`)
+  const first = found[0] as HTMLMetaElement | undefined
+  if (found.length > 1 || (first && !first.matches(':root>head>*'))) {
+    console.error(`jwks-bridge: <meta name="${name}"> must be in <head>, once`)
+    throw new Error(META_NOT_UNIQUE)
+  }
+  return first
 }
 
 export function meta(name: string): string | undefined {
@@ -16,27 +37,26 @@ export function meta(name: string): string | undefined {
 }
 
 /**
- * The authentication URL from the options or the page, only when it is on this page's origin: the
- * token is a bearer credential, and the app's cookie is same-origin anyway (credentials:
- * 'same-origin'), so a foreign URL could only be a leak. Returns undefined otherwise.
+ * The authentication URL from the options or the page, absolute, only when it is on this page's
+ * origin: the token is a bearer credential, and the app's cookie is same-origin anyway (credentials:
+ * 'same-origin'), so a foreign URL could only be a leak. Undefined otherwise; throws META_NOT_UNIQUE.
  */
 export function authenticationUrl(given: string | undefined): string | undefined {
-  const url = given ?? meta('authentication-url')
-  try {
-    if (url && new URL(url, location.href).origin === location.origin) return url
-  } catch {
-    // not a URL: reported by the caller like a missing one
-  }
-  return undefined
+  return sameOriginUrl(given ?? meta('authentication-url'))
 }
 
 /**
- * One request to the authentication endpoint, same-origin credentials, `X-CSRF-Token` from
- * `<meta name="csrf-token">` when the page has one. Never throws: a network failure is status 0.
+ * One request to the authentication endpoint (an absolute URL from authenticationUrl), same-origin
+ * credentials, `X-CSRF-Token` when the page has a csrf-token (read by the caller, before anything is
+ * sent). Never throws: a network failure is status 0.
  */
-export async function send(method: string, url: string, token?: string): Promise<Reply> {
+export async function send(
+  method: string,
+  url: string,
+  csrf: string | undefined,
+  token?: string,
+): Promise<Reply> {
   const headers: Record<string, string> = { Accept: 'application/json' }
-  const csrf = meta('csrf-token')
   if (csrf) headers['X-CSRF-Token'] = csrf
   let body: string | undefined
   if (token) {
@@ -73,7 +93,9 @@ interface TurboLike {
  */
 export function refreshPage(): void {
   const turbo = (window as unknown as { Turbo?: TurboLike }).Turbo
-  if (turbo) {
+  // Without Turbo, `<img id="Turbo">` in the body makes window.Turbo an element (DOM clobbering):
+  // only an object that can visit is taken for Turbo, else the page would not be shown again.
+  if (typeof turbo?.visit === 'function') {
     turbo.cache ? turbo.cache.clear() : turbo.clearCache?.()
     turbo.visit(location.href, { action: 'replace' })
   } else {

@@ -1,5 +1,5 @@
 import { replyCode } from './decide.js'
-import { authenticationUrl, refreshPage, send, takeMarker, warn } from './page.js'
+import { authenticationUrl, META_NOT_UNIQUE, meta, refreshPage, send, takeMarker, warn } from './page.js'
 import type { TokenSource } from './token-source.js'
 
 export interface SignOutOptions {
@@ -27,8 +27,15 @@ export interface SignOutOptions {
  */
 export async function signOut(signOutOptions: SignOutOptions): Promise<void> {
   const { source, onError = warn } = signOutOptions
-  const url = authenticationUrl(signOutOptions.authenticationUrl)
-  const code = url ? replyCode(await send('DELETE', url)) : 'ERR_AUTHENTICATION_URL'
+  let code: string
+  try {
+    const url = authenticationUrl(signOutOptions.authenticationUrl)
+    code = url ? replyCode(await send('DELETE', url, meta('csrf-token'))) : 'ERR_AUTHENTICATION_URL'
+  } catch {
+    // A meta tag not exactly once in <head>: no DELETE (where to, with whose CSRF token?); the
+    // provider's session still ends, as for any failure of the app's request.
+    code = META_NOT_UNIQUE
+  }
   if (code) onError(code)
   try {
     await source.signOut?.()

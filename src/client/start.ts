@@ -1,5 +1,16 @@
 import { handOff, pageAction } from './decide.js'
-import { authenticationUrl, metaElement, refreshPage, send, setMarker, takeMarker, warn } from './page.js'
+import {
+  authenticationUrl,
+  find,
+  META_NOT_UNIQUE,
+  meta,
+  metaElement,
+  refreshPage,
+  send,
+  setMarker,
+  takeMarker,
+  warn,
+} from './page.js'
 import type { TokenSource } from './token-source.js'
 
 export interface StartOptions {
@@ -21,7 +32,7 @@ let busy = false
  * alone does not tell two visits apart; a morphing refresh keeps the body and swaps a changed meta.
  * The same body and meta element again is the same rendered page (a repeated turbo:load or start()).
  */
-let posted: { body: Element; meta: Element } | undefined
+let posted: { body: Element | undefined; meta: Element } | undefined
 
 /**
  * Hand the identity provider's JWT to the server when the page says it has no session, then show
@@ -46,21 +57,30 @@ export function start(startOptions: StartOptions): Promise<void> {
 }
 
 async function run(): Promise<void> {
-  const hasSession = metaElement('has-session')
-  // One handoff at a time, and never a second one for a visit that already sent a token.
-  if (!options || !hasSession || busy) return
-  if (posted?.body === document.body && posted.meta === hasSession) return
+  if (!options || busy) return
   const { source, onError = warn } = options
-  const action = pageAction(hasSession.content, takeMarker())
-  if (action === 'skip') return
-  if (action !== 'hand-off') return onError(action)
-  const url = authenticationUrl(options.authenticationUrl)
-  if (!url) return onError('ERR_AUTHENTICATION_URL')
+  let hasSession: HTMLMetaElement | undefined
+  let url: string | undefined
+  let csrf: string | undefined
+  try {
+    hasSession = metaElement('has-session')
+    // One handoff at a time, and never a second one for a visit that already sent a token.
+    if (!hasSession || (posted?.meta === hasSession && posted.body === body())) return
+    const action = pageAction(hasSession.content, takeMarker())
+    if (action === 'skip') return
+    if (action !== 'hand-off') return onError(action)
+    // Everything the request takes from the page is read before the provider is asked for a token.
+    url = authenticationUrl(options.authenticationUrl)
+    if (!url) return onError('ERR_AUTHENTICATION_URL')
+    csrf = meta('csrf-token')
+  } catch {
+    return onError(META_NOT_UNIQUE)
+  }
   busy = true
   try {
     const result = await handOff(source, (token) => {
-      posted = { body: document.body, meta: hasSession }
-      return send('PUT', url, token)
+      posted = { body: body(), meta: hasSession }
+      return send('PUT', url, csrf, token)
     })
     if (result === 'ok') {
       setMarker()
@@ -72,3 +92,6 @@ async function run(): Promise<void> {
     busy = false
   }
 }
+
+/** The body element, not `document.body`: see find. */
+const body = () => find('body')[0]

@@ -6,6 +6,7 @@ import { after, before, beforeEach, describe, it } from 'node:test'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { bundleClient } from '../../scripts/build-client.mjs'
 import { launchChromium, skipWithoutBrowser as skip, until } from '../helpers/browser.ts'
+import { AttackerServer } from './attacker-server.ts'
 import { CSRF_TOKEN, FakeBridge } from './fake-bridge-server.ts'
 
 /** How long the script gets to do something it should not do, before we conclude it did not. */
@@ -16,6 +17,8 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS))
 describe('browser script in Chromium', { skip }, () => {
   let browser: Browser
   let bridge: FakeBridge
+  /** The other origin an injection aims at: it must receive nothing. */
+  let attacker: AttackerServer
   let context: BrowserContext
   let page: Page
   /** console errors and page errors (uncaught exceptions) */
@@ -27,12 +30,15 @@ describe('browser script in Chromium', { skip }, () => {
   before(async () => {
     bridge = new FakeBridge(await bundleClient())
     await bridge.listen()
+    attacker = new AttackerServer()
+    await attacker.listen()
     browser = await launchChromium()
   })
 
   after(async () => {
     await browser?.close()
     await bridge?.close()
+    await attacker?.close()
   })
 
   beforeEach(async () => {
@@ -42,6 +48,7 @@ describe('browser script in Chromium', { skip }, () => {
     context ??= await browser.newContext()
     await context.clearCookies()
     bridge.reset()
+    attacker.received = []
     errors = []
     warnings = []
     loads = 0
@@ -55,8 +62,11 @@ describe('browser script in Chromium', { skip }, () => {
   })
 
   const signedInCookie = () => context.addCookies([{ name: 'sid', value: '1', url: bridge.origin }])
+  // Through Document.prototype: some pages below clobber document.querySelector.
   const hasSessionMeta = () =>
-    page.evaluate(`document.querySelector('meta[name="has-session"]')?.getAttribute('content')`)
+    page.evaluate(
+      `Document.prototype.querySelector.call(document, 'meta[name="has-session"]')?.getAttribute('content')`,
+    )
   /** Errors other than the browser's own log line for an HTTP refusal the test asked for. */
   const unexpectedErrors = (...statuses: number[]) =>
     errors.filter(
@@ -184,16 +194,14 @@ describe('browser script in Chromium', { skip }, () => {
     assert.deepEqual(warnings, ['jwks-bridge: ERR_CROSS_SITE_REQUEST'])
   })
 
-  it('refuses an authentication-url on another origin, and one that is only in <body>', async () => {
-    const foreign = bridge.origin.replace('127.0.0.1', 'localhost')
-    await page.goto(`${bridge.origin}/app?auth=${encodeURIComponent(`${foreign}/auth`)}`)
+  it('refuses an authentication-url on another origin', async () => {
+    await page.goto(`${bridge.origin}/app?auth=${encodeURIComponent(`${attacker.origin}/auth`)}`)
     await until(() => warnings.length > 0, 'the warning')
-    await page.goto(`${bridge.origin}/app?bodymeta=1`)
-    await until(() => warnings.length > 1, 'the second warning')
     await settle()
     assert.equal(bridge.puts.length, 0)
     assert.equal(bridge.tokenCalls, 0, 'the token is not even asked for')
-    assert.deepEqual(warnings, ['jwks-bridge: ERR_AUTHENTICATION_URL', 'jwks-bridge: ERR_AUTHENTICATION_URL'])
+    assert.deepEqual(attacker.received, [])
+    assert.deepEqual(warnings, ['jwks-bridge: ERR_AUTHENTICATION_URL'])
     assert.deepEqual(errors, [])
   })
 
@@ -278,5 +286,182 @@ describe('browser script in Chromium', { skip }, () => {
     assert.equal(loads, 1, 'no reload')
     assert.deepEqual(errors, [])
     assert.deepEqual(warnings, [])
+  })
+
+  // Issue #10: HTML injection (user content rendered unescaped, no script of the attacker's running)
+  // must not move the token, the CSRF token or the sign-out to another origin or another endpoint.
+  /** The page with the given query (fake-bridge-server.ts: `head`, `body` inject HTML). */
+  const appUrl = (query: Record<string, string>) => `${bridge.origin}/app?${new URLSearchParams(query)}`
+  /** The requests of the page, without the script's own download. */
+  const routes = () => bridge.log.filter((line) => !/^GET \/client\.m?js$/.test(line))
+  const injectedBase = () => `<base href="${attacker.origin}/">`
+  const NOT_UNIQUE = 'jwks-bridge: ERR_META_TAG_NOT_UNIQUE'
+  const metaError = (name: string) => `jwks-bridge: <meta name="${name}"> must be in <head>, once`
+
+  it('issue #10, <base href> injected in <body>: the handoff PUT (JWT, X-CSRF-Token) goes to the page origin; the <base> origin receives nothing', async () => {
+    await page.goto(appUrl({ csrf: '1', source: 'function', body: injectedBase() }))
+    await until(() => loads === 2, 'the reload')
+    await settle()
+    assert.equal(await page.evaluate('document.baseURI'), `${attacker.origin}/`, 'the <base> is in effect')
+    assert.deepEqual(attacker.received, [], 'nothing reaches the <base> origin')
+    assert.equal(bridge.puts.length, 1)
+    assert.equal(bridge.puts[0]!.tokenSerial, 1)
+    assert.equal(bridge.puts[0]!.csrf === CSRF_TOKEN, true)
+    assert.equal(await hasSessionMeta(), 'true')
+    assert.deepEqual(warnings, [])
+    assert.deepEqual(errors, [])
+  })
+
+  it('issue #10, <base href> injected in <body>: devIssuerSource asks the page origin for the token, not the <base> origin (whose own token would sign the user in as the attacker)', async () => {
+    await page.goto(appUrl({ csrf: '1', body: injectedBase() }))
+    await until(() => loads === 2, 'the reload')
+    await settle()
+    assert.deepEqual(attacker.received, [], 'nothing reaches the <base> origin')
+    assert.equal(bridge.tokenCalls, 1)
+    assert.deepEqual(
+      bridge.puts.map((p) => p.tokenSerial),
+      [1],
+      "the page origin's token, sent to the page origin",
+    )
+    assert.equal(await hasSessionMeta(), 'true')
+    assert.deepEqual(errors, [])
+  })
+
+  it('issue #10, <base href> injected in <body>: signOut sends the DELETE (X-CSRF-Token) and the provider sign-out to the page origin', async () => {
+    await signedInCookie()
+    await page.goto(appUrl({ csrf: '1', body: injectedBase() }))
+    await page.evaluate(
+      `JwksBridge.signOut({ source: JwksBridge.devIssuerSource('/issuer'), reload: false })`,
+    )
+    await settle()
+    assert.deepEqual(attacker.received, [], 'nothing reaches the <base> origin')
+    assert.deepEqual(routes(), ['GET /app', 'DELETE /auth', 'POST /issuer/sign-out'])
+    assert.equal(bridge.deletes[0]!.csrf === CSRF_TOKEN, true)
+    assert.equal(bridge.providerSignedIn, false)
+    assert.deepEqual(warnings, [])
+    assert.deepEqual(errors, [])
+  })
+
+  it('issue #10, resolved once: a <base href> added to <head> after the script read the page (while the token is fetched) does not move the PUT', async () => {
+    await page.goto(appUrl({ csrf: '1', start: '0' }))
+    await page.evaluate(`JwksBridge.start({ source: JwksBridge.functionSource(async () => {
+      const base = document.createElement('base')
+      base.href = ${JSON.stringify(`${attacker.origin}/`)}
+      document.head.append(base)
+      return (await (await fetch(location.origin + '/issuer/token')).json()).jwt
+    }) })`)
+    await until(() => loads === 2, 'the reload')
+    await settle()
+    assert.deepEqual(attacker.received, [], 'nothing reaches the <base> origin')
+    assert.equal(bridge.puts.length, 1)
+    assert.equal(bridge.puts[0]!.csrf === CSRF_TOKEN, true)
+    assert.deepEqual(errors, [])
+  })
+
+  it('devIssuerSource on another origin than the page is refused (ERR_TOKEN_SOURCE): that origin is never asked for a token', async () => {
+    await page.goto(appUrl({ issuer: `${attacker.origin}/issuer` }))
+    await until(() => warnings.length > 0, 'the warning')
+    await settle()
+    assert.deepEqual(attacker.received, [])
+    assert.equal(bridge.puts.length, 0)
+    assert.deepEqual(warnings, ['jwks-bridge: ERR_TOKEN_SOURCE'])
+    assert.deepEqual(errors, [])
+  })
+
+  // Each meta tag the script relies on must be in <head>, once; an injected one before or after the
+  // real one is refused rather than guessed between.
+  const injectedMeta = (name: string, content: string) => `<meta name="${name}" content="${content}">`
+  for (const [label, query, name] of [
+    ['authentication-url only in <body>', { bodymeta: '1' }, 'authentication-url'],
+    [
+      'a second authentication-url in <body>, after the real one',
+      { body: injectedMeta('authentication-url', '/elsewhere') },
+      'authentication-url',
+    ],
+    [
+      'an authentication-url injected in <head> before the real one',
+      { head: injectedMeta('authentication-url', '/elsewhere') },
+      'authentication-url',
+    ],
+    [
+      'has-session="true" injected in <head> before the real "false"',
+      { head: injectedMeta('has-session', 'true') },
+      'has-session',
+    ],
+    [
+      'has-session="true" in <body>, after the real "false"',
+      { body: injectedMeta('has-session', 'true') },
+      'has-session',
+    ],
+    [
+      'a csrf-token injected in <head> before the real one',
+      { csrf: '1', head: injectedMeta('csrf-token', 'injected') },
+      'csrf-token',
+    ],
+    ['a csrf-token only in <body>', { body: injectedMeta('csrf-token', 'injected') }, 'csrf-token'],
+  ] as const) {
+    it(`issue #10, meta tags once and in <head>: ${label} is refused (ERR_META_TAG_NOT_UNIQUE), nothing is asked for or sent`, async () => {
+      await page.goto(appUrl({ source: 'function', ...query }))
+      await until(() => warnings.length > 0, 'the warning')
+      await settle()
+      assert.deepEqual(routes(), ['GET /app'], 'no token asked for, nothing sent')
+      assert.deepEqual(warnings, [NOT_UNIQUE])
+      assert.deepEqual(errors, [metaError(name)], 'a console error names the tag')
+    })
+  }
+
+  it('issue #10, meta tags once and in <head>: signOut with a second csrf-token sends no DELETE, still ends the provider session, reports ERR_META_TAG_NOT_UNIQUE', async () => {
+    await signedInCookie()
+    await page.goto(appUrl({ csrf: '1', body: injectedMeta('csrf-token', 'injected') }))
+    await page.evaluate(
+      `JwksBridge.signOut({ source: JwksBridge.devIssuerSource('/issuer'), reload: false })`,
+    )
+    await settle()
+    assert.deepEqual(routes(), ['GET /app', 'POST /issuer/sign-out'], 'no DELETE')
+    assert.equal(bridge.providerSignedIn, false)
+    assert.deepEqual(warnings, [NOT_UNIQUE])
+    assert.deepEqual(errors, [metaError('csrf-token')])
+  })
+
+  it('issue #10, DOM clobbering: <form name="head"> in <body> (document.head is then the form) with its own meta tags does not stand in for <head>', async () => {
+    const form = `<form name="head">${injectedMeta('authentication-url', '/elsewhere')}${injectedMeta('has-session', 'false')}${injectedMeta('csrf-token', 'injected')}</form>`
+    await signedInCookie()
+    await page.goto(appUrl({ csrf: '1', source: 'function', body: form }))
+    await until(() => warnings.length > 0, 'the warning')
+    await settle()
+    assert.equal(await page.evaluate('String(document.head)'), '[object HTMLFormElement]', 'clobbered')
+    assert.deepEqual(routes(), ['GET /app'], 'no token asked for, nothing sent')
+    assert.deepEqual(warnings, [NOT_UNIQUE])
+    assert.deepEqual(errors, [metaError('has-session')])
+  })
+
+  it('issue #10, DOM clobbering: <img id="Turbo"> on a page without Turbo does not stop the reload after a handoff', async () => {
+    await page.goto(appUrl({ body: '<img id="Turbo" name="Turbo" alt="">' }))
+    await until(() => loads === 2, 'the reload')
+    await settle()
+    assert.equal(await page.evaluate('String(window.Turbo)'), '[object HTMLImageElement]', 'clobbered')
+    assert.equal(bridge.puts.length, 1)
+    assert.equal(await hasSessionMeta(), 'true')
+    assert.deepEqual(errors, [])
+  })
+
+  it('issue #10, DOM clobbering: named elements for fetch, URL, location, sessionStorage, console and document.querySelectorAll/querySelector/body/readyState change nothing', async () => {
+    const globals = ['fetch', 'URL', 'location', 'sessionStorage', 'console', 'Document', 'JSON']
+    const documentProperties = ['querySelectorAll', 'querySelector', 'body', 'readyState']
+    const body = [
+      ...globals.map((name) => `<img id="${name}" name="${name}" alt="">`),
+      ...documentProperties.map((name) => `<img name="${name}" alt="">`),
+    ].join('')
+    // The ES module runs after the whole page is parsed: every named element is in place by then.
+    await page.goto(appUrl({ csrf: '1', script: 'module', body }))
+    await until(() => loads === 2, 'the reload')
+    await settle()
+    assert.equal(await page.evaluate('typeof document.querySelectorAll'), 'object', 'clobbered')
+    assert.equal(bridge.puts.length, 1)
+    assert.equal(bridge.puts[0]!.csrf === CSRF_TOKEN, true)
+    assert.equal(await hasSessionMeta(), 'true')
+    assert.deepEqual(attacker.received, [])
+    assert.deepEqual(warnings, [])
+    assert.deepEqual(errors, [])
   })
 })

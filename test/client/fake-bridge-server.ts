@@ -152,26 +152,35 @@ function readBody(req: IncomingMessage): Promise<string> {
 /**
  * The page. Query: `script=module` (ES module instead of the classic script), `csrf=1` (csrf-token
  * meta), `turbo=1` (a fake window.Turbo with spies, and a count of turbo:load listeners), `auth=URL`
- * (authentication-url), `bodymeta=1` (authentication-url only in <body>), `start=0` (no start call).
+ * (authentication-url), `bodymeta=1` (authentication-url only in <body>), `start=0` (no start call),
+ * `issuer=URL` (the devIssuerSource URL, default /issuer), `source=function` (a functionSource that
+ * fetches /issuer/token by its absolute URL, so that only the handoff's own requests are at stake).
+ * HTML injection, as an app that echoes user content unescaped would serve it: `head=HTML` (in
+ * <head>, before the real meta tags), `body=HTML` (at the start of <body>).
  */
 function page(query: URLSearchParams, hasSession: boolean): string {
   const authUrl = query.get('auth') ?? '/auth'
   const authMeta = `<meta name="authentication-url" content="${authUrl}">`
-  const startCall = "start({ source: devIssuerSource('/issuer') })"
+  const source =
+    query.get('source') === 'function'
+      ? "functionSource(async () => (await (await fetch(location.origin + '/issuer/token')).json()).jwt)"
+      : `devIssuerSource(${JSON.stringify(query.get('issuer') ?? '/issuer')})`
+  const startCall = `start({ source: ${source} })`
   const script =
     query.get('script') === 'module'
-      ? `<script type="module">import { start, devIssuerSource } from '/client.mjs'; ${startCall}</script>`
-      : `<script src="/client.js"></script><script>const { start, devIssuerSource } = JwksBridge; ${query.get('start') === '0' ? '' : startCall}</script>`
+      ? `<script type="module">import { start, devIssuerSource, functionSource } from '/client.mjs'; ${startCall}</script>`
+      : `<script src="/client.js"></script><script>const { start, devIssuerSource, functionSource } = JwksBridge; ${query.get('start') === '0' ? '' : startCall}</script>`
   return `<!doctype html>
 <html><head>
 <meta charset="utf-8">
 <link rel="icon" href="data:,">
+${query.get('head') ?? ''}
 ${query.get('bodymeta') === '1' ? '' : authMeta}
 <meta name="has-session" content="${hasSession}">
 ${query.get('csrf') === '1' ? `<meta name="csrf-token" content="${CSRF_TOKEN}">` : ''}
 ${query.get('turbo') === '1' ? FAKE_TURBO : ''}
 ${script}
-</head><body><p>${hasSession ? 'signed in' : 'signed out'}</p>${query.get('bodymeta') === '1' ? authMeta : ''}</body></html>`
+</head><body>${query.get('body') ?? ''}<p>${hasSession ? 'signed in' : 'signed out'}</p>${query.get('bodymeta') === '1' ? authMeta : ''}</body></html>`
 }
 
 /** Spies only: Turbo's visit is recorded, not performed; tests render "visits" themselves. */

@@ -127,8 +127,17 @@ describe('devIssuerSource against a loopback HTTP server', () => {
     })
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/issuer/`
+    // The page's address, as the browser's `location` gives it: a page on the issuer's origin.
+    pageAt(new URL('/app', base))
   })
-  after(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  after(() => {
+    pageAt(undefined)
+    return new Promise<void>((resolve) => server.close(() => resolve()))
+  })
+
+  /** Sets (or removes) the global `location` the source resolves the issuer URL against. */
+  const pageAt = (url: URL | undefined) =>
+    Object.defineProperty(globalThis, 'location', { value: url, configurable: true, writable: true })
 
   it('gets { jwt } from <issuer>/token (trailing slash of the issuer URL ignored)', async () => {
     signedIn = true
@@ -159,6 +168,19 @@ describe('devIssuerSource against a loopback HTTP server', () => {
       tokenBody = body
       await assert.rejects(async () => devIssuerSource(base).getToken(), { message: 'ERR_TOKEN_SOURCE' })
     }
+  })
+
+  it('resolves the issuer URL against the page address, and refuses one on another origin (ERR_TOKEN_SOURCE) without a request', async () => {
+    signedIn = true
+    tokenStatus = 200
+    tokenBody = JSON.stringify({ jwt: ACCESS_TOKEN })
+    assert.equal((await devIssuerSource('/issuer').getToken()) === ACCESS_TOKEN, true)
+    assert.deepEqual(seen.at(-1), { method: 'GET', url: '/issuer/token' })
+    const requests = seen.length
+    const other = base.replace('127.0.0.1', 'localhost')
+    await assert.rejects(async () => devIssuerSource(other).getToken(), { message: 'ERR_TOKEN_SOURCE' })
+    await assert.rejects(async () => devIssuerSource(other).signOut?.(), { message: 'ERR_TOKEN_SOURCE' })
+    assert.equal(seen.length, requests, 'no request to the other origin')
   })
 
   it('signs out with POST <issuer>/sign-out', async () => {
