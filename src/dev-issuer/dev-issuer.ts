@@ -43,7 +43,10 @@ export interface DevIssuer {
   readonly jwksUrl: string
   /** The sign-in page (the discovery document's `authorization_endpoint`). */
   readonly signInUrl: string
-  /** `GET` here returns `{ jwt }` for the browser's provider session. */
+  /**
+   * `GET` here returns `200 { jwt }` for the browser's provider session, and `204` with no body when
+   * nobody is signed in (the normal state of a page, not an error: a poller needs no error handling).
+   */
   readonly tokenUrl: string
   /** `POST` here ends the provider session. */
   readonly signOutUrl: string

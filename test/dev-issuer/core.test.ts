@@ -1,5 +1,6 @@
 // The development provider's core, in-process: plain requests in, plain answers out.
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import { createDevIssuer, DEV_ISSUER_COOKIE } from '../../src/dev-issuer/index.ts'
 import { DEV_ISSUER_EXPOSED_WARNING } from '../../src/dev-issuer/options.ts'
@@ -380,9 +381,25 @@ describe('the token endpoint', () => {
     for (const cookie of [undefined, `${DEV_ISSUER_COOKIE}=made-up`, 'other=1']) {
       const { answer, jwt } = await tokenCore(devIssuer, cookie)
       assert.equal(answer.status, 204)
+      assert.equal(answer.body, '')
       assert.equal(answer.headers['cache-control'], 'no-store')
       assert.equal(jwt, undefined)
     }
+  })
+
+  it('the README documents the same answers as the code: 200 { jwt } signed in, 204 nobody signed in', async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+    const paragraph = readme.split('\n\n').find((part) => part.includes('GET /dev-issuer/token'))
+    assert.ok(paragraph, 'the README describes GET /dev-issuer/token')
+    const flat = paragraph.replace(/\s+/g, ' ')
+    assert.match(flat, /`204 No Content` \(no body\) when no one is signed in/)
+    assert.doesNotMatch(flat, /\b401\b/)
+    assert.match(flat, /`200 \{"jwt": "\.\.\."\}` for the signed-in browser/)
+    const devIssuer = createDevIssuer({ issuer: MOUNTED, env })
+    assert.equal((await tokenCore(devIssuer, undefined)).answer.status, 204)
+    const signedIn = await tokenCore(devIssuer, await signInCore(devIssuer, 'alice'))
+    assert.equal(signedIn.answer.status, 200)
+    assert.equal(typeof signedIn.jwt, 'string')
   })
 
   it('generic: { iss, sub, iat, exp, sid } with aud when configured, a fresh token on each call, signed with the published key', async () => {
