@@ -22,6 +22,11 @@ export interface AppConfig {
   production: boolean
   /** Mount the development identity provider at /dev-issuer (only without ISSUER_URL, never in production). */
   devIssuer: boolean
+  /**
+   * DANGEROUSLY_EXPOSE_DEV_ISSUER=true: the development provider's loopback guard is off (it then
+   * warns at start). Never in production.
+   */
+  devIssuerExposed?: boolean
   /** PostgreSQL schema for the tables (DATABASE_SCHEMA); undefined: the connection's search_path. */
   databaseSchema?: string | undefined
   /** Prefix of every Redis key the app writes (REDIS_PREFIX). Default `jwks-bridge:`. */
@@ -69,6 +74,50 @@ function shutdownSeconds(value: string | undefined): number {
   return Math.round(n * 1000)
 }
 
+const EXPOSE = 'DANGEROUSLY_EXPOSE_DEV_ISSUER'
+const TO_FIX = `set ISSUER_URL to trust a real identity provider (or, on a throwaway test network only, ${EXPOSE}=true)`
+
+/** The escape hatch, spelled out in full or not at all. */
+function exposeDevIssuer(env: Record<string, string | undefined>): boolean {
+  if (env.ALLOW_DEV_ISSUER_ON_NETWORK !== undefined && env.ALLOW_DEV_ISSUER_ON_NETWORK !== '') {
+    throw invalidOptions(`ALLOW_DEV_ISSUER_ON_NETWORK is gone; ${TO_FIX}`)
+  }
+  const value = env[EXPOSE]
+  if (value === undefined || value === '') return false
+  if (value !== 'true') throw invalidOptions(`${EXPOSE} must be true or unset`)
+  return true
+}
+
+/**
+ * The development provider signs anyone in under any name, so it runs only where nobody else can
+ * reach it. The listening HOST alone proves nothing: an app behind a reverse proxy listens on
+ * 127.0.0.1 and is public. So the URL browsers use (PUBLIC_URL) must be loopback too, and a trusted
+ * proxy (TRUST_PROXY) means the app is reached through another machine: refused.
+ */
+function refuseExposedDevIssuer(host: string, publicUrl: string, trustProxy: boolean): void {
+  if (!isLoopbackHost(host)) {
+    throw invalidOptions(
+      `HOST ${JSON.stringify(host)} is not loopback and the development identity provider (no ISSUER_URL) signs anyone in under any name; ${TO_FIX}`,
+    )
+  }
+  let publicHost: string
+  try {
+    publicHost = new URL(publicUrl).hostname
+  } catch {
+    throw invalidOptions('PUBLIC_URL must be a URL, e.g. http://127.0.0.1:3000')
+  }
+  if (!isLoopbackHost(publicHost)) {
+    throw invalidOptions(
+      `PUBLIC_URL's host ${JSON.stringify(publicHost)} is not loopback and the development identity provider (no ISSUER_URL) signs anyone in under any name; ${TO_FIX}`,
+    )
+  }
+  if (trustProxy) {
+    throw invalidOptions(
+      `TRUST_PROXY=true puts the app behind a proxy, and the development identity provider (no ISSUER_URL) signs anyone in under any name; ${TO_FIX}`,
+    )
+  }
+}
+
 function port(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined || value === '') return fallback
   const n = Number(value)
@@ -103,11 +152,8 @@ export function readConfig(env: Record<string, string | undefined>): AppConfig {
   if (profile === 'oidc-id-token' && !env.AUDIENCE)
     throw invalidOptions('TOKEN_PROFILE=oidc-id-token needs AUDIENCE')
   const devIssuer = issuerUrl === undefined
-  if (devIssuer && !isLoopbackHost(host) && env.ALLOW_DEV_ISSUER_ON_NETWORK !== 'true') {
-    throw invalidOptions(
-      'the development identity provider only runs on a loopback HOST; set ISSUER_URL to trust a real provider',
-    )
-  }
+  const devIssuerExposed = devIssuer && exposeDevIssuer(env)
+  if (devIssuer && !devIssuerExposed) refuseExposedDevIssuer(host, publicUrl, env.TRUST_PROXY === 'true')
   const databaseSchema = env.DATABASE_SCHEMA || undefined
   if (databaseSchema !== undefined && !SCHEMA_NAME.test(databaseSchema)) {
     throw invalidOptions('DATABASE_SCHEMA must be a plain identifier: letters, digits and _, at most 63')
@@ -130,6 +176,7 @@ export function readConfig(env: Record<string, string | undefined>): AppConfig {
     trustProxy: env.TRUST_PROXY === 'true',
     production,
     devIssuer,
+    ...(devIssuerExposed ? { devIssuerExposed } : {}),
     databaseSchema,
     redisPrefix,
     metrics: metricsSetting(env.METRICS),

@@ -111,6 +111,8 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
             : 'RS256',
         ...(config.audience === undefined ? {} : { audience: config.audience }),
         nowMs,
+        // DANGEROUSLY_EXPOSE_DEV_ISSUER: createDevIssuer then skips its loopback check and warns.
+        dangerouslyAllowNonLoopbackIssuer: config.devIssuerExposed === true,
       })
     : undefined
   const issuer = devIssuer?.issuer ?? (config.issuer?.url as string)

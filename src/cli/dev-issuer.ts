@@ -20,8 +20,8 @@ JSON Web Key Set, a sign-in page that asks for a user name (no password) and use
 token's "sub", and a token endpoint for the signed-in browser. Prints the issuer, discovery
 and key set URLs when it is ready. It logs nothing: no token or session id is ever printed.
 
-Anyone who can reach it signs in under any name: it refuses to run with NODE_ENV=production
-and listens on loopback only unless told otherwise.
+Anyone who can reach it signs in under any name: it refuses to run with NODE_ENV=production,
+and its --host and --issuer must be loopback (127.0.0.0/8, ::1, localhost) unless told otherwise.
 
 Endpoints (under the issuer URL):
   /.well-known/openid-configuration   discovery document
@@ -44,18 +44,20 @@ Options:
                                         kid "d-<millis>", sessionHandle, rsub, tId...;
                                         RS256 only
   --issuer URL           the issuer URL, the tokens' "iss" (default http://HOST:PORT); give it
-                         when the provider is reached through another address or a path
+                         when the provider is reached through another port or a path; a host
+                         other than loopback needs --allow-non-loopback
   --audience A           put A in the tokens' "aud"
   --token-lifetime S     seconds from "iat" to "exp" (default 3600, at most 86400)
-  --allow-non-loopback   listen on a non-loopback --host: anyone on that network can then
-                         sign in as anyone; for a throwaway test network only
+  --allow-non-loopback   DANGEROUS: allow a non-loopback --host or --issuer: anyone who reaches
+                         it can then sign in as anyone; prints a warning; for a throwaway
+                         test network only, never behind a public proxy
   -h, --help             show this help
 
 Exit status:
   0  stopped by SIGINT or SIGTERM
   1  could not start: NODE_ENV=production, the port is in use, the host is not this machine's
   2  usage error: unknown option, bad number, unknown algorithm or profile, bad --issuer,
-     a non-loopback --host without --allow-non-loopback
+     a non-loopback --host or --issuer without --allow-non-loopback
 
 Examples:
   jwks-bridge dev-issuer
@@ -201,7 +203,7 @@ export async function runDevIssuer(
     })
   } catch (error) {
     watch.dispose()
-    // Bad --issuer, a --host off loopback without --allow-non-loopback, an option combination
+    // Bad --issuer, a --host or --issuer off loopback without --allow-non-loopback, an option combination
     // (supertokens with ES256): the message says what to change.
     if (isJwksBridgeError(error, 'ERR_INVALID_OPTIONS')) {
       return usageFailure('dev-issuer', error.message, DEV_ISSUER_HELP)

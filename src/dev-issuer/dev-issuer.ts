@@ -20,6 +20,7 @@ import {
   type DevIssuerOptions,
   type DevIssuerProfile,
   resolveDevIssuerOptions,
+  warnGuardOff,
 } from './options.js'
 import { safeReturnTo } from './return-to.js'
 import { type ProviderSession, SessionTable } from './sessions.js'
@@ -42,7 +43,10 @@ export interface DevIssuer {
   readonly jwksUrl: string
   /** The sign-in page (the discovery document's `authorization_endpoint`). */
   readonly signInUrl: string
-  /** `GET` here returns `{ jwt }` for the browser's provider session. */
+  /**
+   * `GET` here returns `200 { jwt }` for the browser's provider session, and `204` with no body when
+   * nobody is signed in (the normal state of a page, not an error: a poller needs no error handling).
+   */
   readonly tokenUrl: string
   /** `POST` here ends the provider session. */
   readonly signOutUrl: string
@@ -64,7 +68,9 @@ const JWKS_CACHE = 'public, max-age=60'
 
 /**
  * A local identity provider for development and tests: OpenID discovery, a key set, a sign-in page
- * that takes a user name, and a token endpoint for the signed-in browser. Framework-agnostic: it
+ * that takes a user name, and a token endpoint for the signed-in browser. Anyone who reaches it signs
+ * in under any name, so it refuses NODE_ENV=production and an issuer whose host is not loopback
+ * (unless `dangerouslyAllowNonLoopbackIssuer`, which emits a process warning). Framework-agnostic: it
  * answers plain requests, so an app can mount it under a path and `startDevIssuer` can serve it alone.
  *
  * @example
@@ -73,6 +79,7 @@ const JWKS_CACHE = 'public, max-age=60'
  */
 export function createDevIssuer(options: DevIssuerOptions): DevIssuer {
   const config = resolveDevIssuerOptions(options)
+  if (config.guardOff) warnGuardOff(config.origin)
   return new Provider(config)
 }
 

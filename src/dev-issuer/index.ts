@@ -6,6 +6,7 @@ export {
 export type { DevIssuerRequest, DevIssuerResponse } from './http.js'
 export {
   DEV_ISSUER_ALGORITHMS,
+  DEV_ISSUER_EXPOSED_WARNING,
   DEV_ISSUER_PROFILES,
   type DevIssuerAlgorithm,
   type DevIssuerOptions,

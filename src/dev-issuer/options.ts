@@ -1,4 +1,5 @@
 import { invalidOptions } from '../errors.js'
+import { isLoopbackHost } from '../keys/url-policy.js'
 
 /** Signing algorithms the development provider can use. */
 export type DevIssuerAlgorithm = 'RS256' | 'ES256' | 'EdDSA'
@@ -32,7 +33,17 @@ export interface DevIssuerOptions {
   nowMs?: () => number
   /** Where NODE_ENV is read. Default `process.env`. */
   env?: Readonly<Record<string, string | undefined>>
+  /**
+   * DANGEROUS. Accept an issuer whose host is not loopback (127.0.0.0/8, ::1, localhost), e.g.
+   * `https://dev.example.com/dev-issuer`: anyone who can reach that address signs in under any name.
+   * For a throwaway test network only; never behind a public proxy. When set, a process warning
+   * (code `JWKS_BRIDGE_DEV_ISSUER_EXPOSED`) is emitted. NODE_ENV=production is refused regardless.
+   */
+  dangerouslyAllowNonLoopbackIssuer?: boolean
 }
+
+/** The code of the process warning emitted when the loopback guard is turned off. */
+export const DEV_ISSUER_EXPOSED_WARNING = 'JWKS_BRIDGE_DEV_ISSUER_EXPOSED'
 
 /** Options after validation. */
 export interface DevIssuerConfig {
@@ -51,6 +62,8 @@ export interface DevIssuerConfig {
   tokenLifetimeSeconds: number
   audience: string | undefined
   nowMs: () => number
+  /** The loopback guard is off (`dangerouslyAllowNonLoopbackIssuer`). */
+  guardOff: boolean
 }
 
 export const DEFAULT_TOKEN_LIFETIME_SECONDS = 3600
@@ -68,6 +81,39 @@ export function refuseProduction(env: Readonly<Record<string, string | undefined
         'under any name; configure a real identity provider (ISSUER_URL) instead',
     )
   }
+}
+
+/**
+ * Refuses an issuer whose host is not loopback. The provider signs anyone in under any name, so it is
+ * safe only where nobody else can reach it; an app behind a reverse proxy listens on 127.0.0.1 yet is
+ * public, so the listening address proves nothing: the issuer URL is where browsers reach it.
+ */
+function refuseNonLoopbackIssuer(url: URL, dangerouslyAllow: unknown): void {
+  if (dangerouslyAllow !== undefined && typeof dangerouslyAllow !== 'boolean') {
+    throw invalidOptions('dangerouslyAllowNonLoopbackIssuer must be true or false')
+  }
+  if (dangerouslyAllow === true || isLoopbackHost(url.hostname)) return
+  throw invalidOptions(
+    `issuer host ${JSON.stringify(url.hostname)} is not loopback: the development identity provider ` +
+      'signs anyone in under any name, so it serves only 127.0.0.0/8, ::1 or localhost. Trust a real ' +
+      'identity provider for a public site; for a throwaway test network only, set ' +
+      'dangerouslyAllowNonLoopbackIssuer: true (startDevIssuer: allowNonLoopback; CLI: ' +
+      '--allow-non-loopback; reference app: DANGEROUSLY_EXPOSE_DEV_ISSUER=true)',
+  )
+}
+
+/**
+ * The warning for a provider whose loopback guard is off. Loud on purpose: whoever reads the
+ * process's output learns that anyone who reaches it signs in as anyone.
+ */
+export function warnGuardOff(origin: string): void {
+  process.emitWarning(
+    `the development identity provider at ${origin} signs anyone in under any name and its loopback ` +
+      'guard is turned off (dangerouslyAllowNonLoopbackIssuer, --allow-non-loopback or ' +
+      'DANGEROUSLY_EXPOSE_DEV_ISSUER): anyone who reaches it signs in as anyone. ' +
+      'Never expose it on a public address; configure a real identity provider instead.',
+    { code: DEV_ISSUER_EXPOSED_WARNING },
+  )
 }
 
 export function resolveDevIssuerOptions(options: DevIssuerOptions): DevIssuerConfig {
@@ -90,6 +136,7 @@ export function resolveDevIssuerOptions(options: DevIssuerOptions): DevIssuerCon
     throw invalidOptions('issuer must not contain a query or a fragment')
   }
   const basePath = url.pathname.replace(/\/+$/, '')
+  refuseNonLoopbackIssuer(url, options.dangerouslyAllowNonLoopbackIssuer)
 
   const alg = options.alg ?? 'RS256'
   if (!DEV_ISSUER_ALGORITHMS.includes(alg)) {
@@ -129,5 +176,6 @@ export function resolveDevIssuerOptions(options: DevIssuerOptions): DevIssuerCon
     tokenLifetimeSeconds: lifetime,
     audience: options.audience,
     nowMs: options.nowMs ?? Date.now,
+    guardOff: options.dangerouslyAllowNonLoopbackIssuer === true,
   }
 }

@@ -6,12 +6,17 @@ import { createDevIssuer, type DevIssuer } from './dev-issuer.js'
 import { type DevIssuerRequest, MAX_BODY_BYTES } from './http.js'
 import { type DevIssuerOptions, refuseProduction } from './options.js'
 
-export interface StartDevIssuerOptions extends Omit<DevIssuerOptions, 'issuer'> {
+export interface StartDevIssuerOptions
+  extends Omit<DevIssuerOptions, 'issuer' | 'dangerouslyAllowNonLoopbackIssuer'> {
   /** Where to listen. Default 127.0.0.1: a provider that signs in anyone belongs on loopback. */
   host?: string
   /** Port; 0 picks a free one. Default 4000. */
   port?: number
-  /** Listen on a host other than loopback (127.0.0.0/8, ::1, localhost). Off by default; risky. */
+  /**
+   * DANGEROUS. Listen on a host, or serve an issuer URL, other than loopback (127.0.0.0/8, ::1,
+   * localhost): anyone who reaches it signs in under any name. Off by default; when set, a process
+   * warning (code `JWKS_BRIDGE_DEV_ISSUER_EXPOSED`) is emitted. For a throwaway test network only.
+   */
   allowNonLoopback?: boolean
   /** The issuer URL. Default `http://<host>:<port>`, with the port actually bound. */
   issuer?: string
@@ -37,8 +42,8 @@ export const DEFAULT_DEV_ISSUER_PORT = 4000
 /**
  * Serves the development identity provider on its own node:http server.
  *
- * Refuses to start with NODE_ENV=production, and on a non-loopback host unless `allowNonLoopback` is
- * set: anyone who reaches it can sign in under any name. It logs nothing (no token or session id
+ * Refuses to start with NODE_ENV=production, and on a non-loopback host or issuer URL unless
+ * `allowNonLoopback` is set (then warns): anyone who reaches it can sign in under any name. It logs nothing (no token or session id
  * can end up in a log).
  *
  * @example
@@ -61,7 +66,9 @@ export async function startDevIssuer(options: StartDevIssuerOptions = {}): Promi
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     throw invalidOptions('port must be a whole number from 0 to 65535')
   }
-  const { host: _host, port: _port, allowNonLoopback: _allow, issuer: givenIssuer, ...rest } = options
+  const { host: _host, port: _port, allowNonLoopback: _allow, issuer: givenIssuer, ...given } = options
+  // The one escape hatch of this layer is allowNonLoopback; it turns off createDevIssuer's issuer check too.
+  const rest = { ...given, dangerouslyAllowNonLoopbackIssuer: options.allowNonLoopback === true }
 
   // With an issuer given, every option is checked before anything listens.
   let provider: DevIssuer | undefined =

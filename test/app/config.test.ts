@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { readConfig } from '../../src/app/config.ts'
+import { collectWarnings } from '../dev-issuer/helpers.ts'
+import { startTestApp } from './app-fixture.ts'
 
 const refusedWith = (env: Record<string, string>, pattern: RegExp) =>
   assert.throws(
@@ -54,5 +56,78 @@ describe('reference app configuration (environment variables)', () => {
     refusedWith({ NODE_ENV: 'production' }, /ISSUER_URL is required/)
     refusedWith({ HOST: '0.0.0.0' }, /loopback/)
     assert.equal(readConfig({ HOST: '0.0.0.0', ISSUER_URL: 'https://a.example' }).devIssuer, false)
+  })
+
+  it('security issue #10: the development provider behind a reverse proxy is refused (HOST=127.0.0.1 PUBLIC_URL=https://app.example.com TRUST_PROXY=true)', () => {
+    refusedWith(
+      { HOST: '127.0.0.1', PUBLIC_URL: 'https://app.example.com', TRUST_PROXY: 'true' },
+      /ISSUER_URL/,
+    )
+    // Each condition on its own: the URL browsers use, then the trusted proxy.
+    refusedWith(
+      { PUBLIC_URL: 'https://app.example.com' },
+      /PUBLIC_URL's host "app\.example\.com" is not loopback/,
+    )
+    refusedWith({ PUBLIC_URL: 'http://192.168.1.10:3000' }, /PUBLIC_URL/)
+    refusedWith({ PUBLIC_URL: 'not a url' }, /PUBLIC_URL must be a URL/)
+    refusedWith({ TRUST_PROXY: 'true' }, /TRUST_PROXY=true/)
+    // The undocumented switch that turned the guard off is gone, and says what replaced it.
+    refusedWith(
+      { HOST: '0.0.0.0', ALLOW_DEV_ISSUER_ON_NETWORK: 'true' },
+      /DANGEROUSLY_EXPOSE_DEV_ISSUER=true/,
+    )
+    // With a real provider the same settings are fine.
+    const real = readConfig({
+      PUBLIC_URL: 'https://app.example.com',
+      TRUST_PROXY: 'true',
+      ISSUER_URL: 'https://a.example',
+    })
+    assert.equal(real.devIssuer, false)
+    assert.equal(real.devIssuerExposed, undefined)
+    // Loopback all the way: still the development provider, the guard on.
+    const local = readConfig({ PUBLIC_URL: 'http://localhost:3000' })
+    assert.equal(local.devIssuer, true)
+    assert.equal(local.devIssuerExposed, undefined)
+  })
+
+  it('security issue #10: DANGEROUSLY_EXPOSE_DEV_ISSUER=true is the only escape hatch, exactly "true", never in production', () => {
+    const env = { HOST: '127.0.0.1', PUBLIC_URL: 'https://app.example.com', TRUST_PROXY: 'true' }
+    for (const value of ['1', 'yes', 'TRUE']) {
+      refusedWith(
+        { ...env, DANGEROUSLY_EXPOSE_DEV_ISSUER: value },
+        /DANGEROUSLY_EXPOSE_DEV_ISSUER must be true/,
+      )
+    }
+    const exposed = readConfig({ ...env, DANGEROUSLY_EXPOSE_DEV_ISSUER: 'true' })
+    assert.equal(exposed.devIssuer, true)
+    assert.equal(exposed.devIssuerExposed, true)
+    refusedWith(
+      { ...env, DANGEROUSLY_EXPOSE_DEV_ISSUER: 'true', NODE_ENV: 'production' },
+      /ISSUER_URL is required/,
+    )
+  })
+
+  it('security issue #10: with DANGEROUSLY_EXPOSE_DEV_ISSUER=true the app warns at start (JWKS_BRIDGE_DEV_ISSUER_EXPOSED)', async () => {
+    const quiet = await collectWarnings(async () => {
+      const app = await startTestApp()
+      await app.close()
+    })
+    assert.deepEqual(quiet, [], 'no warning with the guard on')
+    const warnings = await collectWarnings(async () => {
+      const app = await startTestApp({
+        PUBLIC_URL: 'https://app.example.com',
+        TRUST_PROXY: 'true',
+        DANGEROUSLY_EXPOSE_DEV_ISSUER: 'true',
+      })
+      await app.close()
+    })
+    assert.deepEqual(
+      warnings.map((warning) => warning.code),
+      ['JWKS_BRIDGE_DEV_ISSUER_EXPOSED'],
+    )
+    assert.match(
+      warnings[0]?.message ?? '',
+      /https:\/\/app\.example\.com.*anyone who reaches it signs in as anyone/,
+    )
   })
 })

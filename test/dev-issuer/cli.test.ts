@@ -63,6 +63,17 @@ describe('dev-issuer help and usage', () => {
     }
   })
 
+  it('security issue #10: a public --issuer without --allow-non-loopback is a usage error (exit 2), nothing listens', async () => {
+    // Bounded: code that wrongly starts the provider is stopped after 3 s instead of waiting for a signal.
+    const result = await runDevIssuer(['--issuer', 'https://app.example.com/dev-issuer', '--port', '0'], {
+      ...context,
+      signal: AbortSignal.timeout(3000),
+      write: () => {},
+    })
+    assert.equal(result.exitCode, 2)
+    assert.match(result.stderr, /is not loopback.*--allow-non-loopback/s)
+  })
+
   it('NODE_ENV=production: exit 1 and why, nothing listens', async () => {
     const result = await runDevIssuer(['--port', '0'], { stdin: '', env: { NODE_ENV: 'production' } })
     assert.equal(result.exitCode, 1)

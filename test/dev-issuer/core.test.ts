@@ -1,10 +1,13 @@
 // The development provider's core, in-process: plain requests in, plain answers out.
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import { createDevIssuer, DEV_ISSUER_COOKIE } from '../../src/dev-issuer/index.ts'
+import { DEV_ISSUER_EXPOSED_WARNING } from '../../src/dev-issuer/options.ts'
 import { isJwksBridgeError } from '../../src/errors.ts'
 import { createVerifier } from '../../src/verifier.ts'
 import {
+  collectWarnings,
   cookieAttributes,
   decodePart,
   formRequest,
@@ -47,6 +50,58 @@ describe('createDevIssuer: options', () => {
       assert.throws(() => createDevIssuer({ issuer: MOUNTED, env, tokenLifetimeSeconds }), invalid)
     }
     assert.throws(() => createDevIssuer({ issuer: MOUNTED, env, audience: '' }), invalid)
+  })
+
+  it('security issue #10: refuses an issuer whose host is not loopback (anyone who reaches it signs in as anyone)', async () => {
+    const warnings = await collectWarnings(async () => {
+      for (const issuer of [
+        'https://app.example.com/dev-issuer',
+        'http://192.168.1.10:3000/dev-issuer',
+        'http://0.0.0.0:4000',
+        'http://[::]:4000',
+        'http://10.0.0.1',
+        'http://127.0.0.1.nip.io:3000',
+      ]) {
+        assert.throws(
+          () => createDevIssuer({ issuer, env }),
+          (error: unknown) =>
+            invalid(error) &&
+            /is not loopback/.test((error as Error).message) &&
+            /dangerouslyAllowNonLoopbackIssuer: true/.test((error as Error).message),
+          issuer,
+        )
+      }
+      for (const issuer of ['http://localhost:3000', 'http://[::1]:4000/dev-issuer', 'https://127.0.0.2']) {
+        assert.equal(createDevIssuer({ issuer, env }).issuer, issuer)
+      }
+    })
+    assert.deepEqual(warnings, [], 'no warning while the guard is on')
+  })
+
+  it('security issue #10: dangerouslyAllowNonLoopbackIssuer lets a public issuer through only when set to true, and warns', async () => {
+    const issuer = 'https://app.example.com/dev-issuer'
+    for (const value of ['true', 1, 'yes']) {
+      assert.throws(
+        () => createDevIssuer({ issuer, env, dangerouslyAllowNonLoopbackIssuer: value as never }),
+        (error: unknown) => invalid(error) && /must be true or false/.test((error as Error).message),
+      )
+    }
+    assert.throws(() => createDevIssuer({ issuer, env, dangerouslyAllowNonLoopbackIssuer: false }), invalid)
+    const warnings = await collectWarnings(async () => {
+      assert.equal(createDevIssuer({ issuer, env, dangerouslyAllowNonLoopbackIssuer: true }).issuer, issuer)
+    })
+    assert.equal(warnings.length, 1)
+    assert.equal(warnings[0]?.code, DEV_ISSUER_EXPOSED_WARNING)
+    assert.match(
+      warnings[0]?.message ?? '',
+      /https:\/\/app\.example\.com.*anyone who reaches it signs in as anyone/,
+    )
+    // Never in production, hatch or not.
+    assert.throws(
+      () =>
+        createDevIssuer({ issuer, env: { NODE_ENV: 'production' }, dangerouslyAllowNonLoopbackIssuer: true }),
+      (error: unknown) => invalid(error) && /NODE_ENV=production/.test((error as Error).message),
+    )
   })
 
   it('exposes its URLs under the issuer, the base path for routing', () => {
@@ -187,7 +242,7 @@ describe('signing in', () => {
   })
 
   it('marks the cookie Secure when the issuer is https', async () => {
-    const secure = createDevIssuer({ issuer: 'https://dev.example.test', env, alg: 'ES256' })
+    const secure = createDevIssuer({ issuer: 'https://localhost', env, alg: 'ES256' })
     const answer = await secure.handle(formRequest('/sign-in', { username: 'alice' }))
     const attributes = cookieAttributes(answer.headers['set-cookie'] as string)
     assert.ok(attributes.has('secure'))
@@ -326,9 +381,25 @@ describe('the token endpoint', () => {
     for (const cookie of [undefined, `${DEV_ISSUER_COOKIE}=made-up`, 'other=1']) {
       const { answer, jwt } = await tokenCore(devIssuer, cookie)
       assert.equal(answer.status, 204)
+      assert.equal(answer.body, '')
       assert.equal(answer.headers['cache-control'], 'no-store')
       assert.equal(jwt, undefined)
     }
+  })
+
+  it('the README documents the same answers as the code: 200 { jwt } signed in, 204 nobody signed in', async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+    const paragraph = readme.split('\n\n').find((part) => part.includes('GET /dev-issuer/token'))
+    assert.ok(paragraph, 'the README describes GET /dev-issuer/token')
+    const flat = paragraph.replace(/\s+/g, ' ')
+    assert.match(flat, /`204 No Content` \(no body\) when no one is signed in/)
+    assert.doesNotMatch(flat, /\b401\b/)
+    assert.match(flat, /`200 \{"jwt": "\.\.\."\}` for the signed-in browser/)
+    const devIssuer = createDevIssuer({ issuer: MOUNTED, env })
+    assert.equal((await tokenCore(devIssuer, undefined)).answer.status, 204)
+    const signedIn = await tokenCore(devIssuer, await signInCore(devIssuer, 'alice'))
+    assert.equal(signedIn.answer.status, 200)
+    assert.equal(typeof signedIn.jwt, 'string')
   })
 
   it('generic: { iss, sub, iat, exp, sid } with aud when configured, a fresh token on each call, signed with the published key', async () => {

@@ -74,3 +74,23 @@ export async function tokenCore(
   const body = answer.status === 200 ? (JSON.parse(answer.body) as { jwt?: unknown }) : {}
   return { answer, jwt: typeof body.jwt === 'string' ? body.jwt : undefined }
 }
+
+/**
+ * The process warnings `run` causes, as `{ code, message }`. process.emitWarning delivers them on a
+ * later tick, so this waits one macrotask after `run` before it stops listening.
+ */
+export async function collectWarnings(
+  run: () => Promise<void> | void,
+): Promise<{ code: string | undefined; message: string }[]> {
+  const seen: { code: string | undefined; message: string }[] = []
+  const listener = (warning: Error & { code?: string }) =>
+    seen.push({ code: warning.code, message: warning.message })
+  process.on('warning', listener)
+  try {
+    await run()
+    await new Promise((resolve) => setImmediate(resolve))
+  } finally {
+    process.off('warning', listener)
+  }
+  return seen
+}

@@ -13,9 +13,10 @@ import {
   type StartDevIssuerOptions,
   startDevIssuer,
 } from '../../src/dev-issuer/index.ts'
+import { DEV_ISSUER_EXPOSED_WARNING } from '../../src/dev-issuer/options.ts'
 import { isJwksBridgeError } from '../../src/errors.ts'
 import { createVerifier } from '../../src/verifier.ts'
-import { cookieAttributes, cookiePair, decodePart, manualClock } from './helpers.ts'
+import { collectWarnings, cookieAttributes, cookiePair, decodePart, manualClock } from './helpers.ts'
 
 const env = {}
 
@@ -292,6 +293,24 @@ describe('served provider: safety', () => {
     await assert.rejects(
       startDevIssuer({ port: 0, env, host: '192.0.2.10', allowNonLoopback: true }),
       (error: unknown) => (error as { code?: unknown }).code === 'EADDRNOTAVAIL',
+    )
+  })
+
+  it('security issue #10: on a loopback host behind a proxy, a public --issuer is refused unless allowNonLoopback, which warns', async () => {
+    const issuer = 'https://dev.example.com/dev-issuer'
+    await assert.rejects(
+      startDevIssuer({ port: 0, env, issuer }),
+      refused(/is not loopback.*allowNonLoopback/s),
+    )
+    const warnings = await collectWarnings(async () => {
+      await withProvider({ issuer, allowNonLoopback: true }, async (running) => {
+        assert.equal(running.issuer, issuer)
+        assert.equal(running.host, '127.0.0.1')
+      })
+    })
+    assert.deepEqual(
+      warnings.map((warning) => warning.code),
+      [DEV_ISSUER_EXPOSED_WARNING],
     )
   })
 

@@ -164,6 +164,42 @@ describe('JSON logs (pino): a request id on every request line, never a token, c
     assert.match(String(odd.headers['x-request-id']), /^[0-9a-f-]{36}$/)
   })
 
+  it('the app logger writes an error through serializeError: no token from its message, stack, cause or properties', () => {
+    // What a driver or HTTP client error can carry: the token quoted in its message (JSON.parse quotes
+    // the text it choked on), in a wrapped cause, and in properties such as an axios-style request
+    // config or a response body. Property names are not in the redaction list on purpose: only
+    // serializeError stands between them and the line.
+    const token = createTestIssuer().sign({ sub: 'error-user' })
+    const secret = 'dbpass-6f1c0d8e2a9b4c7d'
+    const cause = new SyntaxError(`Unexpected token in JSON at position 9: {"jwt": ${token}`)
+    const error = Object.assign(new Error(`sign-in failed for ${token}`, { cause }), {
+      code: 'E_UPSTREAM',
+      statusCode: 502,
+      config: { headers: { Authorization: `Bearer ${token}` }, url: `postgres://app:${secret}@db/app` },
+      body: `{"jwt":"${token}"}`,
+    })
+    const before = log.lines.length
+    app.app.fastify.log.error({ err: error }, 'upstream failed')
+    const written = log.lines.slice(before).join('')
+    assert.ok(written.length > 0, 'the line was written')
+    for (const [what, value] of Object.entries({
+      token,
+      'token payload': token.split('.')[1] as string,
+      'token signature': token.split('.')[2] as string,
+      'password in a URL': secret,
+    })) {
+      assert.equal(written.includes(value), false, `the line contains the ${what}`)
+    }
+    const line = JSON.parse(written.trim()) as Line
+    assert.equal(line.msg, 'upstream failed')
+    const err = line.err as Record<string, unknown>
+    assert.equal(err.type, 'Error')
+    assert.equal(err.code, 'E_UPSTREAM')
+    assert.equal(err.statusCode, 502)
+    assert.match(String(err.stack), /^\s+at /, 'the frames are kept, the first line (the message) is not')
+    assert.deepEqual(Object.keys(err).sort(), ['code', 'stack', 'statusCode', 'type'])
+  })
+
   it('serializes errors by class, code and frames, never by message', () => {
     const token = createTestIssuer().sign()
     const parse = new SyntaxError(`Unexpected token in JSON: "${token}"`)

@@ -7,7 +7,9 @@
 import assert from 'node:assert/strict'
 import { constants, sign } from 'node:crypto'
 import { describe, it } from 'node:test'
-import { CURVES } from '../../src/jose/algorithms.ts'
+import { type AlgorithmSpec, algorithmSpec, CURVES } from '../../src/jose/algorithms.ts'
+import { importPublicJwk } from '../../src/jose/jwk.ts'
+import { verifyCall } from '../../src/jose/signature.ts'
 import { makeKey, signToken, type TestAlg } from '../helpers/tokens.ts'
 import {
   expectAccepted,
@@ -37,8 +39,8 @@ for (const [alg, curve, length] of ECDSA) {
     const n = toBigInt(CURVES[curve].order)
     const r = signature.subarray(0, half)
     const s = signature.subarray(half)
-    const rs = (rPart: Uint8Array, sPart: Uint8Array) =>
-      withSignatureBytes(token, Buffer.concat([rPart, sPart]))
+    const rsBytes = (rPart: Uint8Array, sPart: Uint8Array) => Buffer.concat([rPart, sPart])
+    const rs = (rPart: Uint8Array, sPart: Uint8Array) => withSignatureBytes(token, rsBytes(rPart, sPart))
 
     it('accepts the genuine signature (baseline)', async () => {
       assert.equal(signature.length, length)
@@ -85,6 +87,35 @@ for (const [alg, curve, length] of ECDSA) {
       await expectCode(verifier.verify(rs(order, s)), 'ERR_SIGNATURE_INVALID')
       await expectCode(verifier.verify(rs(r, order)), 'ERR_SIGNATURE_INVALID')
       await expectCode(verifier.verify(rs(order, order)), 'ERR_SIGNATURE_INVALID')
+    })
+
+    it('the range rule itself refuses r or s of 0, n or above before OpenSSL sees them (CVE-2022-21449; FIPS 186-4 §6.4.2)', () => {
+      // OpenSSL 3 refuses these values too, so the verifier's final answer cannot show whether the rule
+      // is still in place: this asks the rule directly.
+      const spec = algorithmSpec(alg) as AlgorithmSpec
+      const verificationKey = importPublicJwk(key.jwk)
+      const zero = Buffer.alloc(half)
+      const order = fromBigInt(n, half)
+      const max = Buffer.alloc(half, 0xff)
+      for (const [name, bytes] of [
+        ['r = 0', rsBytes(zero, s)],
+        ['s = 0', rsBytes(r, zero)],
+        ['r = s = 0', rsBytes(zero, zero)],
+        ['r = n', rsBytes(order, s)],
+        ['s = n', rsBytes(r, order)],
+        ['r = 2^k - 1 > n', rsBytes(max, s)],
+        ['s = 2^k - 1 > n', rsBytes(r, max)],
+      ] as const) {
+        assert.equal(verifyCall(spec, verificationKey, bytes), 'ecdsa-scalar-range', name)
+      }
+      // The edges of the range pass on to OpenSSL: r = 1, s = n - 1, and the genuine signature.
+      for (const [name, bytes] of [
+        ['r = 1, s = n - 1', rsBytes(fromBigInt(1n, half), fromBigInt(n - 1n, half))],
+        ['genuine', signature],
+      ] as const) {
+        assert.equal(typeof verifyCall(spec, verificationKey, bytes), 'object', name)
+      }
+      assert.equal(verifyCall(spec, verificationKey, signature.subarray(1)), 'length')
     })
 
     it('ACCEPTS high-S (s -> n - s): valid per RFC 7518, which has no low-S rule', async () => {
