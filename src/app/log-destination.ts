@@ -1,0 +1,86 @@
+/**
+ * Where the reference app's log lines go: stdout, written once per turn of the event loop rather
+ * than once per line. pino's default destination makes one write(2) per line, synchronously, on the
+ * request's path; here a line is appended to a batch, and the batch is written after the current
+ * turn (setImmediate), so that the requests of one turn share one system call.
+ *
+ * Nothing is lost on the way out: `flushSync()` writes what is pending (the app calls it when it
+ * closes), and the process's `exit` event, which Node emits on `process.exit()` and after an
+ * uncaught exception, writes the rest. Only SIGKILL (or a native crash) loses the last turn's lines.
+ */
+import { writeSync } from 'node:fs'
+
+/** A batch bigger than this is written at once, without waiting for the end of the turn. */
+const MAX_PENDING_BYTES = 64 * 1024
+/** How long a write may keep retrying a full pipe (EAGAIN) before the batch is dropped. */
+const MAX_BLOCKED_MS = 10_000
+
+export interface LogDestination {
+  write(line: string): void
+  /** Writes every pending line now. */
+  flushSync(): void
+  /** Flushes, and stops watching the process's exit. */
+  close(): void
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4))
+
+/** Writes all of `data` to `fd`, retrying a full non-blocking pipe; false when it could not. */
+function writeAll(fd: number, data: Buffer): boolean {
+  let offset = 0
+  const start = Date.now()
+  while (offset < data.length) {
+    try {
+      offset += writeSync(fd, data, offset)
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      // A reader slower than the app (a full pipe): wait for it, as a synchronous logger would, but
+      // not forever.
+      if ((code === 'EAGAIN' || code === 'EBUSY') && Date.now() - start < MAX_BLOCKED_MS) {
+        Atomics.wait(sleeper, 0, 0, 1)
+        continue
+      }
+      return false
+    }
+  }
+  return true
+}
+
+export function createLogDestination(fd = 1): LogDestination {
+  let pending: string[] = []
+  let pendingBytes = 0
+  let scheduled = false
+  // After a failed write (the reader is gone: EPIPE), lines are dropped: the app keeps serving.
+  let broken = false
+
+  const flushSync = () => {
+    scheduled = false
+    if (pending.length === 0) return
+    const data = Buffer.from(pending.length === 1 ? (pending[0] as string) : pending.join(''), 'utf8')
+    pending = []
+    pendingBytes = 0
+    if (!broken && !writeAll(fd, data)) broken = true
+  }
+  const onTurnEnd = () => {
+    if (scheduled) flushSync()
+  }
+  process.on('exit', flushSync)
+
+  return {
+    write(line) {
+      if (broken) return
+      pending.push(line)
+      pendingBytes += line.length
+      if (pendingBytes >= MAX_PENDING_BYTES) flushSync()
+      else if (!scheduled) {
+        scheduled = true
+        setImmediate(onTurnEnd)
+      }
+    },
+    flushSync,
+    close() {
+      flushSync()
+      process.off('exit', flushSync)
+    },
+  }
+}
