@@ -56,10 +56,24 @@ export function createLogDestination(fd = 1): LogDestination {
   const flushSync = () => {
     scheduled = false
     if (pending.length === 0) return
-    const data = Buffer.from(pending.length === 1 ? (pending[0] as string) : pending.join(''), 'utf8')
+    const text = pending.length === 1 ? (pending[0] as string) : pending.join('')
     pending = []
     pendingBytes = 0
-    if (!broken && !writeAll(fd, data)) broken = true
+    if (broken) return
+    // Most writes take the whole batch: the string goes to the kernel without a Buffer of our own.
+    let written = 0
+    try {
+      written = writeSync(fd, text)
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (code !== 'EAGAIN' && code !== 'EBUSY') {
+        broken = true
+        return
+      }
+    }
+    if (written === Buffer.byteLength(text, 'utf8')) return
+    // A full pipe took part of it (or none): the rest, retried.
+    if (!writeAll(fd, Buffer.from(text, 'utf8').subarray(written))) broken = true
   }
   const onTurnEnd = () => {
     if (scheduled) flushSync()

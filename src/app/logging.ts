@@ -22,6 +22,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
+import { hostname } from 'node:os'
 import {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -154,13 +155,31 @@ export function loggerOptions(level: string, stream?: LogStream): Record<string,
 /** pino's level values: a line at `info` is written when the logger's level value is at most 30. */
 const INFO = 30
 
+/** A JSON string, or null (pino drops an undefined field; a line must stay valid JSON). */
+const jsonString = (value: string | undefined): string =>
+  value === undefined ? 'null' : JSON.stringify(value)
+
 /**
  * Fastify's request logging, replaced: one access line per request when the response is finished
- * (Fastify's default writes two, "incoming request" and "request completed"), at `info` through the
- * request's logger (so a route's `logLevel` applies), with the request id, method, path, address,
- * status and `responseTime` in milliseconds; nothing is built when the level drops it.
+ * (Fastify's default writes two, "incoming request" and "request completed"), at `info` unless the
+ * route's `logLevel` is above it, with the request id, method, path, address, status and
+ * `responseTime` in milliseconds, in the shape pino gives Fastify's own lines. The line is built
+ * here, from these whitelisted fields (every string JSON-escaped), and handed to the log's stream:
+ * pino's generic path (serializers, a merged object, a stringify per field) cost more than the rest
+ * of the request's logging together. Nothing is built when the level drops the line.
  */
 export class AccessLogController extends LogController {
+  readonly #stream: LogStream
+  /** pino's base fields, as it writes them after `time`. */
+  readonly #base: string
+
+  /** `stream`: the one the app's pino logger writes to. */
+  constructor(stream: LogStream) {
+    super()
+    this.#stream = stream
+    this.#base = `,"pid":${process.pid},"hostname":${JSON.stringify(hostname())}`
+  }
+
   override incomingRequest(): void {}
 
   override requestCompleted(
@@ -174,8 +193,14 @@ export class AccessLogController extends LogController {
       log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored')
       return
     }
+    // The request's logger carries the route's level (probes: warn) or the app's.
     if (((log as { levelVal?: number }).levelVal ?? INFO) > INFO) return
-    log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed')
+    this.#stream.write(
+      `{"level":30,"time":${Date.now()}${this.#base},"reqId":${jsonString(String(request.id))},` +
+        `"req":{"method":${jsonString(request.method)},"path":${jsonString(pathOnly(request.url))},` +
+        `"remoteAddress":${jsonString(request.ip)}},"res":{"statusCode":${reply.statusCode}},` +
+        `"responseTime":${reply.elapsedTime},"msg":"request completed"}\n`,
+    )
   }
 
   // Fastify's own uses the error's message as the line's message, and a JSON parse error's message

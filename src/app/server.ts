@@ -123,11 +123,14 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
   const level = options.logger === true ? 'info' : options.logger ? options.logger.level : undefined
   const destination: LogDestination | undefined =
     level !== undefined && options.logStream === undefined ? createLogDestination() : undefined
+  const logStream = options.logStream ?? destination
   try {
     fastify = Fastify({
-      logger: level === undefined ? false : loggerOptions(level, options.logStream ?? destination),
+      logger: level === undefined || logStream === undefined ? false : loggerOptions(level, logStream),
       // One access line per request, and none of Fastify's lines that quote a URL or an error message.
-      logController: new AccessLogController(),
+      ...(level === undefined || logStream === undefined
+        ? {}
+        : { logController: new AccessLogController(logStream) }),
       trustProxy: config.trustProxy,
       genReqId: requestIdGenerator(config.trustProxy),
       // The id comes from genReqId alone, which accepts a proxy's X-Request-Id only with TRUST_PROXY.
