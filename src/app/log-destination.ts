@@ -1,17 +1,20 @@
 /**
- * Where the reference app's log lines go: stdout, written once per turn of the event loop rather
- * than once per line. pino's default destination makes one write(2) per line, synchronously, on the
- * request's path; here a line is appended to a batch, and the batch is written after the current
- * turn (setImmediate), so that the requests of one turn share one system call.
+ * Where the reference app's log lines go: stdout, written in batches rather than line by line. pino's
+ * default destination makes one write(2) per line, synchronously, on the request's path, and wakes
+ * the reader (a log shipper, a pipe) as often; here a line is appended to a batch, and the batch is
+ * written at most FLUSH_DELAY_MS later, or at once when it reaches MAX_PENDING_BYTES, so that a busy
+ * app makes about a hundred writes a second, whatever its request rate.
  *
  * Nothing is lost on the way out: `flushSync()` writes what is pending (the app calls it when it
  * closes), and the process's `exit` event, which Node emits on `process.exit()` and after an
- * uncaught exception, writes the rest. Only SIGKILL (or a native crash) loses the last turn's lines.
+ * uncaught exception, writes the rest. Only SIGKILL (or a native crash) loses the last batch.
  */
 import { writeSync } from 'node:fs'
 
-/** A batch bigger than this is written at once, without waiting for the end of the turn. */
+/** A batch bigger than this is written at once. */
 const MAX_PENDING_BYTES = 64 * 1024
+/** Longest a line waits in a batch: short enough for `tail -f`, long enough to batch many requests. */
+const FLUSH_DELAY_MS = 10
 /** How long a write may keep retrying a full pipe (EAGAIN) before the batch is dropped. */
 const MAX_BLOCKED_MS = 10_000
 
@@ -75,7 +78,7 @@ export function createLogDestination(fd = 1): LogDestination {
     // A full pipe took part of it (or none): the rest, retried.
     if (!writeAll(fd, Buffer.from(text, 'utf8').subarray(written))) broken = true
   }
-  const onTurnEnd = () => {
+  const onTimer = () => {
     if (scheduled) flushSync()
   }
   process.on('exit', flushSync)
@@ -88,7 +91,8 @@ export function createLogDestination(fd = 1): LogDestination {
       if (pendingBytes >= MAX_PENDING_BYTES) flushSync()
       else if (!scheduled) {
         scheduled = true
-        setImmediate(onTurnEnd)
+        // Unreferenced: a pending batch never keeps the process alive (the exit hook writes it).
+        setTimeout(onTimer, FLUSH_DELAY_MS).unref()
       }
     },
     flushSync,

@@ -55,7 +55,7 @@ export interface StartOptions {
   nowMs?: () => number
   /** Fastify's logger setting (pino); false in tests. */
   logger?: boolean | { level: string }
-  /** Where JSON log lines go instead of stdout, written once per event-loop turn (with `logger`). */
+  /** Where JSON log lines go instead of stdout, batched every few milliseconds (with `logger`). */
   logStream?: LogStream
   /** Set in a cluster worker: answers carry `x-worker` (the pid) and /metrics covers every worker. */
   cluster?: ClusterWorkerHooks

@@ -42,7 +42,7 @@ function runScript(
   })
 }
 
-describe('the log destination: lines batched per event-loop turn, none lost on the way out', () => {
+describe('the log destination: lines batched, none lost on the way out', () => {
   let dir: string
   const module = pathToFileURL(join(ROOT, 'src/app/log-destination.ts')).href
 
@@ -51,7 +51,7 @@ describe('the log destination: lines batched per event-loop turn, none lost on t
   })
   after(() => rmSync(dir, { recursive: true, force: true }))
 
-  it('writes the lines of a turn after it, in order', async () => {
+  it('writes every line in order, the last batch when the process ends on its own', async () => {
     const { code, stdout } = await runScript(
       dir,
       `import { createLogDestination } from '${module}'
@@ -71,7 +71,7 @@ process.stdout.write('')
     )
   })
 
-  it('a crash (uncaught exception) still delivers the lines written in its last turn', async () => {
+  it('a crash (uncaught exception) still delivers the lines of the last batch', async () => {
     const { code, stdout, stderr } = await runScript(
       dir,
       `import { createLogDestination } from '${module}'
@@ -84,7 +84,7 @@ throw new Error('crash')
     assert.equal(stdout, '{"msg":"before the crash"}\n')
   })
 
-  it('process.exit() in the same turn still delivers the lines', async () => {
+  it('process.exit() right after a write still delivers the line', async () => {
     const { code, stdout } = await runScript(
       dir,
       `import { createLogDestination } from '${module}'
