@@ -2,8 +2,8 @@
  * Where the reference app's log lines go: stdout, written in batches rather than line by line. pino's
  * default destination makes one write(2) per line, synchronously, on the request's path, and wakes
  * the reader (a log shipper, a pipe) as often; here a line is appended to a batch, and the batch is
- * written at most FLUSH_DELAY_MS later, or at once when it reaches MAX_PENDING_BYTES, so that a busy
- * app makes about a hundred writes a second, whatever its request rate.
+ * written at most FLUSH_DELAY_MS later, or as soon as it fills MAX_BATCH_BYTES, so that a busy app
+ * makes one write per 4 KB of lines (about 15 access lines) instead of one per line.
  *
  * Nothing is lost on the way out: `flushSync()` writes what is pending (the app calls it when it
  * closes), and the process's `exit` event, which Node emits on `process.exit()` and after an
@@ -11,8 +11,11 @@
  */
 import { writeSync } from 'node:fs'
 
-/** A batch bigger than this is written at once. */
-const MAX_PENDING_BYTES = 64 * 1024
+/**
+ * Most bytes in one write: PIPE_BUF on Linux. A write to a pipe up to this size is atomic, so that
+ * the workers of `serve --workers N`, which share stdout, never interleave within a line.
+ */
+const MAX_BATCH_BYTES = 4096
 /** Longest a line waits in a batch: short enough for `tail -f`, long enough to batch many requests. */
 const FLUSH_DELAY_MS = 10
 /** How long a write may keep retrying a full pipe (EAGAIN) before the batch is dropped. */
@@ -86,10 +89,12 @@ export function createLogDestination(fd = 1): LogDestination {
   return {
     write(line) {
       if (broken) return
+      const bytes = Buffer.byteLength(line, 'utf8')
+      // Whole lines only: a batch that this line would push past the atomic size goes first.
+      if (pendingBytes + bytes > MAX_BATCH_BYTES && pending.length > 0) flushSync()
       pending.push(line)
-      pendingBytes += line.length
-      if (pendingBytes >= MAX_PENDING_BYTES) flushSync()
-      else if (!scheduled) {
+      pendingBytes += bytes
+      if (!scheduled) {
         scheduled = true
         // Unreferenced: a pending batch never keeps the process alive (the exit hook writes it).
         setTimeout(onTimer, FLUSH_DELAY_MS).unref()
