@@ -1,6 +1,7 @@
 // Child process: the baseline app (Express 5 + express-session + jose), for `npm run bench:http`.
 // Environment: BENCH_ISSUER, BENCH_JWKS_URI, BENCH_SQLITE_PATH; BENCH_BASELINE_TOUCH=off drops the
-// session store's touch (no write on reads), to see what that write costs.
+// session store's touch (no write on reads), to see what that write costs; BENCH_ALG (RS256 or ES256);
+// BENCH_BASELINE_LOG=info: pino-http request logging to stdout (default off).
 import { startBaseline } from './baseline.ts'
 import { serveUntilStopped } from './serve-child.ts'
 
@@ -16,5 +17,7 @@ await serveUntilStopped(() =>
     jwksUri: required('BENCH_JWKS_URI'),
     sqlitePath: required('BENCH_SQLITE_PATH'),
     touch: process.env.BENCH_BASELINE_TOUCH !== 'off',
+    algorithm: process.env.BENCH_ALG === 'ES256' ? 'ES256' : 'RS256',
+    log: process.env.BENCH_BASELINE_LOG === 'info',
   }),
 )

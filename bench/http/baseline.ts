@@ -11,7 +11,12 @@
 // - no replay guard: a stolen token opens sessions for its whole lifetime (no single use, no age
 //   limit on `iat`);
 // - no token profile: any token the issuer signs for anyone (an access token for another API, a
-//   logout token) signs someone in.
+//   logout token) signs someone in;
+// - with request logging on, pino-http's defaults log every request's headers, the session cookie
+//   included (its documentation shows `redact` as an option, not a default).
+//
+// Request logging, when on, is pino-http with its defaults (one JSON line per response at `info`, to
+// stdout through pino's default destination), the usual way to log in Express.
 import { randomBytes } from 'node:crypto'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -19,6 +24,7 @@ import Database from 'better-sqlite3'
 import express, { type NextFunction, type Request, type Response } from 'express'
 import session, { type SessionData } from 'express-session'
 import { createRemoteJWKSet, jwtVerify } from 'jose'
+import { pinoHttp } from 'pino-http'
 
 declare module 'express-session' {
   interface SessionData {
@@ -32,6 +38,10 @@ export interface BaselineOptions {
   sqlitePath: string
   /** false: the session store has no `touch`, so express-session writes nothing on reads. Default true. */
   touch?: boolean
+  /** The accepted algorithm (default RS256). */
+  algorithm?: 'RS256' | 'ES256'
+  /** true: pino-http request logging at `info` to stdout. Default false. */
+  log?: boolean
 }
 
 export interface RunningBaseline {
@@ -129,8 +139,10 @@ export async function startBaseline(options: BaselineOptions): Promise<RunningBa
 
   // jose caches the key set and refetches on an unknown kid (with a cooldown), like the bridge.
   const jwks = createRemoteJWKSet(new URL(options.jwksUri))
+  const algorithms = [options.algorithm ?? 'RS256']
   const app = express()
   app.disable('x-powered-by')
+  if (options.log === true) app.use(pinoHttp())
   app.use(
     session({
       store: new SqliteSessionStore(db, options.touch ?? true),
@@ -154,7 +166,7 @@ export async function startBaseline(options: BaselineOptions): Promise<RunningBa
       let subject: string
       let issuer: string
       try {
-        const { payload } = await jwtVerify(token, jwks, { issuer: options.issuer, algorithms: ['RS256'] })
+        const { payload } = await jwtVerify(token, jwks, { issuer: options.issuer, algorithms })
         if (typeof payload.sub !== 'string' || payload.sub === '') throw new Error('no subject')
         subject = payload.sub
         issuer = payload.iss as string

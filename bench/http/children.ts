@@ -2,12 +2,13 @@
 // the load generator), wait for its URL, read its CPU time, and stop it, even when the benchmark fails.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { createInterface } from 'node:readline'
 
 export interface AppProcess {
   name: string
   url: string
   pid: number
+  /** Bytes the app has written to stdout (its log) since it announced its URL. */
+  stdoutBytes(): number
   /** CPU seconds (user + system) the process has used so far, all threads; NaN where /proc is not available. */
   cpuSeconds(): number
   /**
@@ -21,6 +22,13 @@ export interface AppProcess {
 
 export interface SpawnOptions {
   env: Record<string, string>
+  /** Arguments after the script (e.g. `serve` for the CLI). */
+  args?: string[]
+  /**
+   * Finds the app's URL in a line of its stdout (the first line that gives one counts). Default: the
+   * line is JSON `{"url"}` (serve-child.ts). Every line after it (the app's log) is drained unparsed.
+   */
+  urlFromLine?: (line: string) => string | undefined
   /** Write a V8 CPU profile (.cpuprofile) of the app into this folder when it stops. */
   cpuProfDir?: string | undefined
   startTimeoutMs?: number
@@ -70,14 +78,26 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()))
 }
 
-/** Spawns `node <script>` (plain JavaScript, see compile.ts) and waits for the `{"url"}` line it prints. */
+function jsonUrl(line: string): string | undefined {
+  try {
+    return (JSON.parse(line) as { url?: string }).url
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Spawns `node <script> [args]` (plain JavaScript: see compile.ts, or the built CLI) and waits for the
+ * line that gives its URL. After that line, stdout is drained as it comes, bytes counted, never split
+ * into lines: the app writes its log to a pipe that is read as fast as a log shipper would.
+ */
 export async function spawnApp(name: string, script: string, options: SpawnOptions): Promise<AppProcess> {
   const args: string[] = []
   if (options.cpuProfDir !== undefined) {
     // Node's default file names (with pid and thread id): worker threads (SQLite's checkpointer) write their own.
     args.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`)
   }
-  args.push(script)
+  args.push(script, ...(options.args ?? []))
   const child = spawn(process.execPath, args, {
     env: { PATH: process.env.PATH ?? '', ...options.env },
     stdio: ['pipe', 'pipe', 'inherit'],
@@ -93,21 +113,38 @@ export async function spawnApp(name: string, script: string, options: SpawnOptio
     clearTimeout(timer)
   }
 
+  let drained = 0
   try {
-    const announced = await new Promise<{ url: string; pid: number }>((resolve, reject) => {
+    const url = await new Promise<string>((resolve, reject) => {
+      const timeoutMs = options.startTimeoutMs ?? 30_000
       const timer = setTimeout(
-        () => reject(new Error(`${name} did not start within ${options.startTimeoutMs ?? 30_000} ms`)),
-        options.startTimeoutMs ?? 30_000,
+        () => reject(new Error(`${name} did not start within ${timeoutMs} ms`)),
+        timeoutMs,
       )
-      const lines = createInterface({ input: child.stdout! })
-      lines.once('line', (line) => {
-        clearTimeout(timer)
-        try {
-          resolve(JSON.parse(line) as { url: string; pid: number })
-        } catch {
-          reject(new Error(`${name} printed something other than its URL`))
+      const parse = options.urlFromLine ?? jsonUrl
+      let pending = ''
+      const stdout = child.stdout!
+      const lookForUrl = (chunk: Buffer) => {
+        pending += chunk.toString('utf8')
+        let newline = pending.indexOf('\n')
+        while (newline !== -1) {
+          const found = parse(pending.slice(0, newline))
+          pending = pending.slice(newline + 1)
+          if (found !== undefined) {
+            clearTimeout(timer)
+            stdout.off('data', lookForUrl)
+            drained = Buffer.byteLength(pending)
+            stdout.on('data', (more: Buffer) => {
+              drained += more.length
+            })
+            resolve(found)
+            return
+          }
+          newline = pending.indexOf('\n')
         }
-      })
+        if (pending.length > 1 << 20) reject(new Error(`${name} printed 1 MB without its URL`))
+      }
+      stdout.on('data', lookForUrl)
       child.once('exit', (code, signal) => {
         clearTimeout(timer)
         reject(new Error(`${name} exited before it started (code ${code}, signal ${signal})`))
@@ -116,8 +153,9 @@ export async function spawnApp(name: string, script: string, options: SpawnOptio
     const pid = child.pid!
     return {
       name,
-      url: announced.url,
+      url,
       pid,
+      stdoutBytes: () => drained,
       cpuSeconds: () => cpuSecondsOf(pid),
       mainThread: () => mainThreadOf(pid),
       stop,

@@ -38,15 +38,24 @@ export class TokenPool {
 
 let minted = 0
 
-/** Mints `count` RS256 tokens; returns the pool and how long minting took. */
-export function mintPool(issuer: TestIssuer, count: number): { pool: TokenPool; seconds: number } {
+/**
+ * Mints `count` tokens with the issuer's algorithm; returns the bodies and how long minting took. Apps
+ * with their own databases may each use the same bodies once (one TokenPool each over them).
+ */
+export function mintBodies(issuer: TestIssuer, count: number): { bodies: string[]; seconds: number } {
   const start = performance.now()
   const bodies = new Array<string>(count)
   for (let i = 0; i < count; i++) {
     minted += 1
     bodies[i] = JSON.stringify({ jwt: issuer.sign({ sub: `user-${minted % SUBJECTS}` }) })
   }
-  return { pool: new TokenPool(bodies), seconds: (performance.now() - start) / 1000 }
+  return { bodies, seconds: (performance.now() - start) / 1000 }
+}
+
+/** Mints `count` tokens into a pool of their own; returns the pool and how long minting took. */
+export function mintPool(issuer: TestIssuer, count: number): { pool: TokenPool; seconds: number } {
+  const { bodies, seconds } = mintBodies(issuer, count)
+  return { pool: new TokenPool(bodies), seconds }
 }
 
 /**

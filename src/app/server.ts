@@ -14,7 +14,9 @@ import type { VerifierOptions } from '../options.js'
 import { createVerifier } from '../verifier.js'
 import type { AppConfig } from './config.js'
 import { freePort } from './free-port.js'
+import { createLogDestination, type LogDestination } from './log-destination.js'
 import {
+  AccessLogController,
   bridgeLogger,
   installRequestLogging,
   type LogStream,
@@ -53,7 +55,7 @@ export interface StartOptions {
   nowMs?: () => number
   /** Fastify's logger setting (pino); false in tests. */
   logger?: boolean | { level: string }
-  /** Where JSON log lines go instead of stdout (with `logger`). */
+  /** Where JSON log lines go instead of stdout, batched every few milliseconds (with `logger`). */
   logStream?: LogStream
   /** Set in a cluster worker: answers carry `x-worker` (the pid) and /metrics covers every worker. */
   cluster?: ClusterWorkerHooks
@@ -120,10 +122,17 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
   const metrics = await createAppMetrics(config.metrics ?? 'auto')
   const stores = await openAppStores(config)
   let fastify: FastifyInstance | undefined
+  const level = options.logger === true ? 'info' : options.logger ? options.logger.level : undefined
+  const destination: LogDestination | undefined =
+    level !== undefined && options.logStream === undefined ? createLogDestination() : undefined
+  const logStream = options.logStream ?? destination
   try {
-    const level = options.logger === true ? 'info' : options.logger ? options.logger.level : undefined
     fastify = Fastify({
-      logger: level === undefined ? false : loggerOptions(level, options.logStream),
+      logger: level === undefined || logStream === undefined ? false : loggerOptions(level, logStream),
+      // One access line per request, and none of Fastify's lines that quote a URL or an error message.
+      ...(level === undefined || logStream === undefined
+        ? {}
+        : { logController: new AccessLogController(logStream) }),
       trustProxy: config.trustProxy,
       genReqId: requestIdGenerator(config.trustProxy),
       // The id comes from genReqId alone, which accepts a proxy's X-Request-Id only with TRUST_PROXY.
@@ -211,6 +220,8 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
             bridge.close()
             verifier.close()
             await stores.close()
+            // The last lines (the requests that finished during the shutdown) reach stdout now.
+            destination?.close()
           }
         })()
         return closing
@@ -219,6 +230,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
   } catch (error) {
     await fastify?.close()
     await stores.close()
+    destination?.close()
     throw error
   }
 }

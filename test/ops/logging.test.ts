@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { serializeError } from '../../src/app/logging.ts'
+import { readConfig } from '../../src/app/config.ts'
+import { serializeError, withoutSecrets } from '../../src/app/logging.ts'
+import { startApp } from '../../src/app/server.ts'
 import { JwksBridgeError } from '../../src/errors.ts'
 import { createTestIssuer } from '../../src/testing/index.ts'
 import { type Issuer, type OpsApp, serveIssuer, startOpsApp } from './fixture.ts'
@@ -142,14 +147,76 @@ describe('JSON logs (pino): a request id on every request line, never a token, c
     const mine = lines.filter((line) => line.reqId === id)
     assert.deepEqual(
       mine.map((line) => line.msg),
-      ['incoming request', 'bridge request refused', 'request completed'],
+      ['bridge request refused', 'request completed'],
     )
-    const refusal = mine[1] as Line
+    const refusal = mine[0] as Line
     assert.equal(refusal.event, 'bridge.sign-in.refused')
     assert.equal(refusal.code, 'ERR_BASE64URL_INVALID')
     assert.equal(refusal.level, 40)
-    assert.deepEqual((mine[0] as Line).req, { method: 'PUT', path: '/auth', remoteAddress: '127.0.0.1' })
-    assert.deepEqual((mine[2] as Line).res, { statusCode: 401 })
+    assert.deepEqual((mine[1] as Line).req, { method: 'PUT', path: '/auth', remoteAddress: '127.0.0.1' })
+    assert.deepEqual((mine[1] as Line).res, { statusCode: 401 })
+  })
+
+  it('writes one access line per request, with the request id, method, path, address, status and time only', async () => {
+    const me = await request(`${app.url}/me?x=1`, {
+      headers: { cookie: `${SESSION_COOKIE}=${'a'.repeat(43)}` },
+    })
+    assert.equal(me.status, 401)
+    const id = me.headers['x-request-id']
+    const mine = log.parsed().filter((line) => line.reqId === id)
+    assert.equal(mine.length, 1, 'one line for the request (not "incoming request" and "request completed")')
+    const line = mine[0] as Line
+    assert.deepEqual(Object.keys(line).sort(), [
+      'hostname',
+      'level',
+      'msg',
+      'pid',
+      'req',
+      'reqId',
+      'res',
+      'responseTime',
+      'time',
+    ])
+    assert.equal(line.level, 30)
+    assert.equal(line.msg, 'request completed')
+    assert.deepEqual(line.req, { method: 'GET', path: '/me', remoteAddress: '127.0.0.1' })
+    assert.deepEqual(line.res, { statusCode: 401 })
+    assert.equal(typeof line.responseTime, 'number')
+  })
+
+  it('RFC 9700 §4.3: a request for an unknown route logs its path, never its query string (tokens travel there)', async () => {
+    const bearer = createTestIssuer().sign({ sub: 'lost-user' })
+    const lost = await request(`${app.url}/no-such-page?access_token=${bearer}`)
+    assert.equal(lost.status, 404)
+    const id = lost.headers['x-request-id']
+    assert.equal(log.lines.join('').includes(bearer.slice(-40)), false, 'the log contains the token')
+    const mine = log.parsed().filter((line) => line.reqId === id)
+    assert.deepEqual(
+      mine.map((line) => [
+        line.msg,
+        (line.req as Line | undefined)?.path,
+        (line.res as Line | undefined)?.statusCode,
+      ]),
+      [['request completed', '/no-such-page', 404]],
+    )
+  })
+
+  it('drops the scrub-listed fields at any depth from a record logged by hand, and leaves other fields', () => {
+    const record = {
+      event: 'custom',
+      nested: { deeper: { token: 'x', jwt: 'y', kept: 1 }, Authorization: 'Bearer z' },
+      headers: { cookie: 'a=b', 'set-cookie': ['c=d'], accept: 'text/html' },
+      password: 'p',
+    }
+    const copy = structuredClone(record)
+    assert.deepEqual(withoutSecrets(record), {
+      event: 'custom',
+      nested: { deeper: { kept: 1 } },
+      headers: { accept: 'text/html' },
+    })
+    assert.deepEqual(record, copy, "the caller's object is left as it was")
+    const clean = { reqId: 'r', req: {}, res: {}, responseTime: 1 }
+    assert.equal(withoutSecrets(clean), clean, 'a record without secrets is passed on as it is (no copy)')
   })
 
   it('keeps an incoming X-Request-Id only behind a trusted proxy, and only when it looks like an id', async () => {
@@ -210,5 +277,28 @@ describe('JSON logs (pino): a request id on every request line, never a token, c
     const refusal = new JwksBridgeError('ERR_JWT_EXPIRED', 'the token has expired', { claim: 'exp' })
     assert.deepEqual(serializeError(refusal), { type: 'JwksBridgeError', code: 'ERR_JWT_EXPIRED' })
     assert.deepEqual(serializeError('text'), { type: 'string' })
+  })
+})
+
+describe('request logging at LOG_LEVEL=warn: nothing per request', () => {
+  it('writes no line for a request that succeeds', async () => {
+    const issuer = await serveIssuer()
+    const lines: string[] = []
+    const dir = mkdtempSync(join(tmpdir(), 'jwks-bridge-log-'))
+    const config = readConfig({ PORT: '0', SQLITE_PATH: join(dir, 'app.sqlite'), ...issuer.env })
+    const started = await startApp(config, {
+      logger: { level: 'warn' },
+      logStream: { write: (line: string) => void lines.push(line) },
+    })
+    try {
+      const answer = await request(`${started.url}/me`)
+      assert.equal(answer.status, 401)
+      assert.equal((await request(`${started.url}/healthz`)).status, 200)
+      assert.deepEqual(lines, [])
+    } finally {
+      await started.close()
+      await issuer.served.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
