@@ -46,7 +46,7 @@ describe('createBridge validates its options eagerly (ERR_INVALID_OPTIONS)', () 
   })
 
   it('refuses unknown options (a typo must not silently turn a protection off)', () => {
-    refused({ crsf: true }, /unknown createBridge option "crsf"/)
+    refused({ crsf: true }, /createBridge: unknown option "crsf" \(did you mean "csrf"\?\)/)
   })
 
   it('refuses bad paths, durations, sizes and switches', () => {
