@@ -351,7 +351,10 @@ describe('jwks-bridge verify: --jwks-uri (remote key sets, rules in src/keys/url
     it(`refuses ${url} with ERR_INVALID_OPTIONS, exit 2, before any network I/O`, async () => {
       const result = await run(['--issuer', ISSUER, '--jwks-uri', url, liveToken()])
       assert.equal(result.exitCode, 2)
-      assert.match(result.stderr.split('\n')[0] as string, /^ERR_INVALID_OPTIONS: createVerifier: jwksUri must use https:/)
+      assert.match(
+        result.stderr.split('\n')[0] as string,
+        /^ERR_INVALID_OPTIONS: createVerifier: jwksUri must use https:/,
+      )
     })
   }
 })

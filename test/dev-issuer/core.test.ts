@@ -4,6 +4,7 @@ import { describe, it } from 'node:test'
 import { createDevIssuer, DEV_ISSUER_COOKIE } from '../../src/dev-issuer/index.ts'
 import { isJwksBridgeError } from '../../src/errors.ts'
 import { createVerifier } from '../../src/verifier.ts'
+import { refusesUnknownOption } from '../helpers/unknown-option.ts'
 import {
   cookieAttributes,
   decodePart,
@@ -47,6 +48,15 @@ describe('createDevIssuer: options', () => {
       assert.throws(() => createDevIssuer({ issuer: MOUNTED, env, tokenLifetimeSeconds }), invalid)
     }
     assert.throws(() => createDevIssuer({ issuer: MOUNTED, env, audience: '' }), invalid)
+  })
+
+  it('issue #13: a misspelt option is refused, naming the nearest known one', () => {
+    refusesUnknownOption(
+      () => createDevIssuer({ issuer: MOUNTED, env, audiance: 'my-api' } as never),
+      'createDevIssuer',
+      'audiance',
+      'audience',
+    )
   })
 
   it('exposes its URLs under the issuer, the base path for routing', () => {
