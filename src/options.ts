@@ -1,4 +1,3 @@
-import { invalidOptions } from './errors.js'
 import { type Algorithm, algorithmSpec, SUPPORTED_ALGORITHMS } from './jose/algorithms.js'
 import { DEFAULT_MAX_TOKEN_LENGTH } from './jose/compact.js'
 import { normalizeTyp } from './jose/header.js'
@@ -8,6 +7,18 @@ import type { KeySetEvent } from './keys/events.js'
 import type { FetchFunction } from './keys/http-fetch.js'
 import type { KeySetCache } from './keys/key-set-cache.js'
 import { checkKeySetUrl } from './keys/url-policy.js'
+import {
+  booleanOption,
+  functionOption,
+  isPlainObject,
+  optionError,
+  optionNames,
+  positiveInteger,
+  readOptions,
+  refuseUnknownKeys,
+  seconds,
+  stringList,
+} from './lib/options.js'
 
 /** A JSON Web Key Set document, as published at a provider's `jwks_uri`. */
 export interface JsonWebKeySet {
@@ -150,7 +161,35 @@ export interface VerifierConfig {
   onEvent: ((event: KeySetEvent) => void) | undefined
 }
 
-const POLICY_KEYS = [
+const WHERE = 'createVerifier'
+
+/**
+ * What `createVerifier` uses for an option that is not given. The README's option table and the CLI
+ * (`jwks-bridge jwks`) read these rather than keeping copies.
+ */
+export const VERIFIER_DEFAULTS = Object.freeze({
+  algorithms: Object.freeze(['RS256'] as const),
+  requireExp: true,
+  clockToleranceSeconds: 0,
+  minRsaModulusBits: DEFAULT_KEY_SET_LIMITS.minRsaModulusBits,
+  maxRsaModulusBits: DEFAULT_KEY_SET_LIMITS.maxRsaModulusBits,
+  maxKeys: DEFAULT_KEY_SET_LIMITS.maxKeys,
+  cacheMaxAgeSeconds: 600,
+  cacheMinAgeSeconds: 30,
+  cooldownSeconds: 30,
+  maxStaleSeconds: 86400,
+  timeoutMs: 5000,
+  maxResponseBytes: 262144,
+  retryBaseSeconds: 1,
+  retryMaxSeconds: 60,
+  maxUnknownKids: 10000,
+  maxTokenLength: DEFAULT_MAX_TOKEN_LENGTH,
+  tokenCache: Object.freeze({ maxEntries: 1000 }),
+  signatureThreadPool: false,
+}) satisfies Partial<Required<VerifierOptions>>
+
+/** The options given once for all issuers and overridable per issuer (merged in `issuerConfig`). */
+const POLICY_KEYS = optionNames<PolicyOptions & RemoteKeySetOptions>()([
   'algorithms',
   'audience',
   'typ',
@@ -171,41 +210,30 @@ const POLICY_KEYS = [
   'retryBaseSeconds',
   'retryMaxSeconds',
   'maxUnknownKids',
-] as const
+])
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
+const ISSUER_KEYS = optionNames<IssuerOptions>()([...POLICY_KEYS, 'issuer', 'jwks', 'jwksUri'])
 
-function nonNegativeNumber(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw invalidOptions(`${name} must be a finite number >= 0`)
-  }
-  return value
-}
+const VERIFIER_KEYS = optionNames<VerifierOptions>()([
+  ...POLICY_KEYS,
+  'issuer',
+  'jwks',
+  'jwksUri',
+  'issuers',
+  'maxTokenLength',
+  'tokenCache',
+  'signatureThreadPool',
+  'nowMs',
+  'onKeyRejected',
+  'fetch',
+  'keySetCache',
+  'onEvent',
+])
 
-function positiveInteger(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw invalidOptions(`${name} must be a positive integer`)
-  }
-  return value
-}
-
-function stringList(value: unknown, name: string): string[] | undefined {
-  if (value === undefined) return undefined
-  const list = typeof value === 'string' ? [value] : value
-  if (!Array.isArray(list) || list.some((item) => typeof item !== 'string' || item.length === 0)) {
-    throw invalidOptions(`${name} must be a non-empty string or an array of non-empty strings`)
-  }
-  return list as string[]
-}
-
-function algorithms(value: unknown, where: string): Set<string> {
-  const list = value === undefined ? ['RS256'] : value
+function algorithms(value: unknown, path: string): Set<string> {
+  const list = value === undefined ? VERIFIER_DEFAULTS.algorithms : value
   if (!Array.isArray(list) || list.length === 0)
-    throw invalidOptions(`${where}algorithms must be a non-empty array`)
+    throw optionError(WHERE, `${path}algorithms must be a non-empty array`)
   for (const name of list) {
     if (typeof name !== 'string' || !algorithmSpec(name)) {
       const shown = JSON.stringify(String(name).slice(0, 32))
@@ -214,77 +242,93 @@ function algorithms(value: unknown, where: string): Set<string> {
         : String(name).toLowerCase() === 'none'
           ? ' (unsigned tokens are never accepted)'
           : ''
-      throw invalidOptions(
-        `${where}algorithms: ${shown} is not one of ${SUPPORTED_ALGORITHMS.join(', ')}${why}`,
+      throw optionError(
+        WHERE,
+        `${path}algorithms: ${shown} is not one of ${SUPPORTED_ALGORITHMS.join(', ')}${why}`,
       )
     }
   }
   return new Set(list as string[])
 }
 
-function issuerString(value: unknown, where: string): string {
+function issuerString(value: unknown, path: string): string {
   if (typeof value !== 'string' || value.length === 0) {
-    throw invalidOptions(`${where}issuer must be a non-empty string (the exact "iss" value)`)
+    throw optionError(WHERE, `${path}issuer must be a non-empty string (the exact "iss" value)`)
   }
   return value
 }
 
-function jwksOption(value: unknown, where: string): JsonWebKeySet | undefined {
+function jwksOption(value: unknown, path: string): JsonWebKeySet | undefined {
   if (value === undefined) return undefined
-  if (!isObject(value) || !Array.isArray(value.keys))
-    throw invalidOptions(`${where}jwks must be { keys: [...] }`)
+  if (!isPlainObject(value) || !Array.isArray(value.keys))
+    throw optionError(WHERE, `${path}jwks must be { keys: [...] }`)
   return value as unknown as JsonWebKeySet
 }
 
 function issuerConfig(
   own: Record<string, unknown>,
   defaults: Record<string, unknown>,
-  where: string,
+  path: string,
 ): IssuerConfig {
   const merged: Record<string, unknown> = { ...defaults }
   for (const key of POLICY_KEYS) if (own[key] !== undefined) merged[key] = own[key]
-  const issuer = issuerString(own.issuer, where)
-  const audience = stringList(merged.audience, `${where}audience`)
+  const issuer = issuerString(own.issuer, path)
+  const audience = stringList(WHERE, `${path}audience`, merged.audience, { allowSingle: true })
   // An empty list would refuse every token: a configuration mistake, caught here rather than as 401s.
   if (audience !== undefined && audience.length === 0)
-    throw invalidOptions(`${where}audience must not be empty`)
-  const requiredClaims = [...(stringList(merged.requiredClaims ?? [], `${where}requiredClaims`) ?? [])]
-  if (merged.requireExp !== undefined && typeof merged.requireExp !== 'boolean') {
-    throw invalidOptions(`${where}requireExp must be a boolean`)
+    throw optionError(WHERE, `${path}audience must not be empty`)
+  const requiredClaims =
+    stringList(WHERE, `${path}requiredClaims`, merged.requiredClaims, {
+      allowSingle: true,
+    }) ?? []
+  if (booleanOption(WHERE, `${path}requireExp`, merged.requireExp, VERIFIER_DEFAULTS.requireExp)) {
+    if (!requiredClaims.includes('exp')) requiredClaims.unshift('exp')
   }
-  if (merged.requireExp !== false && !requiredClaims.includes('exp')) requiredClaims.unshift('exp')
   if (merged.typ !== undefined && (typeof merged.typ !== 'string' || merged.typ.length === 0)) {
-    throw invalidOptions(`${where}typ must be a non-empty string`)
+    throw optionError(WHERE, `${path}typ must be a non-empty string`)
   }
   const maxTokenAgeSeconds =
     merged.maxTokenAgeSeconds === undefined
       ? undefined
-      : nonNegativeNumber(merged.maxTokenAgeSeconds, `${where}maxTokenAgeSeconds`, 0)
-  const minRsaModulusBits = positiveInteger(merged.minRsaModulusBits, `${where}minRsaModulusBits`, 2048)
+      : seconds(WHERE, `${path}maxTokenAgeSeconds`, merged.maxTokenAgeSeconds, 0)
+  const minRsaModulusBits = positiveInteger(
+    WHERE,
+    `${path}minRsaModulusBits`,
+    merged.minRsaModulusBits,
+    VERIFIER_DEFAULTS.minRsaModulusBits,
+  )
   // RFC 7518 §3.3: 2048 bits or larger MUST be used. The floor can be raised, never lowered.
-  if (minRsaModulusBits < 2048) throw invalidOptions(`${where}minRsaModulusBits cannot be below 2048`)
-  const maxRsaModulusBits = positiveInteger(merged.maxRsaModulusBits, `${where}maxRsaModulusBits`, 8192)
+  if (minRsaModulusBits < 2048) throw optionError(WHERE, `${path}minRsaModulusBits cannot be below 2048`)
+  const maxRsaModulusBits = positiveInteger(
+    WHERE,
+    `${path}maxRsaModulusBits`,
+    merged.maxRsaModulusBits,
+    VERIFIER_DEFAULTS.maxRsaModulusBits,
+  )
   if (maxRsaModulusBits < minRsaModulusBits) {
-    throw invalidOptions(`${where}maxRsaModulusBits must be at least minRsaModulusBits`)
+    throw optionError(WHERE, `${path}maxRsaModulusBits must be at least minRsaModulusBits`)
   }
-  const jwks = jwksOption(own.jwks, where)
+  const jwks = jwksOption(own.jwks, path)
   if (jwks !== undefined && own.jwksUri !== undefined)
-    throw invalidOptions(`${where}give jwks or jwksUri, not both`)
+    throw optionError(WHERE, `${path}give jwks or jwksUri, not both`)
   return {
     issuer,
     jwks,
-    remote: jwks === undefined ? remoteConfig(own, merged, issuer, where) : undefined,
+    remote: jwks === undefined ? remoteConfig(own, merged, issuer, path) : undefined,
     policy: {
-      algorithms: algorithms(merged.algorithms, where),
-      criticalHeaders: new Set(stringList(merged.criticalHeaders ?? [], `${where}criticalHeaders`)),
+      algorithms: algorithms(merged.algorithms, path),
+      criticalHeaders: new Set(
+        stringList(WHERE, `${path}criticalHeaders`, merged.criticalHeaders, { allowSingle: true }),
+      ),
       typ: typeof merged.typ === 'string' ? normalizeTyp(merged.typ) : undefined,
       issuer,
       audience: audience === undefined ? undefined : new Set(audience),
       requiredClaims,
-      clockToleranceSeconds: nonNegativeNumber(
+      clockToleranceSeconds: seconds(
+        WHERE,
+        `${path}clockToleranceSeconds`,
         merged.clockToleranceSeconds,
-        `${where}clockToleranceSeconds`,
-        0,
+        VERIFIER_DEFAULTS.clockToleranceSeconds,
       ),
       maxTokenAgeSeconds,
     },
@@ -292,7 +336,7 @@ function issuerConfig(
       ...DEFAULT_KEY_SET_LIMITS,
       minRsaModulusBits,
       maxRsaModulusBits,
-      maxKeys: positiveInteger(merged.maxKeys, `${where}maxKeys`, DEFAULT_KEY_SET_LIMITS.maxKeys),
+      maxKeys: positiveInteger(WHERE, `${path}maxKeys`, merged.maxKeys, VERIFIER_DEFAULTS.maxKeys),
     },
   }
 }
@@ -301,87 +345,96 @@ function remoteConfig(
   own: Record<string, unknown>,
   merged: Record<string, unknown>,
   issuer: string,
-  where: string,
+  path: string,
 ): RemoteConfig {
   let jwksUri: string | undefined
-  if (own.jwksUri !== undefined) jwksUri = checkKeySetUrl(own.jwksUri, `${where}jwksUri`).href
+  if (own.jwksUri !== undefined) jwksUri = checkKeySetUrl(own.jwksUri, `${WHERE}: ${path}jwksUri`).href
   // Discovery: the issuer is then a URL too, under the same rules.
-  else checkKeySetUrl(issuer, `${where}issuer (no jwks or jwksUri given, so it is used for discovery)`)
-  const seconds = (name: string, fallback: number) =>
-    nonNegativeNumber(merged[name], `${where}${name}`, fallback) * 1000
-  const cacheMaxAgeMs = seconds('cacheMaxAgeSeconds', 600)
-  const cacheMinAgeMs = Math.min(seconds('cacheMinAgeSeconds', 30), cacheMaxAgeMs)
-  const retryBaseMs = seconds('retryBaseSeconds', 1)
+  else
+    checkKeySetUrl(issuer, `${WHERE}: ${path}issuer (no jwks or jwksUri given, so it is used for discovery)`)
+  const ms = (name: keyof typeof VERIFIER_DEFAULTS & `${string}Seconds`) =>
+    seconds(WHERE, `${path}${name}`, merged[name], VERIFIER_DEFAULTS[name]) * 1000
+  const count = (name: 'timeoutMs' | 'maxResponseBytes' | 'maxUnknownKids') =>
+    positiveInteger(WHERE, `${path}${name}`, merged[name], VERIFIER_DEFAULTS[name])
+  const cacheMaxAgeMs = ms('cacheMaxAgeSeconds')
+  const cacheMinAgeMs = Math.min(ms('cacheMinAgeSeconds'), cacheMaxAgeMs)
+  const retryBaseMs = ms('retryBaseSeconds')
   return {
     jwksUri,
     cacheMaxAgeMs,
     cacheMinAgeMs,
-    cooldownMs: seconds('cooldownSeconds', 30),
-    maxStaleMs: seconds('maxStaleSeconds', 86400),
-    timeoutMs: positiveInteger(merged.timeoutMs, `${where}timeoutMs`, 5000),
-    maxResponseBytes: positiveInteger(merged.maxResponseBytes, `${where}maxResponseBytes`, 262144),
+    cooldownMs: ms('cooldownSeconds'),
+    maxStaleMs: ms('maxStaleSeconds'),
+    timeoutMs: count('timeoutMs'),
+    maxResponseBytes: count('maxResponseBytes'),
     retryBaseMs,
-    retryMaxMs: Math.max(retryBaseMs, seconds('retryMaxSeconds', 60)),
-    maxUnknownKids: positiveInteger(merged.maxUnknownKids, `${where}maxUnknownKids`, 10000),
+    retryMaxMs: Math.max(retryBaseMs, ms('retryMaxSeconds')),
+    maxUnknownKids: count('maxUnknownKids'),
   }
 }
 
 /** Validates `createVerifier` options eagerly: a mistake is a thrown ERR_INVALID_OPTIONS, not a 401 later. */
 export function resolveVerifierOptions(options: VerifierOptions): VerifierConfig {
-  if (!isObject(options)) throw invalidOptions('options must be an object')
-  const raw = options as unknown as Record<string, unknown>
+  // Unknown names are refused: a misspelt `audiance` would otherwise leave the audience unchecked.
+  const raw = readOptions(WHERE, options, VERIFIER_KEYS)
   const defaults: Record<string, unknown> = {}
   for (const key of POLICY_KEYS) if (raw[key] !== undefined) defaults[key] = raw[key]
   let issuers: IssuerConfig[]
   if (raw.issuers !== undefined) {
     if (raw.issuer !== undefined || raw.jwks !== undefined || raw.jwksUri !== undefined) {
-      throw invalidOptions('give either issuer (with its keys) or issuers, not both')
+      throw optionError(WHERE, 'give either issuer (with its keys) or issuers, not both')
     }
     if (!Array.isArray(raw.issuers) || raw.issuers.length === 0)
-      throw invalidOptions('issuers must be a non-empty array')
+      throw optionError(WHERE, 'issuers must be a non-empty array')
     issuers = raw.issuers.map((item: unknown, index: number) => {
-      if (!isObject(item)) throw invalidOptions(`issuers[${index}] must be an object`)
-      return issuerConfig(item, defaults, `issuers[${index}].`)
+      const path = `issuers[${index}].`
+      if (!isPlainObject(item)) throw optionError(WHERE, `issuers[${index}] must be an object`)
+      refuseUnknownKeys(WHERE, item, ISSUER_KEYS, path)
+      return issuerConfig(item, defaults, path)
     })
     const names = new Set(issuers.map((i) => i.issuer))
-    if (names.size !== issuers.length) throw invalidOptions('issuers lists the same issuer twice')
+    if (names.size !== issuers.length) throw optionError(WHERE, 'issuers lists the same issuer twice')
   } else {
     issuers = [issuerConfig(raw, defaults, '')]
   }
   const cache = raw.tokenCache
-  let tokenCacheEntries = 1000
+  let tokenCacheEntries: number = VERIFIER_DEFAULTS.tokenCache.maxEntries
   if (cache === false) tokenCacheEntries = 0
   else if (cache !== undefined && cache !== true) {
-    if (!isObject(cache)) throw invalidOptions('tokenCache must be false or { maxEntries }')
-    tokenCacheEntries = positiveInteger(cache.maxEntries, 'tokenCache.maxEntries', 1000)
-  }
-  if (raw.nowMs !== undefined && typeof raw.nowMs !== 'function')
-    throw invalidOptions('nowMs must be a function')
-  if (raw.signatureThreadPool !== undefined && typeof raw.signatureThreadPool !== 'boolean')
-    throw invalidOptions('signatureThreadPool must be a boolean')
-  if (raw.onKeyRejected !== undefined && typeof raw.onKeyRejected !== 'function') {
-    throw invalidOptions('onKeyRejected must be a function')
-  }
-  for (const name of ['fetch', 'onEvent'] as const) {
-    if (raw[name] !== undefined && typeof raw[name] !== 'function')
-      throw invalidOptions(`${name} must be a function`)
+    if (!isPlainObject(cache)) throw optionError(WHERE, 'tokenCache must be false or { maxEntries }')
+    refuseUnknownKeys(WHERE, cache, ['maxEntries'], 'tokenCache.')
+    tokenCacheEntries = positiveInteger(WHERE, 'tokenCache.maxEntries', cache.maxEntries, tokenCacheEntries)
   }
   const keySetCache = raw.keySetCache as KeySetCache | undefined
   if (
     keySetCache !== undefined &&
     (typeof keySetCache?.get !== 'function' || typeof keySetCache?.set !== 'function')
   ) {
-    throw invalidOptions('keySetCache must have get(url) and set(url, entry, keepMs)')
+    throw optionError(WHERE, 'keySetCache must have get(url) and set(url, entry, keepMs)')
   }
   return {
     issuers,
-    fetch: raw.fetch as FetchFunction | undefined,
+    fetch: functionOption<FetchFunction>(WHERE, 'fetch', raw.fetch),
     keySetCache,
-    onEvent: raw.onEvent as VerifierConfig['onEvent'],
-    maxTokenLength: positiveInteger(raw.maxTokenLength, 'maxTokenLength', DEFAULT_MAX_TOKEN_LENGTH),
+    onEvent: functionOption<NonNullable<VerifierConfig['onEvent']>>(WHERE, 'onEvent', raw.onEvent),
+    maxTokenLength: positiveInteger(
+      WHERE,
+      'maxTokenLength',
+      raw.maxTokenLength,
+      VERIFIER_DEFAULTS.maxTokenLength,
+    ),
     tokenCacheEntries,
-    signatureThreadPool: raw.signatureThreadPool === true,
-    nowMs: (raw.nowMs as (() => number) | undefined) ?? Date.now,
-    onKeyRejected: raw.onKeyRejected as VerifierConfig['onKeyRejected'],
+    signatureThreadPool: booleanOption(
+      WHERE,
+      'signatureThreadPool',
+      raw.signatureThreadPool,
+      VERIFIER_DEFAULTS.signatureThreadPool,
+    ),
+    nowMs: functionOption<() => number>(WHERE, 'nowMs', raw.nowMs) ?? Date.now,
+    onKeyRejected: functionOption<NonNullable<VerifierConfig['onKeyRejected']>>(
+      WHERE,
+      'onKeyRejected',
+      raw.onKeyRejected,
+    ),
   }
 }

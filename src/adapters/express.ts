@@ -14,6 +14,7 @@ import type { Bridge } from '../bridge/bridge.js'
 import { errorResponse } from '../bridge/http-status.js'
 import type { BridgeRequest, BridgeResponse, BridgeSession } from '../bridge/types.js'
 import { JwksBridgeError } from '../errors.js'
+import { functionOption, optionNames, readOptions } from '../lib/options.js'
 import type { Identity } from '../stores/types.js'
 import { toBridgeRequest } from './node-request.js'
 
@@ -74,12 +75,18 @@ export interface BridgeMiddlewareOptions {
   requestId?: ((req: Request) => string | undefined) | undefined
 }
 
+const WHERE = 'bridgeMiddleware'
+const MIDDLEWARE_KEYS = optionNames<BridgeMiddlewareOptions>()(['testSignIn', 'requestId'])
+
 export function bridgeMiddleware(bridge: Bridge, options: BridgeMiddlewareOptions = {}): RequestHandler {
+  // Unknown names are refused: a misspelt `testSignin` would leave the route silently unmounted.
+  readOptions(WHERE, options, MIDDLEWARE_KEYS, { optional: true })
   const extra = options.testSignIn
-  const idOf = options.requestId
-  if (idOf !== undefined && typeof idOf !== 'function') {
-    throw new JwksBridgeError('ERR_INVALID_OPTIONS', 'requestId must be a function')
-  }
+  const idOf = functionOption<NonNullable<BridgeMiddlewareOptions['requestId']>>(
+    WHERE,
+    'requestId',
+    options.requestId,
+  )
   async function run(req: Request, res: Response, next: NextFunction): Promise<void> {
     const target = req.originalUrl
     const isExtra = extra !== undefined && req.method === 'POST' && target.split('?', 1)[0] === extra.path

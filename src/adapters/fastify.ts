@@ -14,6 +14,7 @@ import type { Bridge } from '../bridge/bridge.js'
 import { errorResponse } from '../bridge/http-status.js'
 import type { BridgeRequest, BridgeResponse, BridgeSession } from '../bridge/types.js'
 import { JwksBridgeError } from '../errors.js'
+import { optionNames, readOptions } from '../lib/options.js'
 import type { Identity } from '../stores/types.js'
 import { toBridgeRequest } from './node-request.js'
 
@@ -46,6 +47,18 @@ export interface JwksBridgeFastifyOptions {
   testSignIn?: ExtraBridgeRoute | undefined
 }
 
+const WHERE = 'jwksBridgeFastify'
+/**
+ * The plugin's own options, and the ones Fastify's `register` accepts for every plugin (it passes them
+ * on; this plugin runs in the caller's context, so they change nothing here, but they are not typos).
+ */
+const PLUGIN_KEYS = [
+  ...optionNames<JwksBridgeFastifyOptions>()(['bridge', 'testSignIn']),
+  'prefix',
+  'logLevel',
+  'logSerializers',
+]
+
 function send(reply: FastifyReply, response: BridgeResponse): FastifyReply {
   reply.code(response.status).headers(response.headers)
   if (response.cookies.length > 0) reply.header('set-cookie', response.cookies)
@@ -63,6 +76,8 @@ export async function jwksBridgeFastify(
   fastify: FastifyInstance,
   options: JwksBridgeFastifyOptions,
 ): Promise<void> {
+  // Unknown names are refused: a misspelt `testSignin` would leave the route silently unmounted.
+  readOptions(WHERE, options, PLUGIN_KEYS)
   const { bridge } = options
   fastify.decorateRequest('identity', null)
   fastify.decorateRequest('bridgeSession', null)

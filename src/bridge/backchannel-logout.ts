@@ -12,6 +12,7 @@ import { JwksBridgeError } from '../errors.js'
 import type { JwtPayload } from '../jose/claims.js'
 import { normalizeTyp } from '../jose/header.js'
 import type { VerifiedJwt } from '../jose/verify-jwt.js'
+import { isPlainObject } from '../lib/options.js'
 import { FORM_TYPE, readTokenField } from './body.js'
 import { baseHeaders, statusForCode } from './http-status.js'
 import { LOGOUT_TYP, type LogoutRules } from './logout-verifier.js'
@@ -23,10 +24,6 @@ export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backcha
 
 function claimError(code: 'ERR_CLAIMS_INVALID' | 'ERR_CLAIM_MISSING', claim: string, message: string) {
   return new JwksBridgeError(code, message, { claim })
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 function optionalId(payload: JwtPayload, claim: 'sid' | 'sub'): string | undefined {

@@ -3,6 +3,14 @@
  * first sign-in) and defaults.
  */
 import { invalidOptions } from '../errors.js'
+import {
+  isPlainObject,
+  optionNames,
+  positiveInteger,
+  readOptions,
+  seconds,
+  stringList,
+} from '../lib/options.js'
 import type { PolicyOptions, VerifierOptions } from '../options.js'
 import type { IdentityStore, SessionStore } from '../stores/types.js'
 import { createVerifier, type Verifier } from '../verifier.js'
@@ -90,7 +98,10 @@ export interface BridgeConfig {
   logger: BridgeLogger | undefined
 }
 
-const KNOWN = new Set([
+const WHERE = 'createBridge'
+
+/** Every createBridge option; the compiler checks the list against BridgeOptions both ways. */
+const BRIDGE_KEYS = optionNames<BridgeOptions>()([
   'verifier',
   'identities',
   'sessions',
@@ -113,6 +124,8 @@ const KNOWN = new Set([
   'logger',
 ])
 
+const COOKIE_KEYS = optionNames<NonNullable<BridgeOptions['cookie']>>()(['name', 'domain'])
+
 const SESSION_METHODS = [
   'create',
   'get',
@@ -125,26 +138,14 @@ const SESSION_METHODS = [
 ] as const
 const IDENTITY_METHODS = ['upsert', 'get', 'findBySubject'] as const
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
 export function isVerifier(value: unknown): value is Verifier {
-  return isObject(value) && typeof value.verify === 'function'
+  return isPlainObject(value) && typeof value.verify === 'function'
 }
 
 function hasMethods(value: unknown, names: readonly string[]): boolean {
-  return isObject(value) || typeof value === 'function'
+  return isPlainObject(value) || typeof value === 'function'
     ? names.every((name) => typeof (value as Record<string, unknown>)[name] === 'function')
     : false
-}
-
-function seconds(value: unknown, name: string, fallback: number, allowZero = false): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    throw invalidOptions(`${name} must be a finite number ${allowZero ? '>= 0' : '> 0'}`)
-  }
-  return value
 }
 
 function path(value: unknown, name: string, fallback: string): string {
@@ -158,12 +159,12 @@ function path(value: unknown, name: string, fallback: string): string {
 
 function profileOption(value: unknown): TokenProfile {
   if (value === undefined) return genericProfile()
-  if (!isObject(value) || typeof value.name !== 'string' || typeof value.check !== 'function') {
+  if (!isPlainObject(value) || typeof value.name !== 'string' || typeof value.check !== 'function') {
     throw invalidOptions(
       'profile must be a TokenProfile ({ name, check(result) }), e.g. tokenProfile("generic")',
     )
   }
-  if (value.verifierOptions !== undefined && !isObject(value.verifierOptions)) {
+  if (value.verifierOptions !== undefined && !isPlainObject(value.verifierOptions)) {
     throw invalidOptions('profile.verifierOptions must be an object')
   }
   return value as unknown as TokenProfile
@@ -198,7 +199,7 @@ export function withProfilePolicy(
   }
   if (Array.isArray(merged.issuers)) {
     merged.issuers = (merged.issuers as unknown[]).map((issuer) =>
-      isObject(issuer) && issuer.requiredClaims !== undefined
+      isPlainObject(issuer) && issuer.requiredClaims !== undefined
         ? { ...issuer, requiredClaims: union(issuer.requiredClaims, profile.requiredClaims) }
         : issuer,
     )
@@ -208,10 +209,8 @@ export function withProfilePolicy(
 
 /** Validates createBridge options and builds the verifiers. */
 export function resolveBridgeOptions(options: BridgeOptions): BridgeConfig {
-  if (!isObject(options)) throw invalidOptions('createBridge options must be an object')
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key)) throw invalidOptions(`unknown createBridge option "${key}"`)
-  }
+  // Unknown names are refused: a misspelt `crsf: true` would otherwise leave the CSRF token off.
+  readOptions(WHERE, options, BRIDGE_KEYS)
   if (!hasMethods(options.identities, IDENTITY_METHODS)) {
     throw invalidOptions(`identities must be an IdentityStore (${IDENTITY_METHODS.join(', ')})`)
   }
@@ -241,20 +240,30 @@ export function resolveBridgeOptions(options: BridgeOptions): BridgeConfig {
     throw invalidOptions('backChannelLogoutPath must differ from authPath')
   }
 
-  const maxTokenAgeSeconds = seconds(options.maxTokenAgeSeconds, 'maxTokenAgeSeconds', 120)
-  const absolute = seconds(options.absoluteLifetimeSeconds, 'absoluteLifetimeSeconds', 7 * 86400)
-  const idle = seconds(options.idleTimeoutSeconds, 'idleTimeoutSeconds', 86400)
-  const touch = seconds(options.touchIntervalSeconds, 'touchIntervalSeconds', Math.min(3600, idle / 2), true)
+  const maxTokenAgeSeconds = seconds(WHERE, 'maxTokenAgeSeconds', options.maxTokenAgeSeconds, 120, false)
+  const absolute = seconds(
+    WHERE,
+    'absoluteLifetimeSeconds',
+    options.absoluteLifetimeSeconds,
+    7 * 86400,
+    false,
+  )
+  const idle = seconds(WHERE, 'idleTimeoutSeconds', options.idleTimeoutSeconds, 86400, false)
+  const touch = seconds(WHERE, 'touchIntervalSeconds', options.touchIntervalSeconds, Math.min(3600, idle / 2))
   // Activity written less often than the idle timeout would let active sessions expire as idle.
   if (touch >= idle) throw invalidOptions('touchIntervalSeconds must be below idleTimeoutSeconds')
 
-  const snapshot = options.claimsSnapshot ?? ['email', 'name', 'email_verified']
-  if (!Array.isArray(snapshot) || snapshot.some((name) => typeof name !== 'string' || name.length === 0)) {
-    throw invalidOptions('claimsSnapshot must be an array of claim names')
-  }
+  const snapshot = stringList(WHERE, 'claimsSnapshot', options.claimsSnapshot) ?? [
+    'email',
+    'name',
+    'email_verified',
+  ]
 
-  const cookie = options.cookie ?? {}
-  if (!isObject(cookie)) throw invalidOptions('cookie must be { name?, domain? }')
+  // Names checked here, values by cookieOptionProblem below.
+  const cookie: NonNullable<BridgeOptions['cookie']> = readOptions(WHERE, options.cookie, COOKIE_KEYS, {
+    name: 'cookie',
+    optional: true,
+  })
   const cookieName = cookie.name ?? DEFAULT_COOKIE_NAME
   const cookieProblem = cookieOptionProblem(cookieName, cookie.domain)
   if (cookieProblem !== undefined) throw invalidOptions(cookieProblem)
@@ -270,10 +279,7 @@ export function resolveBridgeOptions(options: BridgeOptions): BridgeConfig {
     allowedOrigins.add(normalized)
   }
 
-  const maxBodyBytes = options.maxBodyBytes ?? 16 * 1024
-  if (typeof maxBodyBytes !== 'number' || !Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) {
-    throw invalidOptions('maxBodyBytes must be a positive integer')
-  }
+  const maxBodyBytes = positiveInteger(WHERE, 'maxBodyBytes', options.maxBodyBytes, 16 * 1024)
 
   // Verifiers last: everything cheap is checked before one is created.
   const ownedVerifiers: Verifier[] = []
@@ -282,7 +288,7 @@ export function resolveBridgeOptions(options: BridgeOptions): BridgeConfig {
     ownedVerifiers.push(verifier)
     return verifier
   }
-  if (!isVerifier(options.verifier) && !isObject(options.verifier)) {
+  if (!isVerifier(options.verifier) && !isPlainObject(options.verifier)) {
     throw invalidOptions('verifier must be a Verifier (createVerifier) or its options')
   }
   // The profile's policy (e.g. the OIDC profile's audience, the client id) applies to logout tokens too:

@@ -1,6 +1,6 @@
 import { isJwksBridgeError, JwksBridgeError } from '../errors.js'
 import type { JsonObject } from '../jose/json.js'
-import type { KeySetLimits } from '../jose/key-set.js'
+import { DEFAULT_KEY_SET_LIMITS, type KeySetLimits } from '../jose/key-set.js'
 import type { FreshnessBounds } from '../keys/cache-policy.js'
 import { discoveryUrl, processDiscoveryDocument } from '../keys/discovery.js'
 import {
@@ -10,7 +10,7 @@ import {
   JWKS_MEDIA_TYPES,
 } from '../keys/http-fetch.js'
 import { checkKeySetUrl } from '../keys/url-policy.js'
-import { resolveVerifierOptions } from '../options.js'
+import { VERIFIER_DEFAULTS } from '../options.js'
 import { UsageError } from './usage.js'
 
 /** The path suffix of an OpenID Provider Configuration document (OpenID Connect Discovery 1.0 §4). */
@@ -24,19 +24,24 @@ export interface VerifierDefaults {
 }
 
 /**
- * The verifier's defaults, read from the library itself (a verifier for a placeholder issuer,
- * resolved but never created) rather than copied, so that `jwks-bridge jwks` cannot drift from what
- * `createVerifier` would do with the same document.
+ * The verifier's defaults, read from the library's own `VERIFIER_DEFAULTS` rather than copied, so that
+ * `jwks-bridge jwks` cannot drift from what `createVerifier` would do with the same document.
  */
 export function verifierDefaults(): VerifierDefaults {
-  const config = resolveVerifierOptions({ issuer: 'https://defaults.invalid' }).issuers[0]
-  const remote = config?.remote
-  if (config === undefined || remote === undefined)
-    throw new Error('the verifier defaults have no remote settings')
+  const d = VERIFIER_DEFAULTS
   return {
-    fetchLimits: { timeoutMs: remote.timeoutMs, maxResponseBytes: remote.maxResponseBytes },
-    freshness: { minSeconds: remote.cacheMinAgeMs / 1000, maxSeconds: remote.cacheMaxAgeMs / 1000 },
-    keyLimits: config.limits,
+    fetchLimits: { timeoutMs: d.timeoutMs, maxResponseBytes: d.maxResponseBytes },
+    // createVerifier never lets the shortest freshness exceed the longest.
+    freshness: {
+      minSeconds: Math.min(d.cacheMinAgeSeconds, d.cacheMaxAgeSeconds),
+      maxSeconds: d.cacheMaxAgeSeconds,
+    },
+    keyLimits: {
+      ...DEFAULT_KEY_SET_LIMITS,
+      minRsaModulusBits: d.minRsaModulusBits,
+      maxRsaModulusBits: d.maxRsaModulusBits,
+      maxKeys: d.maxKeys,
+    },
   }
 }
 

@@ -1,4 +1,5 @@
 import type { FetchFunction } from '../keys/http-fetch.js'
+import { VERIFIER_DEFAULTS } from '../options.js'
 import type { CliContext } from './io.js'
 import {
   type FailedStep,
@@ -36,8 +37,8 @@ Which document is fetched:
   obeys the URL rules below.
 
 Fetch rules (the verifier's defaults): https:// only, plain http:// only for 127.0.0.0/8,
-::1 and localhost; redirects refused, not followed; 5000 ms for the whole fetch; at most
-262144 bytes; media type application/jwk-set+json or application/json (a discovery
+::1 and localhost; redirects refused, not followed; ${VERIFIER_DEFAULTS.timeoutMs} ms for the whole fetch; at most
+${VERIFIER_DEFAULTS.maxResponseBytes} bytes; media type application/jwk-set+json or application/json (a discovery
 document: application/json); strict JSON.
 
 Arguments:

@@ -1,7 +1,7 @@
 import { isJwksBridgeError } from '../errors.js'
 import type { Algorithm } from '../jose/algorithms.js'
 import type { KeySetEvent } from '../keys/events.js'
-import type { KeyRejectedEvent, VerifierOptions } from '../options.js'
+import { type KeyRejectedEvent, VERIFIER_DEFAULTS, type VerifierOptions } from '../options.js'
 import { createVerifier, type Verifier } from '../verifier.js'
 import { type CliContext, readJwksFile, readToken } from './io.js'
 import { type CliResult, parseCommandArgs, UsageError, usageFailure, wantsHelp } from './usage.js'
@@ -34,9 +34,9 @@ Options:
                          127.0.0.0/8, ::1 and localhost); give it or --jwks-file, not both
   --audience A           accept the token only if its "aud" contains A; repeat the option
                          to accept any of several audiences
-  --alg LIST             accepted algorithms, comma-separated (default RS256), from:
+  --alg LIST             accepted algorithms, comma-separated (default ${VERIFIER_DEFAULTS.algorithms.join(',')}), from:
                          RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA Ed25519
-  --clock-tolerance S    seconds of leeway for exp, nbf, iat and the token age (default 0)
+  --clock-tolerance S    seconds of leeway for exp, nbf, iat and the token age (default ${VERIFIER_DEFAULTS.clockToleranceSeconds})
   --max-token-age S      reject a token issued more than S seconds ago (needs "iat")
   -h, --help             show this help
 

@@ -1,5 +1,13 @@
 import { invalidOptions } from '../errors.js'
 import { isLoopbackHost } from '../keys/url-policy.js'
+import {
+  functionOption,
+  integerInRange,
+  oneOf,
+  optionError,
+  optionNames,
+  readOptions,
+} from '../lib/options.js'
 
 /** Signing algorithms the development provider can use. */
 export type DevIssuerAlgorithm = 'RS256' | 'ES256' | 'EdDSA'
@@ -69,6 +77,18 @@ export interface DevIssuerConfig {
 export const DEFAULT_TOKEN_LIFETIME_SECONDS = 3600
 const MAX_TOKEN_LIFETIME_SECONDS = 86_400
 
+const WHERE = 'createDevIssuer'
+const DEV_ISSUER_KEYS = optionNames<DevIssuerOptions>()([
+  'issuer',
+  'alg',
+  'profile',
+  'tokenLifetimeSeconds',
+  'audience',
+  'nowMs',
+  'env',
+  'dangerouslyAllowNonLoopbackIssuer',
+])
+
 /**
  * Refuses to run in production. Anyone who can reach this provider signs in as anyone they like by
  * typing a name: a deployment that mounted it by mistake would accept forged identities
@@ -117,53 +137,50 @@ export function warnGuardOff(origin: string): void {
 }
 
 export function resolveDevIssuerOptions(options: DevIssuerOptions): DevIssuerConfig {
-  if (options === null || typeof options !== 'object') throw invalidOptions('dev issuer options are required')
+  // Unknown names are refused: a misspelt `audiance` would mint tokens without the audience asked for.
+  readOptions(WHERE, options, DEV_ISSUER_KEYS)
   refuseProduction(options.env ?? process.env)
 
-  if (typeof options.issuer !== 'string') throw invalidOptions('issuer must be a URL string')
+  if (typeof options.issuer !== 'string') throw optionError(WHERE, 'issuer must be a URL string')
   let url: URL
   try {
     url = new URL(options.issuer)
   } catch {
-    throw invalidOptions('issuer is not a valid URL')
+    throw optionError(WHERE, 'issuer is not a valid URL')
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw invalidOptions('issuer must be an http: or https: URL')
+    throw optionError(WHERE, 'issuer must be an http: or https: URL')
   }
-  if (url.username !== '' || url.password !== '') throw invalidOptions('issuer must not contain credentials')
+  if (url.username !== '' || url.password !== '') {
+    throw optionError(WHERE, 'issuer must not contain credentials')
+  }
   // OpenID Connect Discovery 1.0 §3: the issuer has no query or fragment component.
   if (url.search !== '' || url.hash !== '' || /[?#]/.test(options.issuer)) {
-    throw invalidOptions('issuer must not contain a query or a fragment')
+    throw optionError(WHERE, 'issuer must not contain a query or a fragment')
   }
   const basePath = url.pathname.replace(/\/+$/, '')
   refuseNonLoopbackIssuer(url, options.dangerouslyAllowNonLoopbackIssuer)
 
-  const alg = options.alg ?? 'RS256'
-  if (!DEV_ISSUER_ALGORITHMS.includes(alg)) {
-    throw invalidOptions(`alg must be one of ${DEV_ISSUER_ALGORITHMS.join(', ')}`)
-  }
-  const profile = options.profile ?? 'generic'
-  if (!DEV_ISSUER_PROFILES.includes(profile)) {
-    throw invalidOptions(`profile must be one of ${DEV_ISSUER_PROFILES.join(', ')}`)
-  }
+  const alg = oneOf(WHERE, 'alg', options.alg, DEV_ISSUER_ALGORITHMS, 'RS256')
+  const profile = oneOf(WHERE, 'profile', options.profile, DEV_ISSUER_PROFILES, 'generic')
   // SuperTokens signs access tokens with RS256 only (core JWTSigningFunctions); another algorithm
   // would make tokens no SuperTokens deployment ever issues.
   if (profile === 'supertokens' && alg !== 'RS256') {
-    throw invalidOptions('the supertokens profile signs with RS256 only, as SuperTokens does; drop alg')
+    throw optionError(WHERE, 'the supertokens profile signs with RS256 only, as SuperTokens does; drop alg')
   }
 
-  const lifetime = options.tokenLifetimeSeconds ?? DEFAULT_TOKEN_LIFETIME_SECONDS
-  if (!Number.isInteger(lifetime) || lifetime < 1 || lifetime > MAX_TOKEN_LIFETIME_SECONDS) {
-    throw invalidOptions(
-      `tokenLifetimeSeconds must be a whole number from 1 to ${MAX_TOKEN_LIFETIME_SECONDS}`,
-    )
-  }
+  const lifetime = integerInRange(
+    WHERE,
+    'tokenLifetimeSeconds',
+    options.tokenLifetimeSeconds,
+    DEFAULT_TOKEN_LIFETIME_SECONDS,
+    1,
+    MAX_TOKEN_LIFETIME_SECONDS,
+  )
   if (options.audience !== undefined && (typeof options.audience !== 'string' || options.audience === '')) {
-    throw invalidOptions('audience must be a non-empty string when given')
+    throw optionError(WHERE, 'audience must be a non-empty string when given')
   }
-  if (options.nowMs !== undefined && typeof options.nowMs !== 'function') {
-    throw invalidOptions('nowMs must be a function returning milliseconds since the epoch')
-  }
+  const nowMs = functionOption<() => number>(WHERE, 'nowMs', options.nowMs)
 
   return {
     issuer: options.issuer,
@@ -175,7 +192,7 @@ export function resolveDevIssuerOptions(options: DevIssuerOptions): DevIssuerCon
     profile,
     tokenLifetimeSeconds: lifetime,
     audience: options.audience,
-    nowMs: options.nowMs ?? Date.now,
+    nowMs: nowMs ?? Date.now,
     guardOff: options.dangerouslyAllowNonLoopbackIssuer === true,
   }
 }

@@ -7,6 +7,15 @@ import { randomBytes } from 'node:crypto'
 import { supertokensIssuer } from '../bridge/profiles/supertokens.js'
 import { invalidOptions } from '../errors.js'
 import type { Algorithm } from '../jose/algorithms.js'
+import {
+  functionOption,
+  nonEmptyString,
+  oneOf,
+  optionError,
+  optionNames,
+  positiveInteger,
+  readOptions,
+} from '../lib/options.js'
 import type { JsonWebKeySet } from '../options.js'
 import { type RunningServer, startIssuerServer } from './serve.js'
 import {
@@ -114,13 +123,17 @@ export interface TestIssuer {
 const DEFAULT_ISSUER = 'https://test-issuer.invalid'
 const DEFAULT_SUPERTOKENS_DOMAIN = 'https://api.test-issuer.invalid'
 const DEFAULT_OIDC_AUDIENCE = 'test-client'
-const KNOWN = ['issuer', 'alg', 'profile', 'audience', 'subject', 'lifetimeSeconds', 'nowMs']
-
-function nonEmpty(value: unknown, name: string): string {
-  if (typeof value !== 'string' || value.length === 0)
-    throw invalidOptions(`createTestIssuer: ${name} must be a non-empty string`)
-  return value
-}
+const WHERE = 'createTestIssuer'
+const TEST_ISSUER_KEYS = optionNames<TestIssuerOptions>()([
+  'issuer',
+  'alg',
+  'profile',
+  'audience',
+  'subject',
+  'lifetimeSeconds',
+  'nowMs',
+])
+const LOGOUT_TOKEN_KEYS = optionNames<LogoutTokenOptions>()(['sid', 'sub', 'aud', 'claims', 'header'])
 
 /**
  * @example
@@ -129,37 +142,28 @@ function nonEmpty(value: unknown, name: string): string {
  * await verifier.verify(idp.sign({ sub: 'user-1' }))
  */
 export function createTestIssuer(options: TestIssuerOptions = {}): TestIssuer {
-  if (typeof options !== 'object' || options === null)
-    throw invalidOptions('createTestIssuer: options must be an object')
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.includes(key)) throw invalidOptions(`createTestIssuer: unknown option "${key}"`)
-  }
-  const profile = options.profile ?? 'generic'
-  if (!TEST_ISSUER_PROFILES.includes(profile)) throw invalidOptions('createTestIssuer: unknown profile')
-  const alg = options.alg ?? 'RS256'
-  if (!TEST_ISSUER_ALGORITHMS.includes(alg))
-    throw invalidOptions('createTestIssuer: alg must be RS256, ES256 or EdDSA')
+  readOptions(WHERE, options, TEST_ISSUER_KEYS, { optional: true })
+  const profile = oneOf(WHERE, 'profile', options.profile, TEST_ISSUER_PROFILES, 'generic')
+  const alg = oneOf(WHERE, 'alg', options.alg, TEST_ISSUER_ALGORITHMS, 'RS256')
   if (profile === 'supertokens' && alg !== 'RS256') {
-    throw invalidOptions('createTestIssuer: SuperTokens signs access tokens with RS256 only')
+    throw optionError(WHERE, 'SuperTokens signs access tokens with RS256 only')
   }
   if (profile === 'supertokens' && options.audience !== undefined) {
-    throw invalidOptions('createTestIssuer: SuperTokens access tokens have no aud')
+    throw optionError(WHERE, 'SuperTokens access tokens have no aud')
   }
-  let audience = options.audience === undefined ? undefined : nonEmpty(options.audience, 'audience')
+  let audience =
+    options.audience === undefined ? undefined : nonEmptyString(WHERE, 'audience', options.audience)
   if (profile === 'oidc-id-token') audience ??= DEFAULT_OIDC_AUDIENCE
   const explicitIssuer = options.issuer !== undefined
   let issuer = explicitIssuer
-    ? nonEmpty(options.issuer, 'issuer')
+    ? nonEmptyString(WHERE, 'issuer', options.issuer)
     : profile === 'supertokens'
       ? supertokensIssuer({ apiDomain: DEFAULT_SUPERTOKENS_DOMAIN }).issuer
       : DEFAULT_ISSUER
-  const subject = options.subject === undefined ? 'test-user' : nonEmpty(options.subject, 'subject')
-  const lifetimeSeconds = options.lifetimeSeconds ?? 3600
-  if (!Number.isSafeInteger(lifetimeSeconds) || lifetimeSeconds < 1) {
-    throw invalidOptions('createTestIssuer: lifetimeSeconds must be a positive integer')
-  }
-  const nowMs = options.nowMs ?? Date.now
-  if (typeof nowMs !== 'function') throw invalidOptions('createTestIssuer: nowMs must be a function')
+  const subject =
+    options.subject === undefined ? 'test-user' : nonEmptyString(WHERE, 'subject', options.subject)
+  const lifetimeSeconds = positiveInteger(WHERE, 'lifetimeSeconds', options.lifetimeSeconds, 3600)
+  const nowMs = functionOption<() => number>(WHERE, 'nowMs', options.nowMs) ?? Date.now
 
   const published: SigningKey[] = []
   const kidPrefix = randomBytes(6).toString('base64url')
@@ -209,9 +213,10 @@ export function createTestIssuer(options: TestIssuerOptions = {}): TestIssuer {
       return signCompact(current, withoutUndefined({ ...defaultHeader(ctx), ...header }), payload)
     },
     signLogoutToken(logout) {
-      const { sid, sub } = logout ?? {}
-      if (sid !== undefined) nonEmpty(sid, 'signLogoutToken: sid')
-      if (sub !== undefined) nonEmpty(sub, 'signLogoutToken: sub')
+      readOptions('signLogoutToken', logout, LOGOUT_TOKEN_KEYS)
+      const { sid, sub } = logout
+      if (sid !== undefined) nonEmptyString('signLogoutToken', 'sid', sid)
+      if (sub !== undefined) nonEmptyString('signLogoutToken', 'sub', sub)
       if (sid === undefined && sub === undefined) {
         throw invalidOptions('signLogoutToken: a logout token names a sid, a sub or both')
       }

@@ -14,9 +14,12 @@ import { MAX_IDENTIFIER_LENGTH } from '../bridge/profiles/common.js'
 import type { BridgeRequest, BridgeResponse } from '../bridge/types.js'
 import { invalidOptions, isJwksBridgeError, JwksBridgeError } from '../errors.js'
 import { parseJsonObject } from '../jose/json.js'
+import { optionError, optionNames, positiveInteger, readOptions } from '../lib/options.js'
 import type { TestIssuer } from './test-issuer.js'
 
 export const DEFAULT_TEST_SIGN_IN_PATH = '/auth/test-sign-in'
+
+const WHERE = 'enableTestSignIn'
 
 /**
  * What the test sign-in hands the token to: the bridge from `createBridge` fits as it is. Only its
@@ -41,6 +44,8 @@ export interface TestSignInOptions {
   /** Largest test sign-in body. Default 16384. */
   maxBodyBytes?: number
 }
+
+const TEST_SIGN_IN_KEYS = optionNames<TestSignInOptions>()(['issuer', 'bridge', 'path', 'maxBodyBytes'])
 
 export interface TestSignInInput {
   subject: string
@@ -97,24 +102,19 @@ export function parseTestSignInInput(value: unknown): TestSignInInput {
  */
 export function enableTestSignIn(options: TestSignInOptions): TestSignInRoute | undefined {
   if (!refuseOutsideTest()) return undefined
-  if (typeof options !== 'object' || options === null) throw invalidOptions('enableTestSignIn needs options')
+  readOptions(WHERE, options, TEST_SIGN_IN_KEYS)
   const { issuer, bridge } = options
-  if (typeof issuer?.sign !== 'function')
-    throw invalidOptions('enableTestSignIn: issuer must be a test issuer')
+  if (typeof issuer?.sign !== 'function') throw optionError(WHERE, 'issuer must be a test issuer')
   if (typeof bridge?.handle !== 'function' || typeof bridge.routes?.authPath !== 'string') {
-    throw invalidOptions('enableTestSignIn: bridge must be the bridge from createBridge')
+    throw optionError(WHERE, 'bridge must be the bridge from createBridge')
   }
   const authPath = bridge.routes.authPath
   const path = options.path ?? DEFAULT_TEST_SIGN_IN_PATH
   if (typeof path !== 'string' || !/^\/[A-Za-z0-9\-._~/]*$/.test(path)) {
-    throw invalidOptions('enableTestSignIn: path must be a path starting with "/"')
+    throw optionError(WHERE, 'path must be a path starting with "/"')
   }
-  if (path === authPath)
-    throw invalidOptions("enableTestSignIn: path must differ from the bridge's auth path")
-  const maxBodyBytes = options.maxBodyBytes ?? 16_384
-  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) {
-    throw invalidOptions('enableTestSignIn: maxBodyBytes must be a positive integer')
-  }
+  if (path === authPath) throw optionError(WHERE, "path must differ from the bridge's auth path")
+  const maxBodyBytes = positiveInteger(WHERE, 'maxBodyBytes', options.maxBodyBytes, 16_384)
 
   function mint(input: TestSignInInput): string {
     const { subject, claims } = parseTestSignInInput(input)

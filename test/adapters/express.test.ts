@@ -6,6 +6,7 @@ import { bridgeMiddleware } from '../../src/adapters/express.ts'
 import type { BridgeOptions } from '../../src/bridge/options.ts'
 import { createMemoryStores } from '../../src/stores/memory/stores.ts'
 import { Clock, captureLogger, failingStore, ISSUER, makeBridge, signInToken } from '../bridge/support.ts'
+import { refusesUnknownOption } from '../helpers/unknown-option.ts'
 
 interface Running {
   base: string
@@ -243,5 +244,18 @@ describe('Express middleware: failures', () => {
       () => bridgeMiddleware(makeBridge().bridge, { requestId: 'x-request-id' as never }),
       (error: unknown) => (error as { code?: string }).code === 'ERR_INVALID_OPTIONS',
     )
+  })
+})
+
+describe('Express middleware: options', () => {
+  it('issue #13: a misspelt option is refused, naming the nearest known one', () => {
+    const { bridge } = makeBridge()
+    refusesUnknownOption(
+      () => bridgeMiddleware(bridge, { testSignin: undefined } as never),
+      'bridgeMiddleware',
+      'testSignin',
+      'testSignIn',
+    )
+    bridge.close()
   })
 })

@@ -5,6 +5,7 @@ import { jwksBridgeFastify } from '../../src/adapters/fastify.ts'
 import type { BridgeOptions } from '../../src/bridge/options.ts'
 import { createMemoryStores } from '../../src/stores/memory/stores.ts'
 import { Clock, failingStore, ISSUER, makeBridge, signInToken, testKey } from '../bridge/support.ts'
+import { rejectsUnknownOption } from '../helpers/unknown-option.ts'
 
 async function appWith(
   overrides: Partial<BridgeOptions> = {},
@@ -180,5 +181,19 @@ describe('Fastify plugin', () => {
     const me = await app.inject({ method: 'GET', url: '/me', headers: { host: LOCAL.host, cookie } })
     assert.equal(me.statusCode, 503, 'the other routes still look the session up')
     await app.close()
+  })
+})
+
+describe('Fastify plugin: options', () => {
+  it("issue #13: a misspelt option is refused, naming the nearest known one; Fastify's own are accepted", async () => {
+    const { bridge } = makeBridge()
+    const app = Fastify()
+    app.register(jwksBridgeFastify, { bridge, testSignin: undefined } as never)
+    await rejectsUnknownOption(async () => await app.ready(), 'jwksBridgeFastify', 'testSignin', 'testSignIn')
+    await app.close()
+    const accepted = Fastify()
+    await accepted.register(jwksBridgeFastify, { bridge, prefix: '/ignored', logLevel: 'warn' })
+    await accepted.close()
+    bridge.close()
   })
 })

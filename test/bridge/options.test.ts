@@ -6,6 +6,7 @@ import { tokenProfile } from '../../src/bridge/profiles.ts'
 import { isJwksBridgeError } from '../../src/errors.ts'
 import { createMemoryStores } from '../../src/stores/memory/stores.ts'
 import { createVerifier } from '../../src/verifier.ts'
+import { refusesUnknownOption } from '../helpers/unknown-option.ts'
 import { ISSUER, testKey } from './support.ts'
 
 function base(): BridgeOptions {
@@ -47,7 +48,31 @@ describe('createBridge validates its options eagerly (ERR_INVALID_OPTIONS)', () 
   })
 
   it('refuses unknown options (a typo must not silently turn a protection off)', () => {
-    refused({ crsf: true }, /unknown createBridge option "crsf"/)
+    refused({ crsf: true }, /createBridge: unknown option "crsf" \(did you mean "csrf"\?\)/)
+  })
+
+  it('issue #13: a misspelt cookie, verifier or logout verifier option is refused, naming the nearest known one', () => {
+    const create = (overrides: Record<string, unknown>) => () =>
+      createBridge({ ...base(), ...overrides } as BridgeOptions)
+    refusesUnknownOption(
+      create({ cookie: { nmae: 'app-session' } }),
+      'createBridge',
+      'cookie.nmae',
+      'cookie.name',
+    )
+    const jwks = { keys: [testKey().jwk] }
+    refusesUnknownOption(
+      create({ verifier: { issuer: ISSUER, jwks, audiance: 'my-api' } }),
+      'createVerifier',
+      'audiance',
+      'audience',
+    )
+    refusesUnknownOption(
+      create({ backChannelLogout: true, logoutVerifier: { issuer: ISSUER, jwks, audiance: 'my-client' } }),
+      'createVerifier',
+      'audiance',
+      'audience',
+    )
   })
 
   it('refuses bad paths, durations, sizes and switches', () => {

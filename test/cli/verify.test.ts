@@ -208,7 +208,7 @@ describe('jwks-bridge verify: usage errors (exit 2, reason then help)', () => {
       assert.equal(result.exitCode, 2)
       assert.match(
         result.stderr.split('\n')[0] as string,
-        /^ERR_INVALID_OPTIONS: issuer \(no jwks or jwksUri given, so it is used for discovery\) (is not a valid URL|must use https:|must not contain credentials)/,
+        /^ERR_INVALID_OPTIONS: createVerifier: issuer \(no jwks or jwksUri given, so it is used for discovery\) (is not a valid URL|must use https:|must not contain credentials)/,
       )
       assert.ok(result.stderr.endsWith(VERIFY_HELP))
     })
@@ -351,7 +351,10 @@ describe('jwks-bridge verify: --jwks-uri (remote key sets, rules in src/keys/url
     it(`refuses ${url} with ERR_INVALID_OPTIONS, exit 2, before any network I/O`, async () => {
       const result = await run(['--issuer', ISSUER, '--jwks-uri', url, liveToken()])
       assert.equal(result.exitCode, 2)
-      assert.match(result.stderr.split('\n')[0] as string, /^ERR_INVALID_OPTIONS: jwksUri must use https:/)
+      assert.match(
+        result.stderr.split('\n')[0] as string,
+        /^ERR_INVALID_OPTIONS: createVerifier: jwksUri must use https:/,
+      )
     })
   }
 })

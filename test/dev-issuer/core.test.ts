@@ -6,6 +6,7 @@ import { createDevIssuer, DEV_ISSUER_COOKIE } from '../../src/dev-issuer/index.t
 import { DEV_ISSUER_EXPOSED_WARNING } from '../../src/dev-issuer/options.ts'
 import { isJwksBridgeError } from '../../src/errors.ts'
 import { createVerifier } from '../../src/verifier.ts'
+import { refusesUnknownOption } from '../helpers/unknown-option.ts'
 import {
   collectWarnings,
   cookieAttributes,
@@ -101,6 +102,15 @@ describe('createDevIssuer: options', () => {
       () =>
         createDevIssuer({ issuer, env: { NODE_ENV: 'production' }, dangerouslyAllowNonLoopbackIssuer: true }),
       (error: unknown) => invalid(error) && /NODE_ENV=production/.test((error as Error).message),
+    )
+  })
+
+  it('issue #13: a misspelt option is refused, naming the nearest known one', () => {
+    refusesUnknownOption(
+      () => createDevIssuer({ issuer: MOUNTED, env, audiance: 'my-api' } as never),
+      'createDevIssuer',
+      'audiance',
+      'audience',
     )
   })
 

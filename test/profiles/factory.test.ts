@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { TOKEN_PROFILE_NAMES, tokenProfile } from '../../src/bridge/profiles.ts'
 import { isJwksBridgeError } from '../../src/index.ts'
+import { refusesUnknownOption } from '../helpers/unknown-option.ts'
 
 describe('tokenProfile', () => {
   it('builds each named profile', () => {
@@ -15,6 +16,27 @@ describe('tokenProfile', () => {
     assert.throws(
       () => tokenProfile('auth0' as never),
       (e: unknown) => isJwksBridgeError(e, 'ERR_INVALID_OPTIONS'),
+    )
+  })
+
+  it('issue #13: a misspelt profile option is refused, naming the nearest known one', () => {
+    refusesUnknownOption(
+      () => tokenProfile('generic', { audiance: 'api' } as never),
+      'the generic profile',
+      'audiance',
+      'audience',
+    )
+    refusesUnknownOption(
+      () => tokenProfile('oidc-id-token', { audience: 'client', nonse: 'n' } as never),
+      'the oidc-id-token profile',
+      'nonse',
+      'nonce',
+    )
+    refusesUnknownOption(
+      () => tokenProfile('supertokens', { tenantId: ['public'] } as never),
+      'the supertokens profile',
+      'tenantId',
+      'tenantIds',
     )
   })
 

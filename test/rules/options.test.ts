@@ -3,9 +3,12 @@
 // refuses everything later (style guide §5; RFC 8725 §3.1: the caller supplies the allowlist, and
 // it can never name `none` or HS*; RFC 7518 §3.3: RSA keys of 2048 bits or more).
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import { createVerifier, type VerifierOptions } from '../../src/index.ts'
+import { resolveVerifierOptions, VERIFIER_DEFAULTS } from '../../src/options.ts'
 import { ISSUER, makeKey, signToken } from '../helpers/tokens.ts'
+import { refusesUnknownOption } from '../helpers/unknown-option.ts'
 import { expectAccepted, expectCode, expectThrowsCode, verifierFor } from './support.ts'
 
 const key = makeKey('RS256')
@@ -155,7 +158,118 @@ describe('createVerifier validates its options eagerly (ERR_INVALID_OPTIONS)', (
   })
 })
 
+describe('createVerifier refuses unknown option names (issue #10 defect 8, issue #13)', () => {
+  const create = (options: Record<string, unknown>) => () => createVerifier(options as VerifierOptions)
+
+  it('regression #10 defect 8: a misspelt `audiance` is refused, not a verifier that checks no audience', async () => {
+    refusesUnknownOption(
+      create({ issuer: ISSUER, jwks, audiance: 'my-api' }),
+      'createVerifier',
+      'audiance',
+      'audience',
+    )
+    // Spelt right, the check the typo dropped: a token meant for another API is refused.
+    const spelt = verifierFor([key], { audience: 'my-api' })
+    await expectCode(spelt.verify(signToken(key, { aud: 'other-api' })), 'ERR_AUDIENCE_MISMATCH')
+  })
+
+  it('refuses a misspelt name even when its value is undefined', () => {
+    refusesUnknownOption(
+      create({ issuer: ISSUER, jwks, maxTokenAgeSecond: undefined }),
+      'createVerifier',
+      'maxTokenAgeSecond',
+      'maxTokenAgeSeconds',
+    )
+  })
+
+  it('refuses an unknown name in an issuers entry, naming the entry', () => {
+    refusesUnknownOption(
+      create({
+        issuers: [
+          { issuer: ISSUER, jwks },
+          { issuer: 'https://b.example', jwks, typ_: 'at+jwt' },
+        ],
+      }),
+      'createVerifier',
+      'issuers[1].typ_',
+      'issuers[1].typ',
+    )
+    // Options that only make sense once for the verifier are not issuer options.
+    expectThrowsCode(
+      create({ issuers: [{ issuer: ISSUER, jwks, tokenCache: false }] }),
+      'ERR_INVALID_OPTIONS',
+    )
+  })
+
+  it('refuses an unknown name in tokenCache', () => {
+    refusesUnknownOption(
+      create({ issuer: ISSUER, jwks, tokenCache: { maxEntires: 10 } }),
+      'createVerifier',
+      'tokenCache.maxEntires',
+      'tokenCache.maxEntries',
+    )
+  })
+
+  it('a name far from every option lists the known ones', () => {
+    const error = expectThrowsCode(create({ issuer: ISSUER, jwks, colour: 'blue' }), 'ERR_INVALID_OPTIONS')
+    assert.match(
+      error.message,
+      /^createVerifier: unknown option "colour" \(known options: algorithms, audience, /,
+    )
+  })
+})
+
 describe('defaults', () => {
+  it('VERIFIER_DEFAULTS are what createVerifier applies when nothing is given', () => {
+    const [config] = resolveVerifierOptions({ issuer: 'https://defaults.invalid' }).issuers
+    const d = VERIFIER_DEFAULTS
+    assert.deepEqual([...(config?.policy.algorithms ?? [])], d.algorithms)
+    assert.deepEqual(config?.policy.requiredClaims, d.requireExp ? ['exp'] : [])
+    assert.equal(config?.policy.clockToleranceSeconds, d.clockToleranceSeconds)
+    assert.deepEqual(config?.limits, {
+      minRsaModulusBits: d.minRsaModulusBits,
+      maxRsaModulusBits: d.maxRsaModulusBits,
+      maxKeys: d.maxKeys,
+    })
+    assert.deepEqual(config?.remote, {
+      jwksUri: undefined,
+      cacheMaxAgeMs: d.cacheMaxAgeSeconds * 1000,
+      cacheMinAgeMs: d.cacheMinAgeSeconds * 1000,
+      cooldownMs: d.cooldownSeconds * 1000,
+      maxStaleMs: d.maxStaleSeconds * 1000,
+      timeoutMs: d.timeoutMs,
+      maxResponseBytes: d.maxResponseBytes,
+      retryBaseMs: d.retryBaseSeconds * 1000,
+      retryMaxMs: d.retryMaxSeconds * 1000,
+      maxUnknownKids: d.maxUnknownKids,
+    })
+    const verifier = resolveVerifierOptions({ issuer: ISSUER, jwks })
+    assert.equal(verifier.maxTokenLength, d.maxTokenLength)
+    assert.equal(verifier.tokenCacheEntries, d.tokenCache.maxEntries)
+    assert.equal(verifier.signatureThreadPool, d.signatureThreadPool)
+  })
+
+  it("the README's option table states VERIFIER_DEFAULTS", () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+    const shown = (value: unknown): string =>
+      Array.isArray(value)
+        ? `[${value.map((item) => `'${item}'`).join(', ')}]`
+        : typeof value === 'object' && value !== null
+          ? `{ ${Object.entries(value)
+              .map(([k, v]) => `${k}: ${shown(v)}`)
+              .join(', ')} }`
+          : String(value)
+    const table = new Map<string, string>()
+    for (const [, names, values] of readme.matchAll(/^\| (`[^|]+?`) +\| ([^|]+?) +\|/gm)) {
+      const nameList = (names as string).split(' / ').map((name) => name.replaceAll('`', ''))
+      const valueList = (values as string).split(' / ').map((value) => value.replaceAll('`', ''))
+      for (const [index, name] of nameList.entries()) table.set(name, valueList[index] ?? '')
+    }
+    for (const [name, value] of Object.entries(VERIFIER_DEFAULTS)) {
+      assert.equal(table.get(name), shown(value), `README default of ${name}`)
+    }
+  })
+
   it('allows RS256 only when algorithms is not given (RFC 8725 §3.1)', async () => {
     await expectAccepted(verifierFor([key]).verify(signToken(key)))
     const ps = makeKey('PS256')

@@ -7,6 +7,7 @@ import {
   describeIdentityStoreConformance,
   describeSessionStoreConformance,
 } from '../../src/testing/store-conformance.ts'
+import { refusesUnknownOption } from '../helpers/unknown-option.ts'
 
 describeIdentityStoreConformance('memory', () => createMemoryStores().identities)
 describeSessionStoreConformance('memory', () => {
@@ -52,5 +53,16 @@ describe('memory stores: input checks shared by every store', () => {
     assert.equal(await guarded.markTokenUsed('k', 2_000), false)
     now = 2_000
     assert.equal(await guarded.markTokenUsed('k', 3_000), true, 'expired at its expiry instant')
+  })
+})
+
+describe('createMemoryStores: options', () => {
+  it('issue #13: a misspelt option is refused, naming the nearest known one', () => {
+    refusesUnknownOption(
+      () => createMemoryStores({ nowMS: () => 0 } as never),
+      'createMemoryStores',
+      'nowMS',
+      'nowMs',
+    )
   })
 })

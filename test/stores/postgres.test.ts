@@ -14,6 +14,7 @@ import {
   describeSessionStoreConformance,
   describeSignInTransactionConformance,
 } from '../../src/testing/store-conformance.ts'
+import { rejectsUnknownOption } from '../helpers/unknown-option.ts'
 import { BlackHole, closedPort, POSTGRES_URL, TcpRelay, timed, uniqueName } from './support.ts'
 
 const admin = new pg.Pool({ connectionString: POSTGRES_URL, max: 3, connectionTimeoutMillis: 3000 })
@@ -382,3 +383,14 @@ describe('PostgreSQL down: ERR_STORE_UNAVAILABLE, promptly, nothing half-written
 interface JwksBridgeErrorLike {
   reason?: string
 }
+
+describe('createPostgresStores: options', () => {
+  it('issue #13: a misspelt option is refused before any connection, naming the nearest known one', async () => {
+    await rejectsUnknownOption(
+      () => createPostgresStores({ connectionString: POSTGRES_URL, queryTimoutMs: 100 } as never),
+      'createPostgresStores',
+      'queryTimoutMs',
+      'queryTimeoutMs',
+    )
+  })
+})

@@ -9,6 +9,7 @@ import { isJwksBridgeError } from '../../src/errors.ts'
 import { Script } from '../../src/stores/redis/client.ts'
 import { createRedisStores } from '../../src/stores/redis/stores.ts'
 import { describeSessionStoreConformance } from '../../src/testing/store-conformance.ts'
+import { refusesUnknownOption } from '../helpers/unknown-option.ts'
 import { BlackHole, closedPort, REDIS, TcpRelay, timed, uniqueName } from './support.ts'
 
 const PREFIX = `${uniqueName('jwks-bridge-test')}:`
@@ -207,5 +208,21 @@ describe('Redis down: ERR_STORE_UNAVAILABLE, promptly, nothing half-written', ()
     assert.equal(await admin.exists(`${prefix}used:jti-during`), 0)
     assert.equal(await admin.exists(`${prefix}session:${before.id}`), 1)
     assert.deepEqual(await admin.smembers(`${prefix}identity-sessions:${before.identityId}`), [before.id])
+  })
+})
+
+describe('createRedisStores: options', () => {
+  it('issue #13: a misspelt option is refused, naming the nearest known one', () => {
+    const client = new Redis({ ...REDIS, lazyConnect: true })
+    try {
+      refusesUnknownOption(
+        () => createRedisStores({ client, prefx: 'app:' } as never),
+        'createRedisStores',
+        'prefx',
+        'prefix',
+      )
+    } finally {
+      client.disconnect()
+    }
   })
 })

@@ -20,6 +20,7 @@ import {
   describeSessionStoreConformance,
   describeSignInTransactionConformance,
 } from '../../src/testing/store-conformance.ts'
+import { rejectsUnknownOption } from '../helpers/unknown-option.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'jwks-bridge-sqlite-'))
 const opened: SqliteStores[] = []
@@ -477,5 +478,19 @@ describe('SQLite: several processes sharing one file', () => {
     } finally {
       db.close()
     }
+  })
+})
+
+describe('createSqliteStores: options', () => {
+  it('issue #13: a misspelt option (`pth`) is refused, naming the nearest known one', async () => {
+    // With a database given, so that the old behaviour (the typo ignored) opens no file of its own.
+    const database = new Database(':memory:')
+    await rejectsUnknownOption(
+      () => createSqliteStores({ database, pth: join(dir, 'typo.sqlite') } as never),
+      'createSqliteStores',
+      'pth',
+      'path',
+    )
+    database.close()
   })
 })

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test'
 import { genericProfile, oidcIdTokenProfile, supertokensProfile } from '../../src/bridge/profiles.ts'
 import { createVerifier, isJwksBridgeError, type VerifiedJwt } from '../../src/index.ts'
 import { createTestIssuer, TEST_ISSUER_ALGORITHMS, type TestIssuer } from '../../src/testing/index.ts'
+import { refusesUnknownOption } from '../helpers/unknown-option.ts'
 
 const NOW_MS = 1_800_000_000_000
 const clock = () => NOW_MS
@@ -169,5 +170,23 @@ describe('createTestIssuer: SuperTokens-shaped tokens', () => {
         (e: unknown) => isJwksBridgeError(e, 'ERR_INVALID_OPTIONS'),
       )
     }
+  })
+})
+
+describe('createTestIssuer: options', () => {
+  it('issue #13: a misspelt option is refused, naming the nearest known one', () => {
+    refusesUnknownOption(
+      () => createTestIssuer({ lifetimeSecond: 60 } as never),
+      'createTestIssuer',
+      'lifetimeSecond',
+      'lifetimeSeconds',
+    )
+    const idp = createTestIssuer({ alg: 'ES256' })
+    refusesUnknownOption(
+      () => idp.signLogoutToken({ sid: 's1', claim: {} } as never),
+      'signLogoutToken',
+      'claim',
+      'claims',
+    )
   })
 })

@@ -8,6 +8,7 @@ import type { BridgeRequest } from '../../src/bridge/types.ts'
 import { isJwksBridgeError } from '../../src/index.ts'
 import { createMemoryStores } from '../../src/stores/memory/stores.ts'
 import { createTestIssuer, enableTestSignIn, type TestIssuer } from '../../src/testing/index.ts'
+import { refusesUnknownOption } from '../helpers/unknown-option.ts'
 
 const originalEnv = process.env.NODE_ENV
 afterEach(() => {
@@ -167,5 +168,19 @@ describe('enableTestSignIn: the real handoff', () => {
         (e: unknown) => isJwksBridgeError(e, 'ERR_INVALID_OPTIONS'),
       )
     }
+  })
+})
+
+describe('enableTestSignIn: options', () => {
+  it('issue #13: a misspelt option is refused, naming the nearest known one', () => {
+    process.env.NODE_ENV = 'test'
+    const { idp, bridge } = setup()
+    refusesUnknownOption(
+      () => enableTestSignIn({ issuer: idp, bridge, pth: '/test-login' } as never),
+      'enableTestSignIn',
+      'pth',
+      'path',
+    )
+    bridge.close()
   })
 })

@@ -6,6 +6,12 @@
 import { invalidOptions, JwksBridgeError } from '../../errors.js'
 import { normalizeTyp } from '../../jose/header.js'
 import type { VerifiedJwt } from '../../jose/verify-jwt.js'
+import {
+  isPlainObject,
+  nonEmptyString as nonEmptyStringOption,
+  readOptions as readKnownOptions,
+  stringList,
+} from '../../lib/options.js'
 
 export type { ProfileResult, TokenProfile } from '../types.js'
 
@@ -127,21 +133,15 @@ export function checkClaimValues(
 
 // ---- option validation (eager, in the factories: a wrong profile must fail at start-up) ----
 
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
+export { isPlainObject }
 
+/** A profile's options: a plain object (or undefined, all defaults) with only the `allowed` names. */
 export function readOptions(
   value: unknown,
   profile: string,
   allowed: readonly string[],
 ): Record<string, unknown> {
-  if (value === undefined) return {}
-  if (!isPlainObject(value)) throw invalidOptions(`the ${profile} profile options must be an object`)
-  for (const key of Object.keys(value)) {
-    if (!allowed.includes(key)) throw invalidOptions(`unknown option "${key}" for the ${profile} profile`)
-  }
-  return value
+  return readKnownOptions(`the ${profile} profile`, value, allowed, { optional: true })
 }
 
 export function claimValuesOption(value: unknown, profile: string): Map<string, string | number | boolean> {
@@ -160,21 +160,19 @@ export function claimValuesOption(value: unknown, profile: string): Map<string, 
   return map
 }
 
+/** `name` is `<profile>: <option>`, as in `generic: sessionIdClaim`. */
 export function nonEmptyString(value: unknown, name: string): string {
-  if (typeof value !== 'string' || value.length === 0)
-    throw invalidOptions(`${name} must be a non-empty string`)
-  return value
+  const [profile, option] = splitName(name)
+  return nonEmptyStringOption(profile, option, value)
 }
 
+/** A string or a non-empty list of strings; `name` is `<profile>: <option>`. */
 export function stringListOption(value: unknown, name: string): string[] | undefined {
-  if (value === undefined) return undefined
-  const list = typeof value === 'string' ? [value] : value
-  if (
-    !Array.isArray(list) ||
-    list.length === 0 ||
-    list.some((item) => typeof item !== 'string' || item.length === 0)
-  ) {
-    throw invalidOptions(`${name} must be a non-empty string or a non-empty array of non-empty strings`)
-  }
-  return [...(list as string[])]
+  const [profile, option] = splitName(name)
+  return stringList(profile, option, value, { allowSingle: true, allowEmpty: false })
+}
+
+function splitName(name: string): [string, string] {
+  const colon = name.indexOf(': ')
+  return colon === -1 ? ['tokenProfile', name] : [name.slice(0, colon), name.slice(colon + 2)]
 }

@@ -1,5 +1,9 @@
+import { functionOption, optionNames, readOptions } from '../../lib/options.js'
 import { MemoryIdentityStore } from './identity-store.js'
 import { MemorySessionStore, type MemorySessionStoreOptions } from './session-store.js'
+
+const WHERE = 'createMemoryStores'
+const MEMORY_KEYS = optionNames<MemorySessionStoreOptions>()(['nowMs'])
 
 /**
  * Identities and sessions in memory: for unit tests and trying things out. Nothing survives a
@@ -14,6 +18,9 @@ export function createMemoryStores(options: MemorySessionStoreOptions = {}): {
   ping(): Promise<void>
   close(): Promise<void>
 } {
+  // Unknown names are refused, as by every factory: a typo is a mistake, not a default.
+  readOptions(WHERE, options, MEMORY_KEYS, { optional: true })
+  functionOption(WHERE, 'nowMs', options.nowMs)
   return {
     identities: new MemoryIdentityStore(),
     sessions: new MemorySessionStore(options),

@@ -1,4 +1,12 @@
-import { invalidOptions } from '../../errors.js'
+import {
+  booleanOption,
+  functionOption,
+  milliseconds,
+  optionError,
+  optionNames,
+  positiveInteger,
+  readOptions,
+} from '../../lib/options.js'
 import { guarded } from '../failure.js'
 import type { MigrateOptions, MigrateResult, MigrationStatus } from '../migrations.js'
 import type { StoreLifecycle } from '../types.js'
@@ -44,11 +52,17 @@ export interface PostgresStores extends StoreLifecycle {
   migrationStatus(): Promise<MigrationStatus>
 }
 
-function positiveInteger(name: string, value: number | undefined, fallback: number): number {
-  const chosen = value ?? fallback
-  if (!Number.isSafeInteger(chosen) || chosen <= 0) throw invalidOptions(`${name} must be a positive integer`)
-  return chosen
-}
+const WHERE = 'createPostgresStores'
+const POSTGRES_KEYS = optionNames<PostgresStoresOptions>()([
+  'pool',
+  'connectionString',
+  'schema',
+  'migrate',
+  'connectionTimeoutMs',
+  'queryTimeoutMs',
+  'maxConnections',
+  'nowMs',
+])
 
 /**
  * Identities, sessions and the replay guard in PostgreSQL (`pg` 8, an optional peer dependency
@@ -59,21 +73,26 @@ function positiveInteger(name: string, value: number | undefined, fallback: numb
  * const stores = await createPostgresStores({ connectionString: process.env.DATABASE_URL })
  */
 export async function createPostgresStores(options: PostgresStoresOptions): Promise<PostgresStores> {
+  // Unknown names are refused: a misspelt `queryTimoutMs` would otherwise leave queries unbounded.
+  readOptions(WHERE, options, POSTGRES_KEYS)
   if ((options.pool === undefined) === (options.connectionString === undefined)) {
-    throw invalidOptions('give exactly one of pool and connectionString')
+    throw optionError(WHERE, 'give exactly one of pool and connectionString')
   }
   if (options.connectionString !== undefined && typeof options.connectionString !== 'string') {
-    throw invalidOptions('connectionString must be a string')
+    throw optionError(WHERE, 'connectionString must be a string')
   }
   const { schema } = options
-  if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
-    throw invalidOptions(
+  if (schema !== undefined && (typeof schema !== 'string' || !SCHEMA_NAME.test(schema))) {
+    throw optionError(
+      WHERE,
       'schema must be a plain identifier: letters, digits and _, at most 63, not starting with a digit',
     )
   }
-  const connectionTimeoutMs = positiveInteger('connectionTimeoutMs', options.connectionTimeoutMs, 5000)
-  const queryTimeoutMs = positiveInteger('queryTimeoutMs', options.queryTimeoutMs, 5000)
-  const maxConnections = positiveInteger('maxConnections', options.maxConnections, 10)
+  const connectionTimeoutMs = milliseconds(WHERE, 'connectionTimeoutMs', options.connectionTimeoutMs, 5000)
+  const queryTimeoutMs = milliseconds(WHERE, 'queryTimeoutMs', options.queryTimeoutMs, 5000)
+  const maxConnections = positiveInteger(WHERE, 'maxConnections', options.maxConnections, 10)
+  const migrate = booleanOption(WHERE, 'migrate', options.migrate, false)
+  const nowMs = functionOption<() => number>(WHERE, 'nowMs', options.nowMs)
   const owned = options.pool === undefined
   const pool =
     options.pool ??
@@ -89,7 +108,7 @@ export async function createPostgresStores(options: PostgresStoresOptions): Prom
     sessions: new PostgresSessionStore(pool, {
       identities,
       ...(schema === undefined ? {} : { schema }),
-      ...(options.nowMs === undefined ? {} : { nowMs: options.nowMs }),
+      ...(nowMs === undefined ? {} : { nowMs }),
     }),
     pool,
     async ping() {
@@ -102,7 +121,7 @@ export async function createPostgresStores(options: PostgresStoresOptions): Prom
       migratePostgres(pool, schema === undefined ? migrateOptions : { ...migrateOptions, schema }),
     migrationStatus: () => postgresMigrationStatus(pool, schema),
   }
-  if (options.migrate === true) {
+  if (migrate) {
     try {
       await stores.migrate()
     } catch (error) {

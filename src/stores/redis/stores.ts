@@ -1,4 +1,4 @@
-import { invalidOptions } from '../../errors.js'
+import { functionOption, integerInRange, optionError, optionNames, readOptions } from '../../lib/options.js'
 import { guarded } from '../failure.js'
 import type { StoreLifecycle } from '../types.js'
 import type { RedisStoreClient } from './client.js'
@@ -15,6 +15,9 @@ export interface RedisStoresOptions extends RedisSessionStoreOptions {
   client: RedisStoreClient
 }
 
+const WHERE = 'createRedisStores'
+const REDIS_KEYS = optionNames<RedisStoresOptions>()(['client', 'prefix', 'nowMs', 'deleteBatchSize'])
+
 export interface RedisStores extends StoreLifecycle {
   sessions: RedisSessionStore
 }
@@ -27,19 +30,19 @@ export interface RedisStores extends StoreLifecycle {
  * const { sessions } = createRedisStores({ client: new Redis(process.env.REDIS_URL), prefix: 'myapp:' })
  */
 export function createRedisStores(options: RedisStoresOptions): RedisStores {
-  const client = options?.client
+  // Unknown names are refused: a misspelt `prefx` would otherwise share the default key prefix.
+  readOptions(WHERE, options, REDIS_KEYS)
+  const client = options.client
   for (const command of ['hgetall', 'set', 'eval', 'evalsha', 'ping'] as const) {
     if (typeof client?.[command] !== 'function') {
-      throw invalidOptions(`client must be an ioredis-compatible client (it has no ${command}())`)
+      throw optionError(WHERE, `client must be an ioredis-compatible client (it has no ${command}())`)
     }
   }
   if (options.prefix !== undefined && typeof options.prefix !== 'string') {
-    throw invalidOptions('prefix must be a string')
+    throw optionError(WHERE, 'prefix must be a string')
   }
-  const batch = options.deleteBatchSize
-  if (batch !== undefined && (!Number.isSafeInteger(batch) || batch < 1 || batch > 10_000)) {
-    throw invalidOptions('deleteBatchSize must be an integer from 1 to 10000')
-  }
+  integerInRange(WHERE, 'deleteBatchSize', options.deleteBatchSize, 500, 1, 10_000)
+  functionOption(WHERE, 'nowMs', options.nowMs)
   return {
     sessions: new RedisSessionStore(client, options),
     async ping() {

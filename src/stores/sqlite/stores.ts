@@ -1,4 +1,12 @@
-import { invalidOptions } from '../../errors.js'
+import {
+  booleanOption,
+  functionOption,
+  milliseconds,
+  oneOf,
+  optionError,
+  optionNames,
+  readOptions,
+} from '../../lib/options.js'
 import { storeFailure } from '../failure.js'
 import { type MigrateOptions, type MigrateResult, type MigrationStatus, schemaBehind } from '../migrations.js'
 import type { StoreLifecycle } from '../types.js'
@@ -36,6 +44,17 @@ export interface SqliteStoresOptions {
   checkpointIntervalMs?: number
 }
 
+const WHERE = 'createSqliteStores'
+const SQLITE_KEYS = optionNames<SqliteStoresOptions>()([
+  'path',
+  'database',
+  'migrate',
+  'busyTimeoutMs',
+  'nowMs',
+  'checkpoint',
+  'checkpointIntervalMs',
+])
+
 export interface SqliteStores extends StoreLifecycle {
   identities: SqliteIdentityStore
   sessions: SqliteSessionStore
@@ -55,21 +74,16 @@ export interface SqliteStores extends StoreLifecycle {
  * const { identity } = await stores.identities.upsert({ issuer, subject, claims: {}, nowMs: Date.now() })
  */
 export async function createSqliteStores(options: SqliteStoresOptions = {}): Promise<SqliteStores> {
+  // Unknown names are refused: `{ pth: '/var/db/app.sqlite' }` would otherwise open the default file.
+  readOptions(WHERE, options, SQLITE_KEYS, { optional: true })
   if (options.path !== undefined && options.database !== undefined) {
-    throw invalidOptions('give path or database, not both')
+    throw optionError(WHERE, 'give path or database, not both')
   }
-  const busyTimeoutMs = options.busyTimeoutMs ?? 5000
-  if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
-    throw invalidOptions('busyTimeoutMs must be a whole number of milliseconds')
-  }
-  const checkpoint = options.checkpoint ?? 'background'
-  if (checkpoint !== 'background' && checkpoint !== 'automatic') {
-    throw invalidOptions("checkpoint must be 'background' or 'automatic'")
-  }
-  const checkpointIntervalMs = options.checkpointIntervalMs ?? 100
-  if (!Number.isSafeInteger(checkpointIntervalMs) || checkpointIntervalMs < 1) {
-    throw invalidOptions('checkpointIntervalMs must be a whole number of milliseconds, at least 1')
-  }
+  const busyTimeoutMs = milliseconds(WHERE, 'busyTimeoutMs', options.busyTimeoutMs, 5000, 0)
+  const checkpoint = oneOf(WHERE, 'checkpoint', options.checkpoint, ['background', 'automatic'], 'background')
+  const checkpointIntervalMs = milliseconds(WHERE, 'checkpointIntervalMs', options.checkpointIntervalMs, 100)
+  const migrate = booleanOption(WHERE, 'migrate', options.migrate, true)
+  const nowMs = functionOption<() => number>(WHERE, 'nowMs', options.nowMs)
   const owned = options.database === undefined
   const path = options.path ?? DEFAULT_SQLITE_PATH
   let db: SqliteDatabase
@@ -80,7 +94,7 @@ export async function createSqliteStores(options: SqliteStoresOptions = {}): Pro
   }
   let checkpointer: Checkpointer | undefined
   try {
-    if (options.migrate ?? true) migrateSqlite(db)
+    if (migrate) migrateSqlite(db)
     const status = sqliteMigrationStatus(db)
     if (status.pending.length > 0) throw schemaBehind('the SQLite database', status)
     // An in-memory database has no write-ahead log to checkpoint.
@@ -95,10 +109,7 @@ export async function createSqliteStores(options: SqliteStoresOptions = {}): Pro
     const identities = new SqliteIdentityStore(db)
     return {
       identities,
-      sessions: new SqliteSessionStore(
-        db,
-        options.nowMs === undefined ? { identities } : { identities, nowMs: options.nowMs },
-      ),
+      sessions: new SqliteSessionStore(db, nowMs === undefined ? { identities } : { identities, nowMs }),
       database: db,
       async ping() {
         try {
