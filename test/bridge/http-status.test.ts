@@ -46,7 +46,11 @@ describe('http-status: one exhaustive map from error codes to HTTP statuses', ()
 
   it('OIDC Back-Channel Logout 1.0 §2.8: refusals are 400, outages 503, from the same map', () => {
     for (const code of declaredCodes()) {
-      assert.equal(httpStatus.logoutStatusForCode(code), httpStatus.statusForCode(code) === 503 ? 503 : 400, code)
+      assert.equal(
+        httpStatus.logoutStatusForCode(code),
+        httpStatus.statusForCode(code) === 503 ? 503 : 400,
+        code,
+      )
     }
     assert.equal(httpStatus.logoutStatusForCode('ERR_SIGNATURE_INVALID'), 400)
     assert.equal(httpStatus.logoutStatusForCode('ERR_JWKS_UNAVAILABLE'), 503)
