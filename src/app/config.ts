@@ -35,6 +35,11 @@ export interface AppConfig {
   metricsToken?: string | undefined
   /** How long a shutdown may wait for in-flight requests (SHUTDOWN_TIMEOUT_SECONDS). Default 10 s. */
   shutdownTimeoutMs?: number
+  /**
+   * Time between two cleanups of expired sessions and replay records (CLEANUP_INTERVAL_SECONDS).
+   * Default 300; 0 turns the cleanup off (another process must then clean the stores).
+   */
+  cleanupIntervalSeconds?: number
 }
 
 const PROFILES = ['generic', 'oidc-id-token', 'supertokens'] as const
@@ -67,6 +72,15 @@ function shutdownSeconds(value: string | undefined): number {
     throw invalidOptions('SHUTDOWN_TIMEOUT_SECONDS must be a number of seconds above 0 (at most 3600)')
   }
   return Math.round(n * 1000)
+}
+
+function cleanupSeconds(value: string | undefined): number {
+  if (value === undefined || value === '') return 300
+  const n = Number(value)
+  if (!Number.isSafeInteger(n) || n < 0 || n > 86_400) {
+    throw invalidOptions('CLEANUP_INTERVAL_SECONDS must be a whole number of seconds from 0 (off) to 86400')
+  }
+  return n
 }
 
 function port(value: string | undefined, name: string, fallback: number): number {
@@ -135,5 +149,6 @@ export function readConfig(env: Record<string, string | undefined>): AppConfig {
     metrics: metricsSetting(env.METRICS),
     metricsToken: metricsToken(env.METRICS_TOKEN),
     shutdownTimeoutMs: shutdownSeconds(env.SHUTDOWN_TIMEOUT_SECONDS),
+    cleanupIntervalSeconds: cleanupSeconds(env.CLEANUP_INTERVAL_SECONDS),
   }
 }

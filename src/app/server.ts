@@ -11,6 +11,7 @@ import { createDevIssuer, type DevIssuer } from '../dev-issuer/index.js'
 import type { KeySetEvent } from '../keys/events.js'
 import { createRedisKeySetCache } from '../keys/redis-key-set-cache.js'
 import type { VerifierOptions } from '../options.js'
+import { type CleanupScheduler, startCleanup } from '../stores/cleanup.js'
 import { createVerifier } from '../verifier.js'
 import type { AppConfig } from './config.js'
 import { freePort } from './free-port.js'
@@ -33,6 +34,8 @@ export interface RunningApp {
   devIssuer: DevIssuer | undefined
   /** The app's metrics, undefined when they are off. */
   metrics: AppMetrics | undefined
+  /** The cleanup of expired sessions and replay records; undefined with CLEANUP_INTERVAL_SECONDS=0. */
+  cleanup: CleanupScheduler | undefined
   /**
    * Stops accepting connections, lets in-flight requests finish, then closes the verifier and the
    * stores' pools. Idempotent. Bound it yourself (`jwks-bridge serve` gives up after
@@ -71,6 +74,9 @@ const PAGE_HEADERS = {
   'cache-control': 'no-store',
   vary: 'Cookie',
 }
+
+// The bridge's idle timeout, given to the cleanup too, so that both agree on what is idle.
+const IDLE_TIMEOUT_SECONDS = 86_400
 
 /** Compares a presented bearer token with the configured one in constant time (hashes: equal lengths). */
 function bearerMatches(header: string | undefined, token: string): boolean {
@@ -118,6 +124,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
   const metrics = await createAppMetrics(config.metrics ?? 'auto')
   const stores = await openAppStores(config)
   let fastify: FastifyInstance | undefined
+  let cleanup: CleanupScheduler | undefined
   try {
     const level = options.logger === true ? 'info' : options.logger ? options.logger.level : undefined
     fastify = Fastify({
@@ -161,12 +168,14 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
       // baseline instead of 2.02x), though it does better on bad signatures (2.75x instead of 1.75x).
     }
     const verifier = createVerifier(verifierOptions)
+    const sessions = metrics?.instrumentSessions(stores.sessions) ?? stores.sessions
     const core = createBridge({
       verifier: metrics?.instrumentVerifier(verifier) ?? verifier,
       identities: stores.identities,
-      sessions: metrics?.instrumentSessions(stores.sessions) ?? stores.sessions,
+      sessions,
       profile: profileFor(config),
       csrf: true,
+      idleTimeoutSeconds: IDLE_TIMEOUT_SECONDS,
       trustProxy: config.trustProxy,
       nowMs,
       logger: bridgeLogger(log, metrics === undefined ? undefined : (fields) => metrics.onBridgeLog(fields)),
@@ -184,15 +193,34 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
     await fastify.register(jwksBridgeFastify, { bridge })
     routes(fastify, { bridge, devIssuer, issuer, bundle, stores, metrics, config, cluster: options.cluster })
     await fastify.listen({ port, host: config.host })
+    // Without it, every sign-in's replay record and every abandoned session stay forever: anyone who
+    // can obtain tokens could grow the database without bound (SECURITY.md, storage growth).
+    const cleanupInterval = config.cleanupIntervalSeconds ?? 300
+    if (cleanupInterval > 0) {
+      cleanup = startCleanup(sessions, {
+        idleTimeoutSeconds: IDLE_TIMEOUT_SECONDS,
+        intervalSeconds: cleanupInterval,
+        nowMs,
+        onTick: ({ ran, sessions: ended, usedTokens, batches, complete }) => {
+          if (ran && (ended > 0 || usedTokens > 0 || !complete)) {
+            log.info({ event: 'cleanup', sessions: ended, usedTokens, batches, complete }, 'stores cleaned')
+          }
+        },
+        onError: (error) =>
+          log.warn({ event: 'cleanup.failed', code: (error as { code?: unknown })?.code }, 'cleanup failed'),
+      })
+    }
     // Load the key set now rather than on the first sign-in; a failure is logged and retried then.
     verifier.ready().catch(() => {})
     const app = fastify
     let closing: Promise<void> | undefined
+    const scheduler = cleanup
     return {
       url: publicUrl,
       fastify: app,
       bridge,
       stores,
+      cleanup: scheduler,
       devIssuer,
       metrics,
       close() {
@@ -208,6 +236,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
             clearInterval(sweep)
             bridge.close()
             verifier.close()
+            await scheduler?.stop()
             await stores.close()
           }
         })()
@@ -215,6 +244,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
       },
     }
   } catch (error) {
+    await cleanup?.stop()
     await fastify?.close()
     await stores.close()
     throw error
