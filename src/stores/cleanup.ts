@@ -45,6 +45,9 @@ export interface CleanupTickResult {
   complete: boolean
 }
 
+/** What the scheduler uses of a session store. */
+export type CleanupTarget = Pick<SessionStore, 'deleteExpired' | 'deleteExpiredBatch' | 'acquireCleanupLease'>
+
 export interface CleanupScheduler {
   /** Runs one tick now (waits for a tick in progress first). */
   runOnce(): Promise<CleanupTickResult>
@@ -83,7 +86,7 @@ const OPTION_NAMES = new Set([
  * await cleanup.stop()
  * await stores.close()
  */
-export function startCleanup(sessions: SessionStore, options: CleanupOptions): CleanupScheduler {
+export function startCleanup(sessions: CleanupTarget, options: CleanupOptions): CleanupScheduler {
   if (typeof sessions?.deleteExpired !== 'function') {
     throw invalidOptions('startCleanup needs a session store')
   }
