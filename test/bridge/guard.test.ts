@@ -1,10 +1,13 @@
 // The request guard: login CSRF (identity-providers.md §4.1), transport, CSRF token.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { createBridge } from '../../src/bridge/bridge.ts'
 import { checkSameOrigin, isSecureRequest, normalizeOrigin } from '../../src/bridge/request-guard.ts'
 import { isJwksBridgeError } from '../../src/errors.ts'
+import { createMemoryStores } from '../../src/stores/memory/stores.ts'
 import {
   browserRequest,
+  Clock,
   cookieHeader,
   errorCode,
   HOST,
@@ -14,6 +17,7 @@ import {
   ORIGIN,
   setCookieNamed,
   signInToken,
+  testKey,
 } from './support.ts'
 
 describe('request guard: Sec-Fetch-Site and Origin', () => {
@@ -195,6 +199,49 @@ describe('transport: cookies only over https, plain http only on localhost', () 
   })
 })
 
+describe('login CSRF by default (OWASP CSRF Prevention Cheat Sheet, "Login CSRF")', () => {
+  // The bridge as an app creates it without naming `csrf`: the default must be the safe setting.
+  function defaultBridge() {
+    const clock = new Clock()
+    const stores = createMemoryStores({ nowMs: clock.read })
+    const bridge = createBridge({
+      verifier: { issuer: ISSUER, jwks: { keys: [testKey().jwk] } },
+      identities: stores.identities,
+      sessions: stores.sessions,
+      nowMs: clock.read,
+    })
+    return { bridge, clock, identities: stores.identities }
+  }
+
+  it('a cross-site form POST with neither Origin nor Sec-Fetch-Site and no CSRF token is refused: 403, nothing written', async () => {
+    const { bridge, clock, identities } = defaultBridge()
+    // What an old browser (or one whose extension strips the headers) sends for an attacker's
+    // auto-submitting form: a form body carrying the attacker's own token, no Origin, no Fetch Metadata.
+    const response = await bridge.handle(
+      handoffRequest(signInToken(clock, { sub: 'attacker' }), {
+        method: 'POST',
+        form: true,
+        headers: { origin: undefined, 'sec-fetch-site': undefined },
+      }),
+    )
+    assert.equal(response?.status, 403)
+    assert.equal(errorCode(response), 'ERR_CSRF_TOKEN_INVALID')
+    assert.deepEqual(response?.cookies, [])
+    assert.equal(await identities.findBySubject(ISSUER, 'attacker'), undefined)
+  })
+
+  it('the page-rendered token (meta csrf-token → X-CSRF-Token) signs in with the default', async () => {
+    const { bridge, clock } = defaultBridge()
+    const csrf = bridge.csrfTokenFor(browserRequest({ method: 'GET', path: '/' }))
+    const response = await bridge.handle(
+      handoffRequest(signInToken(clock), {
+        headers: { cookie: cookieHeader(csrf.cookies), 'x-csrf-token': csrf.token },
+      }),
+    )
+    assert.equal(response?.status, 204)
+  })
+})
+
 describe('CSRF token (csrf: true)', () => {
   async function page(bridge: ReturnType<typeof makeBridge>['bridge'], cookie = '') {
     return bridge.csrfTokenFor(browserRequest({ method: 'GET', path: '/', headers: { cookie } }))
@@ -271,8 +318,8 @@ describe('CSRF token (csrf: true)', () => {
     assert.equal(await bridge.authenticate(browserRequest({ method: 'GET', headers: { cookie } })), null)
   })
 
-  it('csrfTokenFor needs csrf: true, and refuses plain http on a public host', async () => {
-    const off = makeBridge()
+  it('csrfTokenFor needs csrf on, and refuses plain http on a public host', async () => {
+    const off = makeBridge({ csrf: false })
     assert.throws(
       () => off.bridge.csrfTokenFor(browserRequest()),
       (error: unknown) => isJwksBridgeError(error, 'ERR_INVALID_OPTIONS'),
