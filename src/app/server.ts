@@ -6,10 +6,11 @@ import { jwksBridgeFastify } from '../adapters/fastify.js'
 import { toBridgeRequest } from '../adapters/node-request.js'
 import { type Bridge, createBridge } from '../bridge/bridge.js'
 import { tokenProfile } from '../bridge/profiles.js'
-import type { TokenProfile } from '../bridge/types.js'
+import type { BridgeRequest, TokenProfile } from '../bridge/types.js'
 import { createDevIssuer, type DevIssuer } from '../dev-issuer/index.js'
 import type { KeySetEvent } from '../keys/events.js'
 import { createRedisKeySetCache } from '../keys/redis-key-set-cache.js'
+import { isLoopbackHost } from '../keys/url-policy.js'
 import type { VerifierOptions } from '../options.js'
 import { type CleanupScheduler, startCleanup } from '../stores/cleanup.js'
 import { createVerifier } from '../verifier.js'
@@ -180,7 +181,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
       nowMs,
       logger: bridgeLogger(log, metrics === undefined ? undefined : (fields) => metrics.onBridgeLog(fields)),
     })
-    const bridge = metrics?.instrumentBridge(core) ?? core
+    const bridge = servedAt(metrics?.instrumentBridge(core) ?? core, publicUrl)
     const bundle = await clientBundle()
     installRequestLogging(fastify)
     if (options.cluster !== undefined && metrics !== undefined) await options.cluster.attach(metrics)
@@ -248,6 +249,22 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
     await fastify?.close()
     await stores.close()
     throw error
+  }
+}
+
+/**
+ * PUBLIC_URL says where browsers reach the app. When it is not a loopback URL the browsers are on
+ * other machines, and a connection from this one is a local proxy (e.g. nginx's `proxy_pass
+ * http://localhost:3000`, which also sends `Host: localhost`), not a browser: such a request gets no
+ * plain-http exemption (request-guard.ts checkTransport).
+ */
+export function servedAt(bridge: Bridge, publicUrl: string): Bridge {
+  if (isLoopbackHost(new URL(publicUrl).hostname)) return bridge
+  const remote = (req: BridgeRequest): BridgeRequest => (req.loopback ? { ...req, loopback: false } : req)
+  return {
+    ...bridge,
+    handle: (req) => bridge.handle(remote(req)),
+    csrfTokenFor: (req) => bridge.csrfTokenFor(remote(req)),
   }
 }
 

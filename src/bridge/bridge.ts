@@ -143,7 +143,7 @@ export function createBridge(options: BridgeOptions): Bridge {
       if (!config.csrf)
         throw invalidOptions('csrfTokenFor needs the CSRF token on (this bridge has csrf: false)')
       const secure = isSecureRequest(req, config.trustProxy)
-      checkTransport(req, secure)
+      checkTransport(req, secure, config.trustProxy)
       return issueCsrfToken(req, secure, config.cookie)
     },
 

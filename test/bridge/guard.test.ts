@@ -148,10 +148,14 @@ describe('transport: cookies only over https, plain http only on localhost', () 
   })
 
   for (const host of ['localhost:3000', '127.0.0.1:3000', '[::1]:3000']) {
-    it(`allows plain http on ${host}, with an unprefixed cookie without Secure`, async () => {
+    it(`allows plain http from this machine (socket on loopback, Host ${host}), with an unprefixed cookie without Secure`, async () => {
       const { bridge, clock } = makeBridge()
       const response = await bridge.handle(
-        handoffRequest(signInToken(clock), { secure: false, headers: { host, origin: `http://${host}` } }),
+        handoffRequest(signInToken(clock), {
+          secure: false,
+          loopback: true,
+          headers: { host, origin: `http://${host}` },
+        }),
       )
       assert.equal(response?.status, 204)
       const cookie = setCookieNamed(response, 'jwks-bridge-session')
@@ -164,6 +168,41 @@ describe('transport: cookies only over https, plain http only on localhost', () 
       assert.ok(auth)
     })
   }
+
+  for (const host of ['localhost', 'localhost:3000', '127.0.0.1', '[::1]:3000']) {
+    it(`RFC 6265bis §8.3 (cookies over plain http): a spoofed Host: ${host} from another machine gets no session over http: 403 ERR_INSECURE_TRANSPORT`, async () => {
+      const { bridge, clock } = makeBridge()
+      const token = signInToken(clock)
+      // The client writes Host; the socket's peer (not loopback) is the adapter's, and decides.
+      const response = await bridge.handle(
+        handoffRequest(token, {
+          secure: false,
+          loopback: false,
+          headers: { host, origin: `http://${host}` },
+        }),
+      )
+      assert.equal(response?.status, 403)
+      assert.equal(errorCode(response), 'ERR_INSECURE_TRANSPORT')
+      assert.deepEqual(response?.cookies, [])
+      // An adapter that says nothing about the socket gets no exemption either.
+      const unknown = await bridge.handle(
+        handoffRequest(signInToken(clock), { secure: false, headers: { host, origin: `http://${host}` } }),
+      )
+      assert.equal(errorCode(unknown), 'ERR_INSECURE_TRANSPORT')
+    })
+  }
+
+  it('with trustProxy, a loopback socket that carries X-Forwarded-Proto is the proxy: the proxy saying http is refused', async () => {
+    const { bridge, clock } = makeBridge({ trustProxy: true })
+    const response = await bridge.handle(
+      handoffRequest(signInToken(clock), {
+        secure: false,
+        loopback: true,
+        headers: { host: 'localhost:3000', origin: 'http://localhost:3000', 'x-forwarded-proto': 'http' },
+      }),
+    )
+    assert.equal(errorCode(response), 'ERR_INSECURE_TRANSPORT')
+  })
 
   it('X-Forwarded-Proto counts only with trustProxy', async () => {
     const headers = { 'x-forwarded-proto': 'https', origin: ORIGIN }
@@ -181,9 +220,12 @@ describe('transport: cookies only over https, plain http only on localhost', () 
     assert.ok(setCookieNamed(response, '__Host-jwks-bridge-session'))
   })
 
-  it('isSecureRequest reads the first X-Forwarded-Proto value', () => {
+  it("RFC 7239 §5.4 / X-Forwarded-Proto: the last value (our proxy's) counts, not the first (the client's)", () => {
+    // A client that writes `X-Forwarded-Proto: https` over plain http: our proxy appends `http`.
+    const spoofed = browserRequest({ secure: false, headers: { 'x-forwarded-proto': 'https, http' } })
+    assert.equal(isSecureRequest(spoofed, true), false)
     const req = browserRequest({ secure: false, headers: { 'x-forwarded-proto': 'http, https' } })
-    assert.equal(isSecureRequest(req, true), false)
+    assert.equal(isSecureRequest(req, true), true)
     assert.equal(isSecureRequest({ ...req, headers: { 'x-forwarded-proto': 'HTTPS' } }, true), true)
     assert.equal(isSecureRequest({ ...req, headers: { 'x-forwarded-proto': 'https' } }, false), false)
   })

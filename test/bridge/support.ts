@@ -105,6 +105,7 @@ export function browserRequest(
     method: init.method ?? 'PUT',
     path: init.path ?? '/auth',
     secure: init.secure ?? true,
+    ...(init.loopback === undefined ? {} : { loopback: init.loopback }),
     body: init.body,
     headers: {
       host: HOST,

@@ -38,6 +38,8 @@ const request = (body: unknown, headers: Record<string, string> = {}): BridgeReq
   headers: { host: 'localhost:3000', 'content-type': 'application/json', ...headers },
   body: typeof body === 'string' ? body : JSON.stringify(body),
   secure: false,
+  // As an adapter reads a socket from this machine: plain http is allowed only then.
+  loopback: true,
 })
 
 describe('enableTestSignIn: only under NODE_ENV=test', () => {
