@@ -40,6 +40,11 @@ export interface AppConfig {
    * Default 300; 0 turns the cleanup off (another process must then clean the stores).
    */
   cleanupIntervalSeconds?: number
+  /**
+   * What a Redis whose maxmemory-policy may evict keys gets at start (REDIS_EVICTION): 'warn' (default)
+   * logs it, 'refuse' stops the app.
+   */
+  redisEviction?: 'warn' | 'refuse'
 }
 
 const PROFILES = ['generic', 'oidc-id-token', 'supertokens'] as const
@@ -81,6 +86,12 @@ function cleanupSeconds(value: string | undefined): number {
     throw invalidOptions('CLEANUP_INTERVAL_SECONDS must be a whole number of seconds from 0 (off) to 86400')
   }
   return n
+}
+
+function redisEviction(value: string | undefined): 'warn' | 'refuse' {
+  if (value === undefined || value === '' || value === 'warn') return 'warn'
+  if (value === 'refuse') return 'refuse'
+  throw invalidOptions('REDIS_EVICTION must be warn or refuse')
 }
 
 function port(value: string | undefined, name: string, fallback: number): number {
@@ -150,5 +161,6 @@ export function readConfig(env: Record<string, string | undefined>): AppConfig {
     metricsToken: metricsToken(env.METRICS_TOKEN),
     shutdownTimeoutMs: shutdownSeconds(env.SHUTDOWN_TIMEOUT_SECONDS),
     cleanupIntervalSeconds: cleanupSeconds(env.CLEANUP_INTERVAL_SECONDS),
+    redisEviction: redisEviction(env.REDIS_EVICTION),
   }
 }

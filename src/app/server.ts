@@ -136,6 +136,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
       requestIdHeader: false,
     })
     const log = fastify.log
+    for (const warning of stores.warnings) log.warn({ event: 'stores.warning' }, warning)
     const onKeySetEvent = (event: KeySetEvent) => {
       metrics?.onKeySetEvent(event)
       logKeySetEvent(log, event)
