@@ -34,6 +34,13 @@ export type {
   RemoteKeySetOptions,
   VerifierOptions,
 } from './options.js'
+export {
+  type CleanupOptions,
+  type CleanupScheduler,
+  type CleanupTarget,
+  type CleanupTickResult,
+  startCleanup,
+} from './stores/cleanup.js'
 export { createMemoryStores } from './stores/memory/stores.js'
 export type {
   AppliedMigration,
@@ -58,6 +65,8 @@ export {
   type SqliteStoresOptions,
 } from './stores/sqlite/stores.js'
 export type {
+  CleanupBatch,
+  CleanupLease,
   Identity,
   IdentityStore,
   SessionRecord,

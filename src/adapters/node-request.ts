@@ -27,5 +27,16 @@ export function toBridgeRequest(raw: IncomingMessage, target: string, body?: Uin
     headers: bridgeHeaders(raw.headers),
     body,
     secure: (raw.socket as Partial<TLSSocket> | null)?.encrypted === true,
+    loopback: isLoopbackAddress(raw.socket?.remoteAddress),
   }
+}
+
+/**
+ * Whether a socket's peer address is this machine: 127.0.0.0/8, ::1, or an IPv4-mapped 127.x. The
+ * address comes from the kernel, not from anything the client wrote.
+ */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  if (address === undefined) return false
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address
+  return v4 === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4)
 }

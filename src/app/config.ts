@@ -40,6 +40,16 @@ export interface AppConfig {
   metricsToken?: string | undefined
   /** How long a shutdown may wait for in-flight requests (SHUTDOWN_TIMEOUT_SECONDS). Default 10 s. */
   shutdownTimeoutMs?: number
+  /**
+   * Time between two cleanups of expired sessions and replay records (CLEANUP_INTERVAL_SECONDS).
+   * Default 300; 0 turns the cleanup off (another process must then clean the stores).
+   */
+  cleanupIntervalSeconds?: number
+  /**
+   * What a Redis whose maxmemory-policy may evict keys gets at start (REDIS_EVICTION): 'warn' (default)
+   * logs it, 'refuse' stops the app.
+   */
+  redisEviction?: 'warn' | 'refuse'
 }
 
 const PROFILES = ['generic', 'oidc-id-token', 'supertokens'] as const
@@ -118,6 +128,21 @@ function refuseExposedDevIssuer(host: string, publicUrl: string, trustProxy: boo
   }
 }
 
+function cleanupSeconds(value: string | undefined): number {
+  if (value === undefined || value === '') return 300
+  const n = Number(value)
+  if (!Number.isSafeInteger(n) || n < 0 || n > 86_400) {
+    throw invalidOptions('CLEANUP_INTERVAL_SECONDS must be a whole number of seconds from 0 (off) to 86400')
+  }
+  return n
+}
+
+function redisEviction(value: string | undefined): 'warn' | 'refuse' {
+  if (value === undefined || value === '' || value === 'warn') return 'warn'
+  if (value === 'refuse') return 'refuse'
+  throw invalidOptions('REDIS_EVICTION must be warn or refuse')
+}
+
 function port(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined || value === '') return fallback
   const n = Number(value)
@@ -182,5 +207,7 @@ export function readConfig(env: Record<string, string | undefined>): AppConfig {
     metrics: metricsSetting(env.METRICS),
     metricsToken: metricsToken(env.METRICS_TOKEN),
     shutdownTimeoutMs: shutdownSeconds(env.SHUTDOWN_TIMEOUT_SECONDS),
+    cleanupIntervalSeconds: cleanupSeconds(env.CLEANUP_INTERVAL_SECONDS),
+    redisEviction: redisEviction(env.REDIS_EVICTION),
   }
 }

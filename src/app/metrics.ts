@@ -302,6 +302,7 @@ function buildMetrics(prom: Prom): AppMetrics {
         },
         markTokenUsed: (key, expiresAtMs) => inner.markTokenUsed(key, expiresAtMs),
         signInTransaction: instrumentSignIn(inner.signInTransaction, sessionsCreated, ended),
+        ...instrumentCleanup(inner, ended),
       }
     },
 
@@ -365,6 +366,27 @@ function buildMetrics(prom: Prom): AppMetrics {
     },
 
     render: () => registry.metrics(),
+  }
+}
+
+/** The cleanup scheduler's bounded rounds count their sessions like deleteExpired does. */
+function instrumentCleanup(
+  inner: SessionStore,
+  ended: (reason: string, count: number) => void,
+): Pick<SessionStore, 'deleteExpiredBatch' | 'acquireCleanupLease'> {
+  const batch = inner.deleteExpiredBatch?.bind(inner)
+  const lease = inner.acquireCleanupLease?.bind(inner)
+  return {
+    ...(batch === undefined
+      ? {}
+      : {
+          async deleteExpiredBatch(nowMs: number, idleTimeoutMs: number, limit: number) {
+            const round = await batch(nowMs, idleTimeoutMs, limit)
+            ended('expired', round.sessions)
+            return round
+          },
+        }),
+    ...(lease === undefined ? {} : { acquireCleanupLease: lease }),
   }
 }
 

@@ -6,11 +6,13 @@ import { jwksBridgeFastify } from '../adapters/fastify.js'
 import { toBridgeRequest } from '../adapters/node-request.js'
 import { type Bridge, createBridge } from '../bridge/bridge.js'
 import { tokenProfile } from '../bridge/profiles.js'
-import type { TokenProfile } from '../bridge/types.js'
+import type { BridgeRequest, TokenProfile } from '../bridge/types.js'
 import { createDevIssuer, type DevIssuer } from '../dev-issuer/index.js'
 import type { KeySetEvent } from '../keys/events.js'
 import { createRedisKeySetCache } from '../keys/redis-key-set-cache.js'
+import { isLoopbackHost } from '../keys/url-policy.js'
 import type { VerifierOptions } from '../options.js'
+import { type CleanupScheduler, startCleanup } from '../stores/cleanup.js'
 import { createVerifier } from '../verifier.js'
 import type { AppConfig } from './config.js'
 import { freePort } from './free-port.js'
@@ -35,6 +37,8 @@ export interface RunningApp {
   devIssuer: DevIssuer | undefined
   /** The app's metrics, undefined when they are off. */
   metrics: AppMetrics | undefined
+  /** The cleanup of expired sessions and replay records; undefined with CLEANUP_INTERVAL_SECONDS=0. */
+  cleanup: CleanupScheduler | undefined
   /**
    * Stops accepting connections, lets in-flight requests finish, then closes the verifier and the
    * stores' pools. Idempotent. Bound it yourself (`jwks-bridge serve` gives up after
@@ -73,6 +77,9 @@ const PAGE_HEADERS = {
   'cache-control': 'no-store',
   vary: 'Cookie',
 }
+
+// The bridge's idle timeout, given to the cleanup too, so that both agree on what is idle.
+const IDLE_TIMEOUT_SECONDS = 86_400
 
 /** Compares a presented bearer token with the configured one in constant time (hashes: equal lengths). */
 function bearerMatches(header: string | undefined, token: string): boolean {
@@ -126,6 +133,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
   const destination: LogDestination | undefined =
     level !== undefined && options.logStream === undefined ? createLogDestination() : undefined
   const logStream = options.logStream ?? destination
+  let cleanup: CleanupScheduler | undefined
   try {
     fastify = Fastify({
       logger: level === undefined || logStream === undefined ? false : loggerOptions(level, logStream),
@@ -139,6 +147,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
       requestIdHeader: false,
     })
     const log = fastify.log
+    for (const warning of stores.warnings) log.warn({ event: 'stores.warning' }, warning)
     const onKeySetEvent = (event: KeySetEvent) => {
       metrics?.onKeySetEvent(event)
       logKeySetEvent(log, event)
@@ -172,17 +181,19 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
       // baseline instead of 2.02x), though it does better on bad signatures (2.75x instead of 1.75x).
     }
     const verifier = createVerifier(verifierOptions)
+    const sessions = metrics?.instrumentSessions(stores.sessions) ?? stores.sessions
     const core = createBridge({
       verifier: metrics?.instrumentVerifier(verifier) ?? verifier,
       identities: stores.identities,
-      sessions: metrics?.instrumentSessions(stores.sessions) ?? stores.sessions,
+      sessions,
       profile: profileFor(config),
       csrf: true,
+      idleTimeoutSeconds: IDLE_TIMEOUT_SECONDS,
       trustProxy: config.trustProxy,
       nowMs,
       logger: bridgeLogger(log, metrics === undefined ? undefined : (fields) => metrics.onBridgeLog(fields)),
     })
-    const bridge = metrics?.instrumentBridge(core) ?? core
+    const bridge = servedAt(metrics?.instrumentBridge(core) ?? core, publicUrl)
     const bundle = await clientBundle()
     installRequestLogging(fastify)
     if (options.cluster !== undefined && metrics !== undefined) await options.cluster.attach(metrics)
@@ -195,15 +206,34 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
     await fastify.register(jwksBridgeFastify, { bridge })
     routes(fastify, { bridge, devIssuer, issuer, bundle, stores, metrics, config, cluster: options.cluster })
     await fastify.listen({ port, host: config.host })
+    // Without it, every sign-in's replay record and every abandoned session stay forever: anyone who
+    // can obtain tokens could grow the database without bound (SECURITY.md, storage growth).
+    const cleanupInterval = config.cleanupIntervalSeconds ?? 300
+    if (cleanupInterval > 0) {
+      cleanup = startCleanup(sessions, {
+        idleTimeoutSeconds: IDLE_TIMEOUT_SECONDS,
+        intervalSeconds: cleanupInterval,
+        nowMs,
+        onTick: ({ ran, sessions: ended, usedTokens, batches, complete }) => {
+          if (ran && (ended > 0 || usedTokens > 0 || !complete)) {
+            log.info({ event: 'cleanup', sessions: ended, usedTokens, batches, complete }, 'stores cleaned')
+          }
+        },
+        onError: (error) =>
+          log.warn({ event: 'cleanup.failed', code: (error as { code?: unknown })?.code }, 'cleanup failed'),
+      })
+    }
     // Load the key set now rather than on the first sign-in; a failure is logged and retried then.
     verifier.ready().catch(() => {})
     const app = fastify
     let closing: Promise<void> | undefined
+    const scheduler = cleanup
     return {
       url: publicUrl,
       fastify: app,
       bridge,
       stores,
+      cleanup: scheduler,
       devIssuer,
       metrics,
       close() {
@@ -219,6 +249,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
             clearInterval(sweep)
             bridge.close()
             verifier.close()
+            await scheduler?.stop()
             await stores.close()
             // The last lines (the requests that finished during the shutdown) reach stdout now.
             destination?.close()
@@ -228,10 +259,27 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
       },
     }
   } catch (error) {
+    await cleanup?.stop()
     await fastify?.close()
     await stores.close()
     destination?.close()
     throw error
+  }
+}
+
+/**
+ * PUBLIC_URL says where browsers reach the app. When it is not a loopback URL the browsers are on
+ * other machines, and a connection from this one is a local proxy (e.g. nginx's `proxy_pass
+ * http://localhost:3000`, which also sends `Host: localhost`), not a browser: such a request gets no
+ * plain-http exemption (request-guard.ts checkTransport).
+ */
+export function servedAt(bridge: Bridge, publicUrl: string): Bridge {
+  if (isLoopbackHost(new URL(publicUrl).hostname)) return bridge
+  const remote = (req: BridgeRequest): BridgeRequest => (req.loopback ? { ...req, loopback: false } : req)
+  return {
+    ...bridge,
+    handle: (req) => bridge.handle(remote(req)),
+    csrfTokenFor: (req) => bridge.csrfTokenFor(remote(req)),
   }
 }
 

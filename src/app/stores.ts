@@ -13,6 +13,8 @@ export interface AppStores {
   description: string
   /** The Redis client when REDIS_URL is set (the key set cache shares it). */
   redis: Redis | undefined
+  /** Problems found at start that do not stop the app (logged by the server). */
+  warnings: string[]
   /** Throws when a backing server is unreachable (for /readyz). */
   ping(): Promise<void>
   /**
@@ -51,6 +53,7 @@ export async function openAppStores(config: AppConfig): Promise<AppStores> {
   let sessions: SessionStore
   let description: string
   let redisClient: Redis | undefined
+  const warnings: string[] = []
   try {
     if (config.databaseUrl !== undefined) {
       const { createPostgresStores } = await import('../stores/postgres/stores.js')
@@ -100,6 +103,14 @@ export async function openAppStores(config: AppConfig): Promise<AppStores> {
       const { createRedisStores } = await import('../stores/redis/stores.js')
       const redis = createRedisStores({ client, prefix: config.redisPrefix ?? 'jwks-bridge:' })
       closers.unshift(() => redis.close())
+      // Replay records and sessions are keys with a time-to-live: a Redis that evicts keys under
+      // memory pressure could drop a replay record and let its token sign in again.
+      const eviction = await redis.checkEviction({ refuse: config.redisEviction === 'refuse' })
+      if (eviction.evicts) {
+        warnings.push(
+          `Redis maxmemory-policy is ${eviction.policy}: Redis may evict replay records and sessions; set maxmemory-policy noeviction (or REDIS_EVICTION=refuse to refuse to start)`,
+        )
+      }
       pings.set('redis', () => redis.ping())
       sessions = redis.sessions
       redisClient = client
@@ -114,6 +125,7 @@ export async function openAppStores(config: AppConfig): Promise<AppStores> {
     sessions,
     description,
     redis: redisClient,
+    warnings,
     async ping() {
       await Promise.all([...pings.values()].map((ping) => ping()))
     },

@@ -14,7 +14,7 @@ import { normalizeTyp } from '../jose/header.js'
 import type { VerifiedJwt } from '../jose/verify-jwt.js'
 import { isPlainObject } from '../lib/options.js'
 import { FORM_TYPE, readTokenField } from './body.js'
-import { baseHeaders, statusForCode } from './http-status.js'
+import { baseHeaders, logoutStatusForCode } from './http-status.js'
 import { LOGOUT_TYP, type LogoutRules } from './logout-verifier.js'
 import type { BridgeConfig } from './options.js'
 import { markTokenUsed, replayKey } from './replay-guard.js'
@@ -128,7 +128,7 @@ export function checkLogoutToken(result: VerifiedJwt, rules: LogoutRules, nowMs:
 
 /** §2.8: 200 on success, 400 on a refused token (OAuth 2.0 error body); 503 when we cannot act now. */
 function logoutError(error: JwksBridgeError): BridgeResponse {
-  const status = statusForCode(error.code) === 503 ? 503 : 400
+  const status = logoutStatusForCode(error.code)
   const body: Record<string, string> = { error: 'invalid_request', code: error.code }
   if (status === 400) body.error_description = error.message
   return { status, headers: baseHeaders(), cookies: [], body }

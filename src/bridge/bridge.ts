@@ -140,9 +140,10 @@ export function createBridge(options: BridgeOptions): Bridge {
     },
 
     csrfTokenFor(req) {
-      if (!config.csrf) throw invalidOptions('csrfTokenFor needs createBridge({ csrf: true })')
+      if (!config.csrf)
+        throw invalidOptions('csrfTokenFor needs the CSRF token on (this bridge has csrf: false)')
       const secure = isSecureRequest(req, config.trustProxy)
-      checkTransport(req, secure)
+      checkTransport(req, secure, config.trustProxy)
       return issueCsrfToken(req, secure, config.cookie)
     },
 

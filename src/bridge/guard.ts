@@ -10,7 +10,7 @@ import type { BridgeRequest } from './types.js'
 
 export function guardRequest(config: BridgeConfig, req: BridgeRequest): boolean {
   const secure = isSecureRequest(req, config.trustProxy)
-  checkTransport(req, secure)
+  checkTransport(req, secure, config.trustProxy)
   checkSameOrigin(req, secure, config.allowedOrigins)
   if (config.csrf) checkCsrfToken(req, secure, config.cookie)
   return secure

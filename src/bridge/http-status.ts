@@ -6,10 +6,13 @@ import { type ErrorCode, isJwksBridgeError } from '../errors.js'
 import type { BridgeResponse } from './types.js'
 
 /**
- * Statuses by code. Codes not listed (options mistakes, anything new) are 500: a failure we did not
- * plan for is ours, not the client's.
+ * Statuses by code. Exhaustive by construction (`Record<ErrorCode, number>`): a new code that is not
+ * listed here fails the type check, instead of silently becoming 500 on the wire. Only a string that
+ * is not an ErrorCode at all (statusForCode is public) falls back to 500.
  */
-const STATUS = {
+export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = Object.freeze({
+  // a mistake in the server's own options or calls: ours, not the client's
+  ERR_INVALID_OPTIONS: 500,
   // request guard: the request is understood and refused
   ERR_CROSS_SITE_REQUEST: 403,
   ERR_CSRF_TOKEN_INVALID: 403,
@@ -55,11 +58,20 @@ const STATUS = {
   ERR_JWKS_STALE: 503,
   ERR_DISCOVERY_FAILED: 503,
   ERR_STORE_UNAVAILABLE: 503,
-} as const satisfies Partial<Record<ErrorCode | 'ERR_STORE_UNAVAILABLE', number>>
+})
 
-/** The HTTP status for an error code. */
+/** The HTTP status for an error code; 500 for a string that is not one of jwks-bridge's codes. */
 export function statusForCode(code: string): number {
-  return (STATUS as Readonly<Record<string, number>>)[code] ?? 500
+  return Object.hasOwn(STATUS_BY_CODE, code) ? STATUS_BY_CODE[code as ErrorCode] : 500
+}
+
+/**
+ * OpenID Connect Back-Channel Logout 1.0 §2.8: a refused logout token is 400 (an OAuth 2.0 error
+ * body), and only a failure on our side that the provider may retry stays 503. Derived from STATUS_BY_CODE,
+ * so that both answers agree on which codes are "we cannot answer now".
+ */
+export function logoutStatusForCode(code: ErrorCode): 400 | 503 {
+  return STATUS_BY_CODE[code] === 503 ? 503 : 400
 }
 
 /** Headers every bridge response carries: they concern one browser's session, never cacheable. */

@@ -64,7 +64,12 @@ export interface BridgeOptions {
   trustProxy?: boolean
   /** Origins besides the request's own allowed to sign in and out (e.g. `https://www.example.com`). */
   allowedOrigins?: readonly string[]
-  /** Require the CSRF token (`X-CSRF-Token` matching the pre-session cookie). Default false. */
+  /**
+   * Require the CSRF token (`X-CSRF-Token` matching the pre-session cookie from `csrfTokenFor`).
+   * Default true: without it, a cross-site form from a browser that sends neither `Origin` nor
+   * `Sec-Fetch-Site` passes the request guard (login CSRF). Pass `false` only for a bridge that no
+   * browser reaches.
+   */
   csrf?: boolean
   /** Largest handoff or logout body. Default 16384. */
   maxBodyBytes?: number
@@ -323,7 +328,8 @@ export function resolveBridgeOptions(options: BridgeOptions): BridgeConfig {
     cookie: { name: cookieName, domain: cookie.domain },
     trustProxy: options.trustProxy === true,
     allowedOrigins,
-    csrf: options.csrf === true,
+    // On unless turned off explicitly: the safe setting is the default (login CSRF, see above).
+    csrf: options.csrf !== false,
     maxBodyBytes,
     nowMs: options.nowMs ?? Date.now,
     logger,

@@ -18,7 +18,6 @@
  *   CSRF token is still required (csrf.ts), for every request.
  */
 import { JwksBridgeError } from '../errors.js'
-import { isLoopbackHost } from '../keys/url-policy.js'
 import type { BridgeRequest } from './types.js'
 
 // A Host header: a DNS name or IPv4 address, or a bracketed IPv6 address, with an optional port. Anything
@@ -29,8 +28,10 @@ const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(
 export function isSecureRequest(req: BridgeRequest, trustProxy: boolean): boolean {
   if (req.secure) return true
   if (!trustProxy) return false
-  // The first value is the protocol the client used with the outermost proxy.
-  const proto = req.headers['x-forwarded-proto']?.split(',')[0]?.trim().toLowerCase()
+  // The last value: the one our own proxy added. Proxies append to a list the client may have started
+  // itself, so the first value can be whatever the client wrote (`X-Forwarded-Proto: https, http`
+  // came over plain http to our proxy).
+  const proto = req.headers['x-forwarded-proto']?.split(',').at(-1)?.trim().toLowerCase()
   return proto === 'https'
 }
 
@@ -50,16 +51,20 @@ export function ownOrigin(req: BridgeRequest, secure: boolean): string | undefin
 }
 
 /**
- * Refuses to set (or clear) a session cookie over plain http, except on loopback hosts for
- * development: a cookie sent in clear text can be read and replayed by anyone on the path.
+ * Refuses to set (or clear) a session cookie over plain http: a cookie sent in clear text can be read
+ * and replayed by anyone on the path. The one exception, for development, is a connection from this
+ * machine, as the adapter saw the socket (`req.loopback`); never the `Host` header, which the client
+ * writes (`Host: localhost` from across the network proved nothing). A request that came through a
+ * trusted proxy (it carries the proxy's `X-Forwarded-Proto`) has the proxy as the socket's peer, not
+ * the browser: the proxy's value alone tells how the browser connected, so no exception there.
  */
-export function checkTransport(req: BridgeRequest, secure: boolean): void {
+export function checkTransport(req: BridgeRequest, secure: boolean, trustProxy: boolean): void {
   if (secure) return
-  const url = hostUrl(req, false)
-  if (url !== undefined && isLoopbackHost(url.hostname)) return
+  const proxied = trustProxy && req.headers['x-forwarded-proto'] !== undefined
+  if (req.loopback === true && !proxied) return
   throw new JwksBridgeError(
     'ERR_INSECURE_TRANSPORT',
-    'sessions need https (plain http is allowed only on localhost); behind a TLS proxy, set trustProxy',
+    'sessions need https (plain http is allowed only for connections from this machine); behind a TLS proxy, set trustProxy',
   )
 }
 

@@ -18,6 +18,12 @@ export interface BridgeRequest {
   body?: string | Uint8Array
   /** True when the connection to the adapter is TLS. A proxy's `X-Forwarded-Proto` counts only with `trustProxy`. */
   secure: boolean
+  /**
+   * True when the connection's peer is this machine (a loopback address), as the adapter saw the
+   * socket. Only such a request may get a session over plain http (development), and only without
+   * `trustProxy`. Never derived from a header. Absent: false.
+   */
+  loopback?: boolean | undefined
   /** The framework's id for this request, if it has one: the bridge's log records carry it as `requestId`. */
   requestId?: string | undefined
 }

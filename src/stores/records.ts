@@ -43,6 +43,16 @@ export function assertTime(name: string, value: number): void {
   if (!isTime(value)) throw new TypeError(`${name} must be milliseconds since the epoch`)
 }
 
+/** Most rows one cleanup round may delete: a bound, not a target (cleanup.ts defaults to far less). */
+export const MAX_CLEANUP_BATCH = 100_000
+
+/** A cleanup round's bound: a whole number of rows from 1 to MAX_CLEANUP_BATCH. */
+export function assertBatchLimit(limit: number): void {
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_CLEANUP_BATCH) {
+    throw new TypeError(`limit must be a whole number of rows from 1 to ${MAX_CLEANUP_BATCH}`)
+  }
+}
+
 /** Checks an upsert before it is written (the same rules in every store). */
 export function assertUpsertInput(input: UpsertIdentityInput): void {
   if (typeof input?.issuer !== 'string' || input.issuer.length === 0) {

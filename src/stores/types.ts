@@ -66,6 +66,19 @@ export interface SessionStore {
   /** Deletes sessions past `expiresAtMs` or idle since before `nowMs - idleTimeoutMs`; returns how many. */
   deleteExpired(nowMs: number, idleTimeoutMs: number): Promise<number>
   /**
+   * Optional: one bounded round of the same cleanup, for a scheduler (src/stores/cleanup.ts). Deletes
+   * at most `limit` expired or idle sessions (with every index entry of them) and at most `limit`
+   * expired replay records, so that no round holds a lock or the event loop for long however much
+   * piled up. `more` says whether the round met its limit. Every built-in store has it.
+   */
+  deleteExpiredBatch?(nowMs: number, idleTimeoutMs: number, limit: number): Promise<CleanupBatch>
+  /**
+   * Optional: the store-wide cleanup lease, so that of several instances sharing the store one
+   * cleans at a time. Resolves undefined when another instance holds it. The lease ends at
+   * `release()`, or by itself after `ttlMs` (or with the holder's connection) if the holder dies.
+   */
+  acquireCleanupLease?(ttlMs: number): Promise<CleanupLease | undefined>
+  /**
    * Replay guard: records that a token (by `jti` or a hash of it) was used, until `expiresAtMs`.
    * Atomic across instances: returns false when it was already recorded and has not expired.
    */
@@ -76,6 +89,21 @@ export interface SessionStore {
    * Without it, the bridge makes the same writes one after another.
    */
   readonly signInTransaction?: SignInTransaction | undefined
+}
+
+/** What one round of cleanup removed. */
+export interface CleanupBatch {
+  sessions: number
+  /** Replay records (a store whose backend expires them itself, like Redis, reports 0). */
+  usedTokens: number
+  /** The round was full (it met its limit): more may be left for the next one. */
+  more: boolean
+}
+
+/** A held cleanup lease. */
+export interface CleanupLease {
+  /** Gives the lease up; a lease that already ran out is left to whoever holds it now. */
+  release(): Promise<void>
 }
 
 /** Everything a sign-in writes, for a store that can write it at once. */

@@ -341,6 +341,32 @@ export function describeSessionStoreConformance(
       assert.equal(await store.deleteByIdentity(identity), 2)
     })
 
+    it('deleteExpiredBatch (when the store has it): at most `limit` sessions per round, `more` while any are left', async (t) => {
+      const batch = store.deleteExpiredBatch?.bind(store)
+      if (batch === undefined) {
+        t.diagnostic('this store has no deleteExpiredBatch: the scheduler falls back to deleteExpired')
+        return
+      }
+      await store.deleteExpired(Number.MAX_SAFE_INTEGER, 0)
+      const issuer = issuerUrl()
+      const identity = await newIdentity(issuer)
+      const at = Date.now()
+      const now = at + HOUR
+      const expired = Array.from({ length: 5 }, () => session(identity, issuer, at, { expiresAtMs: now - 1 }))
+      const live = session(identity, issuer, at)
+      await Promise.all([...expired, live].map((s) => store.create(s)))
+      const first = await batch(now, DAY, 2)
+      assert.equal(first.sessions, 2)
+      assert.equal(first.more, true)
+      assert.equal((await batch(now, DAY, 2)).sessions, 2)
+      const last = await batch(now, DAY, 2)
+      assert.equal(last.sessions, 1)
+      assert.equal(last.more, false)
+      assert.deepEqual(await ids([...expired, live]), [false, false, false, false, false, true])
+      assert.equal(await store.deleteByIdentity(identity), 1, 'the index no longer lists the expired ones')
+      await assert.rejects(() => batch(now, DAY, 0), TypeError)
+    })
+
     it('markTokenUsed: first true, then false until it expires, then true again', async () => {
       // Real time: a store may leave expiry to its server. If this machine stalls past the window
       // between two calls, the "false" check is not meaningful; try again with a longer window.

@@ -138,6 +138,9 @@ export function enableTestSignIn(options: TestSignInOptions): TestSignInRoute | 
       headers,
       body: JSON.stringify({ jwt: token }),
       secure: request.secure ?? false,
+      // Called in-process without a request, nothing crosses a network: it counts as this machine.
+      // Through the route, the adapter's reading of the socket decides.
+      loopback: request.loopback ?? request.secure === undefined,
     })
     if (response === undefined)
       throw invalidOptions('test sign-in: the bridge did not answer its own auth path')

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import type { IncomingMessage } from 'node:http'
 import { describe, it } from 'node:test'
-import { bridgeHeaders, toBridgeRequest } from '../../src/adapters/node-request.ts'
+import { bridgeHeaders, isLoopbackAddress, toBridgeRequest } from '../../src/adapters/node-request.ts'
 import { cookieHeader, handoffRequest, makeBridge, signInToken } from '../bridge/support.ts'
 
 describe('node-request: Node requests as BridgeRequests', () => {
@@ -26,6 +26,18 @@ describe('node-request: Node requests as BridgeRequests', () => {
       }) as unknown as IncomingMessage
     assert.equal(toBridgeRequest(raw(true), '/').secure, true)
     assert.equal(toBridgeRequest(raw(undefined), '/').secure, false)
+  })
+
+  it('loopback is the socket’s peer address, never the Host header', () => {
+    const raw = (remoteAddress: string | undefined, host: string) =>
+      ({ method: 'PUT', headers: { host }, socket: { remoteAddress } }) as unknown as IncomingMessage
+    for (const address of ['127.0.0.1', '127.8.9.10', '::1', '::ffff:127.0.0.1']) {
+      assert.equal(toBridgeRequest(raw(address, 'app.example.com'), '/auth').loopback, true, address)
+    }
+    for (const address of ['10.0.0.5', '192.168.1.2', '::ffff:10.0.0.5', 'fe80::1', '128.0.0.1', undefined]) {
+      assert.equal(toBridgeRequest(raw(address, 'localhost'), '/auth').loopback, false, String(address))
+    }
+    assert.equal(isLoopbackAddress('127.0.0.1.evil'), false)
   })
 
   it('bridge methods work when taken off the object (adapters destructure them)', async () => {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { readConfig } from '../../src/app/config.ts'
-import { type RunningApp, startApp } from '../../src/app/server.ts'
+import { type RunningApp, type StartOptions, startApp } from '../../src/app/server.ts'
 
 /** One request as the app's server received and answered it. Never a body. */
 export interface Exchange {
@@ -33,12 +33,18 @@ export interface TestApp {
   close(): Promise<void>
 }
 
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(
+  env: Record<string, string> = {},
+  options: StartOptions = {},
+): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'jwks-bridge-app-'))
   const sqlitePath = join(dir, 'app.sqlite')
   let app: RunningApp
   try {
-    app = await startApp(readConfig({ PORT: '0', SQLITE_PATH: sqlitePath, LOG_LEVEL: 'silent', ...env }))
+    app = await startApp(
+      readConfig({ PORT: '0', SQLITE_PATH: sqlitePath, LOG_LEVEL: 'silent', ...env }),
+      options,
+    )
   } catch (error) {
     rmSync(dir, { recursive: true, force: true })
     throw error

@@ -52,6 +52,17 @@ describe('reference app configuration (environment variables)', () => {
     refusedWith({ TOKEN_PROFILE: 'oidc-id-token', ISSUER_URL: 'https://a.example' }, /AUDIENCE/)
   })
 
+  it('CLEANUP_INTERVAL_SECONDS (default 300, 0 off) and REDIS_EVICTION (warn or refuse)', () => {
+    assert.equal(readConfig({}).cleanupIntervalSeconds, 300)
+    assert.equal(readConfig({ CLEANUP_INTERVAL_SECONDS: '0' }).cleanupIntervalSeconds, 0)
+    assert.equal(readConfig({ CLEANUP_INTERVAL_SECONDS: '60' }).cleanupIntervalSeconds, 60)
+    refusedWith({ CLEANUP_INTERVAL_SECONDS: '-1' }, /CLEANUP_INTERVAL_SECONDS/)
+    refusedWith({ CLEANUP_INTERVAL_SECONDS: '1.5' }, /CLEANUP_INTERVAL_SECONDS/)
+    assert.equal(readConfig({}).redisEviction, 'warn')
+    assert.equal(readConfig({ REDIS_EVICTION: 'refuse' }).redisEviction, 'refuse')
+    refusedWith({ REDIS_EVICTION: 'ignore' }, /REDIS_EVICTION/)
+  })
+
   it('never runs the development provider in production, nor on a network interface', () => {
     refusedWith({ NODE_ENV: 'production' }, /ISSUER_URL is required/)
     refusedWith({ HOST: '0.0.0.0' }, /loopback/)

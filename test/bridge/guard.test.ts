@@ -1,10 +1,13 @@
 // The request guard: login CSRF (identity-providers.md §4.1), transport, CSRF token.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { createBridge } from '../../src/bridge/bridge.ts'
 import { checkSameOrigin, isSecureRequest, normalizeOrigin } from '../../src/bridge/request-guard.ts'
 import { isJwksBridgeError } from '../../src/errors.ts'
+import { createMemoryStores } from '../../src/stores/memory/stores.ts'
 import {
   browserRequest,
+  Clock,
   cookieHeader,
   errorCode,
   HOST,
@@ -14,6 +17,7 @@ import {
   ORIGIN,
   setCookieNamed,
   signInToken,
+  testKey,
 } from './support.ts'
 
 describe('request guard: Sec-Fetch-Site and Origin', () => {
@@ -144,10 +148,14 @@ describe('transport: cookies only over https, plain http only on localhost', () 
   })
 
   for (const host of ['localhost:3000', '127.0.0.1:3000', '[::1]:3000']) {
-    it(`allows plain http on ${host}, with an unprefixed cookie without Secure`, async () => {
+    it(`allows plain http from this machine (socket on loopback, Host ${host}), with an unprefixed cookie without Secure`, async () => {
       const { bridge, clock } = makeBridge()
       const response = await bridge.handle(
-        handoffRequest(signInToken(clock), { secure: false, headers: { host, origin: `http://${host}` } }),
+        handoffRequest(signInToken(clock), {
+          secure: false,
+          loopback: true,
+          headers: { host, origin: `http://${host}` },
+        }),
       )
       assert.equal(response?.status, 204)
       const cookie = setCookieNamed(response, 'jwks-bridge-session')
@@ -160,6 +168,41 @@ describe('transport: cookies only over https, plain http only on localhost', () 
       assert.ok(auth)
     })
   }
+
+  for (const host of ['localhost', 'localhost:3000', '127.0.0.1', '[::1]:3000']) {
+    it(`RFC 6265bis §8.3 (cookies over plain http): a spoofed Host: ${host} from another machine gets no session over http: 403 ERR_INSECURE_TRANSPORT`, async () => {
+      const { bridge, clock } = makeBridge()
+      const token = signInToken(clock)
+      // The client writes Host; the socket's peer (not loopback) is the adapter's, and decides.
+      const response = await bridge.handle(
+        handoffRequest(token, {
+          secure: false,
+          loopback: false,
+          headers: { host, origin: `http://${host}` },
+        }),
+      )
+      assert.equal(response?.status, 403)
+      assert.equal(errorCode(response), 'ERR_INSECURE_TRANSPORT')
+      assert.deepEqual(response?.cookies, [])
+      // An adapter that says nothing about the socket gets no exemption either.
+      const unknown = await bridge.handle(
+        handoffRequest(signInToken(clock), { secure: false, headers: { host, origin: `http://${host}` } }),
+      )
+      assert.equal(errorCode(unknown), 'ERR_INSECURE_TRANSPORT')
+    })
+  }
+
+  it('with trustProxy, a loopback socket that carries X-Forwarded-Proto is the proxy: the proxy saying http is refused', async () => {
+    const { bridge, clock } = makeBridge({ trustProxy: true })
+    const response = await bridge.handle(
+      handoffRequest(signInToken(clock), {
+        secure: false,
+        loopback: true,
+        headers: { host: 'localhost:3000', origin: 'http://localhost:3000', 'x-forwarded-proto': 'http' },
+      }),
+    )
+    assert.equal(errorCode(response), 'ERR_INSECURE_TRANSPORT')
+  })
 
   it('X-Forwarded-Proto counts only with trustProxy', async () => {
     const headers = { 'x-forwarded-proto': 'https', origin: ORIGIN }
@@ -177,9 +220,12 @@ describe('transport: cookies only over https, plain http only on localhost', () 
     assert.ok(setCookieNamed(response, '__Host-jwks-bridge-session'))
   })
 
-  it('isSecureRequest reads the first X-Forwarded-Proto value', () => {
+  it("RFC 7239 §5.4 / X-Forwarded-Proto: the last value (our proxy's) counts, not the first (the client's)", () => {
+    // A client that writes `X-Forwarded-Proto: https` over plain http: our proxy appends `http`.
+    const spoofed = browserRequest({ secure: false, headers: { 'x-forwarded-proto': 'https, http' } })
+    assert.equal(isSecureRequest(spoofed, true), false)
     const req = browserRequest({ secure: false, headers: { 'x-forwarded-proto': 'http, https' } })
-    assert.equal(isSecureRequest(req, true), false)
+    assert.equal(isSecureRequest(req, true), true)
     assert.equal(isSecureRequest({ ...req, headers: { 'x-forwarded-proto': 'HTTPS' } }, true), true)
     assert.equal(isSecureRequest({ ...req, headers: { 'x-forwarded-proto': 'https' } }, false), false)
   })
@@ -192,6 +238,49 @@ describe('transport: cookies only over https, plain http only on localhost', () 
       browserRequest({ method: 'GET', headers: { cookie: `jwks-bridge-session=${value}` } }),
     )
     assert.equal(auth, null)
+  })
+})
+
+describe('login CSRF by default (OWASP CSRF Prevention Cheat Sheet, "Login CSRF")', () => {
+  // The bridge as an app creates it without naming `csrf`: the default must be the safe setting.
+  function defaultBridge() {
+    const clock = new Clock()
+    const stores = createMemoryStores({ nowMs: clock.read })
+    const bridge = createBridge({
+      verifier: { issuer: ISSUER, jwks: { keys: [testKey().jwk] } },
+      identities: stores.identities,
+      sessions: stores.sessions,
+      nowMs: clock.read,
+    })
+    return { bridge, clock, identities: stores.identities }
+  }
+
+  it('a cross-site form POST with neither Origin nor Sec-Fetch-Site and no CSRF token is refused: 403, nothing written', async () => {
+    const { bridge, clock, identities } = defaultBridge()
+    // What an old browser (or one whose extension strips the headers) sends for an attacker's
+    // auto-submitting form: a form body carrying the attacker's own token, no Origin, no Fetch Metadata.
+    const response = await bridge.handle(
+      handoffRequest(signInToken(clock, { sub: 'attacker' }), {
+        method: 'POST',
+        form: true,
+        headers: { origin: undefined, 'sec-fetch-site': undefined },
+      }),
+    )
+    assert.equal(response?.status, 403)
+    assert.equal(errorCode(response), 'ERR_CSRF_TOKEN_INVALID')
+    assert.deepEqual(response?.cookies, [])
+    assert.equal(await identities.findBySubject(ISSUER, 'attacker'), undefined)
+  })
+
+  it('the page-rendered token (meta csrf-token → X-CSRF-Token) signs in with the default', async () => {
+    const { bridge, clock } = defaultBridge()
+    const csrf = bridge.csrfTokenFor(browserRequest({ method: 'GET', path: '/' }))
+    const response = await bridge.handle(
+      handoffRequest(signInToken(clock), {
+        headers: { cookie: cookieHeader(csrf.cookies), 'x-csrf-token': csrf.token },
+      }),
+    )
+    assert.equal(response?.status, 204)
   })
 })
 
@@ -271,8 +360,8 @@ describe('CSRF token (csrf: true)', () => {
     assert.equal(await bridge.authenticate(browserRequest({ method: 'GET', headers: { cookie } })), null)
   })
 
-  it('csrfTokenFor needs csrf: true, and refuses plain http on a public host', async () => {
-    const off = makeBridge()
+  it('csrfTokenFor needs csrf on, and refuses plain http on a public host', async () => {
+    const off = makeBridge({ csrf: false })
     assert.throws(
       () => off.bridge.csrfTokenFor(browserRequest()),
       (error: unknown) => isJwksBridgeError(error, 'ERR_INVALID_OPTIONS'),

@@ -1,5 +1,5 @@
-import { assertSessionRecord, assertTime } from '../records.js'
-import type { SessionRecord, SessionStore } from '../types.js'
+import { assertBatchLimit, assertSessionRecord, assertTime } from '../records.js'
+import type { CleanupBatch, SessionRecord, SessionStore } from '../types.js'
 
 export interface MemorySessionStoreOptions {
   /** The clock the replay guard compares expiries with. Default `Date.now`. */
@@ -63,6 +63,26 @@ export class MemorySessionStore implements SessionStore {
     return this.#deleteWhere((session) => session.expiresAtMs <= nowMs || session.lastSeenAtMs < idleBefore)
   }
 
+  async deleteExpiredBatch(nowMs: number, idleTimeoutMs: number, limit: number): Promise<CleanupBatch> {
+    assertTime('nowMs', nowMs)
+    assertTime('idleTimeoutMs', idleTimeoutMs)
+    assertBatchLimit(limit)
+    const idleBefore = nowMs - idleTimeoutMs
+    let usedTokens = 0
+    for (const [key, expiresAtMs] of this.#usedTokens) {
+      if (usedTokens === limit) break
+      if (expiresAtMs <= nowMs) {
+        this.#usedTokens.delete(key)
+        usedTokens++
+      }
+    }
+    const sessions = this.#deleteWhere(
+      (session) => session.expiresAtMs <= nowMs || session.lastSeenAtMs < idleBefore,
+      limit,
+    )
+    return { sessions, usedTokens, more: sessions === limit || usedTokens === limit }
+  }
+
   async markTokenUsed(key: string, expiresAtMs: number): Promise<boolean> {
     assertTime('expiresAtMs', expiresAtMs)
     const recorded = this.#usedTokens.get(key)
@@ -71,9 +91,10 @@ export class MemorySessionStore implements SessionStore {
     return true
   }
 
-  #deleteWhere(matches: (session: SessionRecord) => boolean): number {
+  #deleteWhere(matches: (session: SessionRecord) => boolean, limit = Number.POSITIVE_INFINITY): number {
     let count = 0
     for (const [id, session] of this.#sessions) {
+      if (count >= limit) break
       if (matches(session)) {
         this.#sessions.delete(id)
         count++

@@ -1,6 +1,7 @@
 import { guarded } from '../failure.js'
-import { assertSessionRecord, assertTime } from '../records.js'
-import type { IdentityStore, SessionRecord, SessionStore } from '../types.js'
+import { assertBatchLimit, assertSessionRecord, assertTime } from '../records.js'
+import type { CleanupBatch, CleanupLease, IdentityStore, SessionRecord, SessionStore } from '../types.js'
+import { acquirePostgresCleanupLease } from './cleanup-lease.js'
 import { type PgPool, tableName, toMs } from './driver.js'
 import { PostgresSignIn } from './sign-in.js'
 
@@ -30,6 +31,7 @@ export interface PostgresSessionStoreOptions {
 export class PostgresSessionStore implements SessionStore {
   readonly #pool: PgPool
   readonly #now: () => number
+  readonly #schema: string | undefined
   readonly #sql: {
     insert: string
     get: string
@@ -38,6 +40,7 @@ export class PostgresSessionStore implements SessionStore {
     deleteByIdentity: string
     deleteByProvider: string
     deleteExpired: string
+    deleteExpiredBatch: string
     markUsed: string
   }
 
@@ -46,6 +49,7 @@ export class PostgresSessionStore implements SessionStore {
   constructor(pool: PgPool, options: PostgresSessionStoreOptions = {}) {
     this.#pool = pool
     this.#now = options.nowMs ?? Date.now
+    this.#schema = options.schema
     this.signInTransaction =
       options.identities === undefined
         ? undefined
@@ -63,6 +67,16 @@ export class PostgresSessionStore implements SessionStore {
       // One statement (and one round trip) for both tables; only the sessions are counted.
       deleteExpired: `WITH forgotten AS (DELETE FROM ${usedTokens} WHERE expires_at <= $1)
         DELETE FROM ${sessions} WHERE expires_at <= $1 OR last_seen_at < $2`,
+      // The same, at most $3 rows of each table: a bounded round whatever piled up.
+      deleteExpiredBatch: `WITH tokens AS (
+          DELETE FROM ${usedTokens} WHERE key IN (SELECT key FROM ${usedTokens} WHERE expires_at <= $1 LIMIT $3)
+          RETURNING 1
+        ), gone AS (
+          DELETE FROM ${sessions} WHERE id IN
+            (SELECT id FROM ${sessions} WHERE expires_at <= $1 OR last_seen_at < $2 LIMIT $3)
+          RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM gone)::int AS sessions, (SELECT count(*) FROM tokens)::int AS used_tokens`,
       // One statement decides and records. Concurrent marks of one key meet at the primary key: the
       // first inserts, the others wait for it to commit and then see a record that has not expired,
       // so the WHERE refuses the update and RETURNING yields no row: exactly one caller gets true.
@@ -138,6 +152,24 @@ export class PostgresSessionStore implements SessionStore {
       this.#pool.query(this.#sql.deleteExpired, [nowMs, nowMs - idleTimeoutMs]),
     )
     return result.rowCount ?? 0
+  }
+
+  async deleteExpiredBatch(nowMs: number, idleTimeoutMs: number, limit: number): Promise<CleanupBatch> {
+    assertTime('nowMs', nowMs)
+    assertTime('idleTimeoutMs', idleTimeoutMs)
+    assertBatchLimit(limit)
+    const result = await guarded('PostgreSQL', 'delete expired sessions', () =>
+      this.#pool.query(this.#sql.deleteExpiredBatch, [nowMs, nowMs - idleTimeoutMs, limit]),
+    )
+    const row = result.rows[0] as { sessions: number; used_tokens: number }
+    const sessions = Number(row.sessions)
+    const usedTokens = Number(row.used_tokens)
+    return { sessions, usedTokens, more: sessions === limit || usedTokens === limit }
+  }
+
+  /** A session-level advisory lock on one pooled connection (cleanup-lease.ts); `ttlMs` is not needed. */
+  async acquireCleanupLease(_ttlMs: number): Promise<CleanupLease | undefined> {
+    return acquirePostgresCleanupLease(this.#pool, this.#schema)
   }
 
   async markTokenUsed(key: string, expiresAtMs: number): Promise<boolean> {

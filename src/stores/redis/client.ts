@@ -16,6 +16,8 @@ export interface RedisStoreClient {
   eval(script: string, numkeys: number, ...args: (string | number)[]): Promise<unknown>
   evalsha(sha1: string, numkeys: number, ...args: (string | number)[]): Promise<unknown>
   ping(): Promise<string>
+  /** `INFO section`; optional: without it the eviction policy cannot be checked (see eviction.ts). */
+  info?(section: string): Promise<string>
 }
 
 /** A Lua script run by its SHA-1 (EVALSHA), loaded with EVAL the first time a server lacks it. */

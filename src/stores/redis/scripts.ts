@@ -12,14 +12,15 @@ const DROP = `
 local function drop(p, id)
   local identitySet = redis.call('HGET', p .. 'session-identity-set', id)
   redis.call('DEL', p .. 'session:' .. id)
+  -- Out of the sorted sets in any case: an entry left there would be examined by every cleanup.
+  redis.call('ZREM', p .. 'sessions-by-expiry', id)
+  redis.call('ZREM', p .. 'sessions-by-last-seen', id)
   if not identitySet then return 0 end
   local providerSet = redis.call('HGET', p .. 'session-provider-set', id)
   redis.call('SREM', identitySet, id)
   if providerSet then redis.call('SREM', providerSet, id) end
   redis.call('HDEL', p .. 'session-identity-set', id)
   redis.call('HDEL', p .. 'session-provider-set', id)
-  redis.call('ZREM', p .. 'sessions-by-expiry', id)
-  redis.call('ZREM', p .. 'sessions-by-last-seen', id)
   return 1
 end
 `
@@ -75,14 +76,26 @@ return count
 /**
  * ARGV: P, nowMs, idle limit (last seen strictly before it), batch size. Deletes up to a batch of
  * sessions past their absolute end (whose hashes Redis has usually expired already: this cleans
- * their index entries) and up to a batch of idle ones. Returns { deleted, examined }.
+ * their index entries: both sorted sets, the identity and provider sets, the reference hashes) and
+ * idle ones, a batch in all. Returns { deleted, examined }; examined below the batch size means
+ * nothing is left to clean.
  */
 export const DELETE_EXPIRED = new Script(`${DROP}
-local p, now, idleBefore, batch = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local p, now, idleBefore, batch = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 local expired = redis.call('ZRANGEBYSCORE', p .. 'sessions-by-expiry', '-inf', now, 'LIMIT', 0, batch)
-local idle = redis.call('ZRANGEBYSCORE', p .. 'sessions-by-last-seen', '-inf', '(' .. idleBefore, 'LIMIT', 0, batch)
 local count = 0
 for _, id in ipairs(expired) do count = count + drop(p, id) end
-for _, id in ipairs(idle) do count = count + drop(p, id) end
-return { count, math.max(#expired, #idle) }
+local examined = #expired
+if examined < batch then
+  local idle = redis.call('ZRANGEBYSCORE', p .. 'sessions-by-last-seen', '-inf', '(' .. idleBefore, 'LIMIT', 0, batch - examined)
+  for _, id in ipairs(idle) do count = count + drop(p, id) end
+  examined = examined + #idle
+end
+return { count, examined }
+`)
+
+/** ARGV: lease key, holder token. Deletes the lease only if this holder still has it. */
+export const RELEASE_LEASE = new Script(`
+if redis.call('GET', ARGV[1]) == ARGV[2] then return redis.call('DEL', ARGV[1]) end
+return 0
 `)

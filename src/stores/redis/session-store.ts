@@ -1,8 +1,9 @@
+import { randomBase64url } from '../../random.js'
 import { guarded } from '../failure.js'
-import { assertSessionRecord, assertTime } from '../records.js'
-import type { SessionRecord, SessionStore } from '../types.js'
+import { assertBatchLimit, assertSessionRecord, assertTime } from '../records.js'
+import type { CleanupBatch, CleanupLease, SessionRecord, SessionStore } from '../types.js'
 import type { RedisStoreClient } from './client.js'
-import { CREATE, DELETE, DELETE_EXPIRED, DELETE_LISTED, TOUCH } from './scripts.js'
+import { CREATE, DELETE, DELETE_EXPIRED, DELETE_LISTED, RELEASE_LEASE, TOUCH } from './scripts.js'
 
 export interface RedisSessionStoreOptions {
   /** Prefix of every key. Default `jwks-bridge:`; give each app (and each test run) its own. */
@@ -148,6 +149,45 @@ export class RedisSessionStore implements SessionStore {
       }
       return total
     })
+  }
+
+  /** One script run: at most `limit` sessions and their index entries. Redis expires used tokens itself. */
+  async deleteExpiredBatch(nowMs: number, idleTimeoutMs: number, limit: number): Promise<CleanupBatch> {
+    assertTime('nowMs', nowMs)
+    assertTime('idleTimeoutMs', idleTimeoutMs)
+    assertBatchLimit(limit)
+    const [deleted, examined] = await guarded(
+      'Redis',
+      'delete expired sessions',
+      async () =>
+        (await DELETE_EXPIRED.run(this.#client, [this.#prefix, nowMs, nowMs - idleTimeoutMs, limit])) as [
+          number,
+          number,
+        ],
+    )
+    // Entries examined but already gone (counted 0) still took a place in the round.
+    return { sessions: deleted, usedTokens: 0, more: examined >= limit }
+  }
+
+  /**
+   * SET NX PX on one key: of several instances, one holds it; it runs out by itself after `ttlMs` if
+   * the holder dies. Released only by its holder (compare-and-delete), never after it ran out and
+   * another instance took it.
+   */
+  async acquireCleanupLease(ttlMs: number): Promise<CleanupLease | undefined> {
+    if (!Number.isSafeInteger(ttlMs) || ttlMs < 1) throw new TypeError('ttlMs must be a whole number above 0')
+    const key = `${this.#prefix}cleanup-lease`
+    const holder = randomBase64url(16)
+    const reply = await guarded('Redis', 'take the cleanup lease', () =>
+      this.#client.set(key, holder, 'PX', ttlMs, 'NX'),
+    )
+    if (reply !== 'OK') return undefined
+    const client = this.#client
+    return {
+      async release() {
+        await guarded('Redis', 'release the cleanup lease', () => RELEASE_LEASE.run(client, [key, holder]))
+      },
+    }
   }
 
   async markTokenUsed(key: string, expiresAtMs: number): Promise<boolean> {

@@ -2,6 +2,7 @@ import { functionOption, integerInRange, optionError, optionNames, readOptions }
 import { guarded } from '../failure.js'
 import type { StoreLifecycle } from '../types.js'
 import type { RedisStoreClient } from './client.js'
+import { checkEviction, type EvictionCheck } from './eviction.js'
 import { RedisSessionStore, type RedisSessionStoreOptions } from './session-store.js'
 
 export interface RedisStoresOptions extends RedisSessionStoreOptions {
@@ -20,6 +21,12 @@ const REDIS_KEYS = optionNames<RedisStoresOptions>()(['client', 'prefix', 'nowMs
 
 export interface RedisStores extends StoreLifecycle {
   sessions: RedisSessionStore
+  /**
+   * Reads Redis's `maxmemory-policy`. Any policy but `noeviction` lets Redis delete replay records (a
+   * used token would sign in again) and sessions by itself: `evicts` is then true, and with
+   * `refuse: true` it throws ERR_STORE_UNAVAILABLE instead. Call it at start.
+   */
+  checkEviction(options?: { refuse?: boolean }): Promise<EvictionCheck>
 }
 
 /**
@@ -49,5 +56,6 @@ export function createRedisStores(options: RedisStoresOptions): RedisStores {
       await guarded('Redis', 'ping', () => client.ping())
     },
     async close() {},
+    checkEviction: (checkOptions) => checkEviction(client, checkOptions),
   }
 }

@@ -1,6 +1,6 @@
 import { storeFailure } from '../failure.js'
-import { assertSessionRecord, assertTime } from '../records.js'
-import type { SessionRecord, SessionStore } from '../types.js'
+import { assertBatchLimit, assertSessionRecord, assertTime } from '../records.js'
+import type { CleanupBatch, SessionRecord, SessionStore } from '../types.js'
 import type { SqliteDatabase, SqliteStatement } from './driver.js'
 import type { SqliteIdentityStore } from './identity-store.js'
 import { SqliteSignIn } from './sign-in.js'
@@ -44,6 +44,7 @@ export class SqliteSessionStore implements SessionStore {
   readonly #deleteExpired: SqliteStatement
   readonly #deleteUsedTokens: SqliteStatement
   readonly #markUsed: SqliteStatement
+  readonly #cleanupBatch: (nowMs: number, idleBefore: number, limit: number) => CleanupBatch
   readonly signInTransaction: SqliteSignIn | undefined
 
   constructor(db: SqliteDatabase, options: SqliteSessionStoreOptions = {}) {
@@ -60,6 +61,21 @@ export class SqliteSessionStore implements SessionStore {
     this.#deleteExpired = db.prepare('DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at < ?')
     this.#deleteUsedTokens = db.prepare('DELETE FROM used_tokens WHERE expires_at <= ?')
     this.#markUsed = db.prepare(MARK_TOKEN_USED_SQL)
+    // LIMIT in a subquery: SQLite's DELETE ... LIMIT needs a compile-time option that builds often lack.
+    const deleteUsedTokensBatch = db.prepare(
+      'DELETE FROM used_tokens WHERE key IN (SELECT key FROM used_tokens WHERE expires_at <= ? LIMIT ?)',
+    )
+    const deleteSessionsBatch = db.prepare(
+      'DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at <= ? OR last_seen_at < ? LIMIT ?)',
+    )
+    const batch = db.transaction((nowMs: number, idleBefore: number, limit: number): CleanupBatch => {
+      const usedTokens = deleteUsedTokensBatch.run(nowMs, limit).changes
+      const sessions = deleteSessionsBatch.run(nowMs, idleBefore, limit).changes
+      return { sessions, usedTokens, more: sessions === limit || usedTokens === limit }
+    })
+    // IMMEDIATE: the write lock is SQLite's cleanup lease. Processes sharing the file clean one round
+    // at a time, and a round waits for a sign-in's commit (busy_timeout) rather than failing.
+    this.#cleanupBatch = (nowMs, idleBefore, limit) => batch.immediate(nowMs, idleBefore, limit)
   }
 
   async create(session: SessionRecord): Promise<void> {
@@ -121,6 +137,14 @@ export class SqliteSessionStore implements SessionStore {
       this.#deleteUsedTokens.run(nowMs)
       return this.#deleteExpired.run(nowMs, nowMs - idleTimeoutMs).changes
     })
+  }
+
+  /** One short IMMEDIATE transaction: at most `limit` sessions and `limit` used tokens. */
+  async deleteExpiredBatch(nowMs: number, idleTimeoutMs: number, limit: number): Promise<CleanupBatch> {
+    assertTime('nowMs', nowMs)
+    assertTime('idleTimeoutMs', idleTimeoutMs)
+    assertBatchLimit(limit)
+    return attempt('delete expired sessions', () => this.#cleanupBatch(nowMs, nowMs - idleTimeoutMs, limit))
   }
 
   async markTokenUsed(key: string, expiresAtMs: number): Promise<boolean> {
