@@ -36,12 +36,20 @@ describe('reference app: plain http and the session cookie', () => {
   let proxied: TestApp
 
   before(async () => {
-    ;[local, publicApp, proxied] = await Promise.all([
+    // The two public setups need a provider that signs tokens: the development one, let through on
+    // purpose (its refusal behind a proxy is tested in config.test.ts).
+    const exposed = { DANGEROUSLY_EXPOSE_DEV_ISSUER: 'true' }
+    const started = await Promise.allSettled([
       startTestApp(),
       // Browsers reach it at an https URL through a proxy on this machine that does not say so.
-      startTestApp({ PUBLIC_URL: 'https://app.example.com' }),
-      startTestApp({ TRUST_PROXY: 'true' }),
+      startTestApp({ PUBLIC_URL: 'https://app.example.com', ...exposed }),
+      startTestApp({ TRUST_PROXY: 'true', ...exposed }),
     ])
+    // An app that started is closed even when another did not (a leaked server keeps the run alive).
+    ;[local, publicApp, proxied] = started.map((s) =>
+      s.status === 'fulfilled' ? s.value : undefined,
+    ) as TestApp[]
+    for (const s of started) if (s.status === 'rejected') throw s.reason
   })
   after(async () => {
     await Promise.all([local?.close(), publicApp?.close(), proxied?.close()])
