@@ -46,8 +46,14 @@ export function headerLines(headers: RequestHeaders, name: string): string[] {
 const CREDENTIALS = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?: +(.*))?$/s
 // RFC 6750 §2.1 b64token, the same alphabet as RFC 9110's token68.
 const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/
-// Optional whitespace around a field value is not part of it (RFC 9110 §5.5).
-const OWS = /^[ \t]+|[ \t]+$/g
+/** Optional whitespace around a field value is not part of it (RFC 9110 §5.5). A loop, not a regex: linear. */
+function trimOws(value: string): string {
+  let start = 0
+  let end = value.length
+  while (start < end && (value[start] === ' ' || value[start] === '\t')) start++
+  while (end > start && (value[end - 1] === ' ' || value[end - 1] === '\t')) end--
+  return start === 0 && end === value.length ? value : value.slice(start, end)
+}
 
 /**
  * The one field line of a header, or undefined. Several lines, or one line holding a list, are a
@@ -57,10 +63,12 @@ const OWS = /^[ \t]+|[ \t]+$/g
 function singleValue(headers: RequestHeaders, name: string, shown: string, max: number): string | undefined {
   const lines = headerLines(headers, name)
   if (lines.length === 0) return undefined
-  if (lines.length > 1) throw invalidRequest(`the request has ${lines.length} ${shown} headers; send one`)
-  const value = (lines[0] as string).replace(OWS, '')
-  if (value.length > max) throw invalidRequest(`the ${shown} header is longer than ${max} characters`)
-  return value
+  if (lines.length > 1)
+    throw invalidRequest(`the request has ${lines.length} ${shown} headers; send one`, name)
+  const line = lines[0] as string
+  // Checked before any parsing, so that a huge value costs nothing more than its length.
+  if (line.length > max) throw invalidRequest(`the ${shown} header is longer than ${max} characters`, name)
+  return trimOws(line)
 }
 
 /**
