@@ -318,7 +318,7 @@ async function signInForIdToken(world: World): Promise<string> {
       const html = await response.text()
       const action = /action="([^"]+)"/.exec(html)?.[1] as string
       const prompt = /name="prompt" value="([^"]+)"/.exec(html)?.[1]
-      const form =
+      const form: Record<string, string> =
         prompt === 'login' || html.includes('name="login"')
           ? { prompt: 'login', login: 'alice', password: 'x' }
           : { prompt: 'consent' }
