@@ -161,6 +161,30 @@ for (const [name, serve] of [
       )
     })
 
+    it('RFC 9449 §4.3 check 9: htu is compared with the API’s own origin, not a forged Host header', async () => {
+      const key = clientKey()
+      const token = accessToken({}, {}, key)
+      // A proof made for another server, replayed here with that server's name in Host.
+      const forged = dpopProof(key, token, { url: 'http://other.example:8080/api/me' })
+      const refused = await rawGet(
+        served.port,
+        '/api/me',
+        [`Authorization: DPoP ${token}`, `DPoP: ${forged}`],
+        'other.example:8080',
+      )
+      assert.equal(refused.status, 401)
+      assert.match(refused.body, /ERR_DPOP_PROOF_INVALID/)
+      // A proof for this API passes whatever Host says.
+      const proof = dpopProof(key, token, { url: url() })
+      const passed = await rawGet(
+        served.port,
+        '/api/me',
+        [`Authorization: DPoP ${token}`, `DPoP: ${proof}`],
+        'other.example:8080',
+      )
+      assert.equal(passed.status, 200)
+    })
+
     it('RFC 9449 §7.2: a DPoP-bound token sent as Bearer → 401 invalid_token', async () => {
       const response = await fetch(url(), {
         headers: { authorization: `Bearer ${accessToken({}, {}, clientKey())}` },

@@ -8,7 +8,12 @@ export interface RawResponse {
 }
 
 /** Sends `GET path` with the given header lines (sent exactly as written) and reads the whole answer. */
-export function rawGet(port: number, path: string, lines: readonly string[]): Promise<RawResponse> {
+export function rawGet(
+  port: number,
+  path: string,
+  lines: readonly string[],
+  host = `127.0.0.1:${port}`,
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1')
     const chunks: Buffer[] = []
@@ -26,7 +31,7 @@ export function rawGet(port: number, path: string, lines: readonly string[]): Pr
       resolve({ status: Number(statusLine.split(' ')[1]), headers, body })
     })
     socket.write(
-      `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n${lines.map((l) => `${l}\r\n`).join('')}\r\n`,
+      `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n${lines.map((l) => `${l}\r\n`).join('')}\r\n`,
     )
   })
 }
