@@ -110,14 +110,24 @@ export function readCredentials(headers: RequestHeaders, limits: HeaderLimits): 
   return { scheme, token, proof }
 }
 
+/** The query part of a URL (`?...`, without the fragment), or '' when it has none. */
+export function searchOf(url: string | URL): string {
+  if (typeof url !== 'string') return url.search
+  const query = url.indexOf('?')
+  const hash = url.indexOf('#')
+  if (query === -1 || (hash !== -1 && hash < query)) return ''
+  return url.slice(query, hash === -1 ? undefined : hash)
+}
+
 /**
  * RFC 6750 §2: a client MUST NOT send its token by more than one method in a request, and this API
  * reads it from the header alone (`bearer_methods_supported: ["header"]`). A token in the query (it
  * ends up in logs and Referer headers, RFC 6750 §5.3) or in a form body is refused rather than ignored,
  * so that a client learns at once why it is not authenticated.
  */
-export function refuseOtherTokenMethods(url: URL, body: unknown): void {
-  if (url.searchParams.has('access_token')) {
+export function refuseOtherTokenMethods(search: string, body: unknown): void {
+  // Parsed only when there is a query: most API requests have none.
+  if (search.length > 1 && new URLSearchParams(search).has('access_token')) {
     throw invalidRequest(
       'the URL carries an access_token parameter; send the token in the Authorization header only',
       'access_token',

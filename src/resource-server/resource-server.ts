@@ -13,6 +13,7 @@ import {
   type RequestHeaders,
   readCredentials,
   refuseOtherTokenMethods,
+  searchOf,
 } from './authorization-header.js'
 import { buildChallenge, type ChallengeAnswer, type ChallengeConfig } from './challenge.js'
 import { checkDpopProof, ProofKeyCache, type ProofPolicy } from './dpop-proof.js'
@@ -137,8 +138,7 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
     if (typeof request !== 'object' || request === null || typeof request.headers !== 'object') {
       throw invalidRequest('the request must be { method, url, headers }')
     }
-    const url = typeof request.url === 'string' ? parseUrl(request.url) : request.url
-    refuseOtherTokenMethods(url, request.body)
+    refuseOtherTokenMethods(searchOf(request.url), request.body)
     const credentials = readCredentials(request.headers, headerLimits)
     refusal.scheme = credentials.scheme
     if (credentials.scheme === 'Bearer' && dpop === 'required') {
@@ -184,6 +184,8 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
       )
     }
     const nowSeconds = nowMs() / 1000
+    // Parsed here only: a Bearer request needs no more of its URL than the query.
+    const url = typeof request.url === 'string' ? parseUrl(request.url) : request.url
     const proof = checkDpopProof(
       credentials.proof,
       { method: request.method, url, accessToken: credentials.token, nowSeconds },

@@ -5,6 +5,7 @@ import {
   type RequestHeaders,
   readCredentials,
   refuseOtherTokenMethods,
+  searchOf,
 } from '../../src/resource-server/authorization-header.ts'
 
 const LIMITS = { maxAuthorizationLength: 16_416, maxProofLength: 8192 }
@@ -119,13 +120,24 @@ describe('Authorization and DPoP headers (plain data)', () => {
   })
 
   it('RFC 6750 §2 (one method per request) and §5.3: a token in the query or in a form body is refused', () => {
-    const url = new URL('https://api.example.com/x?access_token=abc')
-    assert.equal(refusal(() => refuseOtherTokenMethods(url, undefined)).code, 'ERR_REQUEST_INVALID')
-    const plain = new URL('https://api.example.com/x?q=1')
+    for (const url of [
+      'https://api.example.com/x?access_token=abc',
+      'https://api.example.com/x?a=1&access%5Ftoken=abc#f',
+    ]) {
+      assert.equal(
+        refusal(() => refuseOtherTokenMethods(searchOf(url), undefined)).code,
+        'ERR_REQUEST_INVALID',
+        url,
+      )
+    }
+    const plain = searchOf('https://api.example.com/x?q=1')
     const error = refusal(() => refuseOtherTokenMethods(plain, { access_token: 'abc' }))
     assert.equal(error.code, 'ERR_REQUEST_INVALID')
     assert.equal(error.claim, 'access_token')
     assert.doesNotThrow(() => refuseOtherTokenMethods(plain, { other: 1 }))
+    // A "?" inside the fragment is not a query.
+    assert.equal(searchOf('https://api.example.com/x#a?access_token=1'), '')
+    assert.equal(searchOf(new URL('https://api.example.com/x?b=2#c')), '?b=2')
   })
 })
 
