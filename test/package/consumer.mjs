@@ -34,8 +34,16 @@ facts.functions = {
     'createResourceServer',
   ]),
   'jwks-bridge/testing': functions(testing, ['createTestIssuer', 'enableTestSignIn']),
-  'jwks-bridge/fastify': functions(fastify, ['jwksBridgeFastify', 'requireAccessToken', 'protectedResourceMetadata']),
-  'jwks-bridge/express': functions(express, ['bridgeMiddleware', 'requireAccessToken', 'protectedResourceMetadata']),
+  'jwks-bridge/fastify': functions(fastify, [
+    'jwksBridgeFastify',
+    'requireAccessToken',
+    'protectedResourceMetadata',
+  ]),
+  'jwks-bridge/express': functions(express, [
+    'bridgeMiddleware',
+    'requireAccessToken',
+    'protectedResourceMetadata',
+  ]),
   'jwks-bridge/client': functions(client, [
     'start',
     'signOut',
