@@ -13,6 +13,7 @@ import {
   requireAccessToken as fastifyRequire,
 } from '../../src/adapters/fastify.ts'
 import { freePort } from '../../src/app/free-port.ts'
+import type { ResourceServerOptions } from '../../src/resource-server/options.ts'
 import { createResourceServer, type ResourceServer } from '../../src/resource-server/resource-server.ts'
 import { rawGet } from './http.ts'
 import {
@@ -31,8 +32,9 @@ interface Served {
   close(): Promise<void>
 }
 
-function apiFor(port: number): ResourceServer {
+function apiFor(port: number, extra: Partial<ResourceServerOptions> = {}): ResourceServer {
   return createResourceServer({
+    ...extra,
     resource: `http://127.0.0.1:${port}`,
     issuer: ISSUER,
     jwks: { keys: [issuerKey().jwk] },
@@ -48,9 +50,9 @@ const who = (auth: { payload: { sub?: string }; scopes: readonly string[]; schem
   scheme: auth?.scheme,
 })
 
-async function serveExpress(): Promise<Served> {
+async function serveExpress(extra: Partial<ResourceServerOptions> = {}): Promise<Served> {
   const port = await freePort('127.0.0.1')
-  const api = apiFor(port)
+  const api = apiFor(port, extra)
   const app = express()
   app.use(expressMetadata(api))
   app.use(express.urlencoded({ extended: false }))
@@ -77,9 +79,9 @@ async function serveExpress(): Promise<Served> {
   }
 }
 
-async function serveFastify(): Promise<Served> {
+async function serveFastify(extra: Partial<ResourceServerOptions> = {}): Promise<Served> {
   const port = await freePort('127.0.0.1')
-  const api = apiFor(port)
+  const api = apiFor(port, extra)
   const app = Fastify()
   await app.register(fastifyMetadata, { api })
   app.get('/api/me', { onRequest: fastifyRequire(api) }, async (request) => who(request.accessToken))
@@ -255,6 +257,37 @@ for (const [name, serve] of [
       assert.equal(response.status, 200)
       assert.deepEqual(await response.json(), served.api.metadata())
       assert.equal(response.headers.get('access-control-allow-origin'), '*')
+    })
+  })
+}
+
+for (const [name, serve] of [
+  ['Express', serveExpress],
+  ['Fastify', serveFastify],
+] as const) {
+  describe(`server DPoP nonces behind ${name}`, () => {
+    let served: Served
+    before(async () => {
+      served = await serve({ dpopNonce: { secret: 'n'.repeat(32) } })
+    })
+    after(async () => {
+      await served.close()
+    })
+
+    it('RFC 9449 §9: a proof without the nonce → 401 use_dpop_nonce with DPoP-Nonce; with it → 200', async () => {
+      const key = clientKey()
+      const token = signAccessToken({ aud: served.api.resource }, {}, key)
+      const url = `${served.base}/api/me`
+      const first = await fetch(url, {
+        headers: { authorization: `DPoP ${token}`, dpop: dpopProof(key, token, { url }) },
+      })
+      assert.equal(first.status, 401)
+      assert.match(first.headers.get('www-authenticate') ?? '', /DPoP error="use_dpop_nonce"/)
+      const nonce = first.headers.get('dpop-nonce') as string
+      assert.ok(nonce.length > 0)
+      const proof = dpopProof(key, token, { url, claims: { nonce } })
+      const second = await fetch(url, { headers: { authorization: `DPoP ${token}`, dpop: proof } })
+      assert.equal(second.status, 200)
     })
   })
 }
