@@ -55,7 +55,7 @@ const watchdog = setTimeout(
     log('bench:api: still running after its time budget; stopping')
     process.exit(2)
   },
-  (90 + ROUNDS * 4 * (SECONDS + WARMUP_SECONDS + 20)) * 1000,
+  (120 + ROUNDS * 4 * (SECONDS + WARMUP_SECONDS + 20)) * 1000,
 )
 
 const loadBefore = loadavg()
@@ -104,6 +104,7 @@ const fmt = (n: number, digits = 0) =>
 
 const apps = new Map<AppName, AppProcess>()
 const rows: Row[] = []
+let ceiling: { result: ApiLoadResult; cpuMicrosPerRequest: number } | undefined
 try {
   for (const name of APPS) {
     const script = await compileChild(
@@ -173,6 +174,40 @@ try {
         rows.push({ app: name, scheme, result, cpuMicrosPerRequest })
       }
     }
+  // The ceiling: the same route and request with no authentication, measured once.
+  const script = await compileChild(
+    join(root, 'bench/api/express-only-server.ts'),
+    join(root, 'bench/api/.build'),
+  )
+  const bare = await spawnApp('express-only', script, {
+    env: { BENCH_PORT: String(await freePort('127.0.0.1')), NODE_ENV: 'production' },
+  })
+  try {
+    const authorization = `Bearer ${bearerToken}`
+    if (WARMUP_SECONDS > 0) {
+      await runApiLoad({
+        url: bare.url,
+        path: PATH,
+        authorization,
+        seconds: WARMUP_SECONDS,
+        connections: CONNECTIONS,
+      })
+    }
+    const cpuBefore = bare.cpuSeconds()
+    const result = await runApiLoad({
+      url: bare.url,
+      path: PATH,
+      authorization,
+      seconds: SECONDS,
+      connections: CONNECTIONS,
+    })
+    ceiling = {
+      result,
+      cpuMicrosPerRequest: ((bare.cpuSeconds() - cpuBefore) * 1e6) / Math.max(1, result.responses),
+    }
+  } finally {
+    await bare.stop()
+  }
 } finally {
   for (const app of apps.values()) await app.stop()
   await served.close()
@@ -199,6 +234,12 @@ for (const row of medians) {
   const r = row.result
   lines.push(
     `| ${row.scheme} | ${LABEL[row.app]} | ${fmt(r.requestsPerSecond)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${fmt(row.cpuMicrosPerRequest)} | ${r.unexpected} | ${r.errors} |`,
+  )
+}
+if (ceiling !== undefined) {
+  const r = ceiling.result
+  lines.push(
+    `| – | Express 5 alone, no authentication (the ceiling) | ${fmt(r.requestsPerSecond)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${fmt(ceiling.cpuMicrosPerRequest)} | ${r.unexpected} | ${r.errors} |`,
   )
 }
 lines.push('')
