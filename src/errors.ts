@@ -56,6 +56,18 @@ export type ErrorCode =
   | 'ERR_UNSUPPORTED_MEDIA_TYPE'
   | 'ERR_PROFILE_MISMATCH'
   | 'ERR_UNAUTHENTICATED'
+  // the resource server: access tokens for APIs (RFC 6750, RFC 9068, RFC 9449)
+  | 'ERR_REQUEST_INVALID'
+  | 'ERR_TOKEN_MISSING'
+  | 'ERR_AUTH_SCHEME_UNSUPPORTED'
+  | 'ERR_ACCESS_TOKEN_INVALID'
+  | 'ERR_SCOPE_INSUFFICIENT'
+  | 'ERR_TOKEN_BOUND'
+  | 'ERR_DPOP_REQUIRED'
+  | 'ERR_DPOP_PROOF_INVALID'
+  | 'ERR_DPOP_PROOF_REPLAYED'
+  | 'ERR_DPOP_BINDING_MISMATCH'
+  | 'ERR_DPOP_NONCE_REQUIRED'
 
 export interface ErrorDetails {
   /** The claim or header member concerned, when there is one (never its value). */

@@ -34,6 +34,7 @@ export type {
   RemoteKeySetOptions,
   VerifierOptions,
 } from './options.js'
+export * from './resource-server/index.js'
 export {
   type CleanupOptions,
   type CleanupScheduler,

@@ -128,5 +128,11 @@ export function bridgeMiddleware(bridge: Bridge, options: BridgeMiddlewareOption
   }
 }
 
+/** The resource server's Express glue: access tokens for API routes, and RFC 9728 metadata. */
+export {
+  protectedResourceMetadata,
+  type ResourceAdapterOptions,
+  requireAccessToken,
+} from './express-resource.js'
 /** The bridge's view of a Node request, for your own routes (e.g. `bridge.csrfTokenFor(toBridgeRequest(req, req.url))`). */
 export { toBridgeRequest } from './node-request.js'

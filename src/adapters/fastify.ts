@@ -143,5 +143,11 @@ Object.assign(jwksBridgeFastify, {
   [Symbol.for('fastify.display-name')]: 'jwks-bridge',
 })
 
+/** The resource server's Fastify glue: access tokens for API routes, and RFC 9728 metadata. */
+export {
+  protectedResourceMetadata,
+  type ResourceAdapterOptions,
+  requireAccessToken,
+} from './fastify-resource.js'
 /** The bridge's view of a Node request, for your own routes (e.g. `bridge.csrfTokenFor(toBridgeRequest(req, req.url))`). */
 export { toBridgeRequest } from './node-request.js'

@@ -1,6 +1,8 @@
 import { invalidOptions } from '../errors.js'
 import { type Algorithm, algorithmSpec } from '../jose/algorithms.js'
 import { isLoopbackHost } from '../keys/url-policy.js'
+import type { AccessTokenProfile } from '../resource-server/access-token.js'
+import type { DpopMode } from '../resource-server/challenge.js'
 
 /** The reference app's settings, read from the environment (see README "Configuration"). */
 export interface AppConfig {
@@ -50,6 +52,38 @@ export interface AppConfig {
    * logs it, 'refuse' stops the app.
    */
   redisEviction?: 'warn' | 'refuse'
+  /** With API_RESOURCE: `GET /api/me` takes access tokens (Bearer or DPoP) for this resource. */
+  api?: ApiConfig | undefined
+}
+
+/** The app as an OAuth 2.0 resource server (API_RESOURCE, API_SCOPES, API_DPOP, API_TOKEN_PROFILE). */
+export interface ApiConfig {
+  /** This API's identifier: every access token's `aud` must name it (RFC 8707, RFC 9068). */
+  resource: string
+  /** Scopes every API request needs. */
+  scopes: string[]
+  dpop: DpopMode
+  profile: AccessTokenProfile
+}
+
+function apiConfig(env: Record<string, string | undefined>): ApiConfig | undefined {
+  const resource = env.API_RESOURCE || undefined
+  const others = ['API_SCOPES', 'API_DPOP', 'API_TOKEN_PROFILE'].filter((name) => env[name])
+  if (resource === undefined) {
+    // A setting that would do nothing is a mistake better caught at start.
+    if (others.length > 0) throw invalidOptions(`${others.join(', ')} need API_RESOURCE`)
+    return undefined
+  }
+  const dpop = (env.API_DPOP || 'allowed') as DpopMode
+  if (!['off', 'allowed', 'required'].includes(dpop))
+    throw invalidOptions('API_DPOP must be off, allowed or required')
+  const profile = (env.API_TOKEN_PROFILE || 'rfc9068') as AccessTokenProfile
+  if (!['rfc9068', 'generic', 'cognito'].includes(profile)) {
+    throw invalidOptions('API_TOKEN_PROFILE must be rfc9068, generic or cognito')
+  }
+  // Space- or comma-separated, as scopes are written in tokens (RFC 6749 §3.3) or in lists.
+  const scopes = (env.API_SCOPES ?? '').split(/[\s,]+/).filter((scope) => scope.length > 0)
+  return { resource, scopes, dpop, profile }
 }
 
 const PROFILES = ['generic', 'oidc-id-token', 'supertokens'] as const
@@ -209,5 +243,6 @@ export function readConfig(env: Record<string, string | undefined>): AppConfig {
     shutdownTimeoutMs: shutdownSeconds(env.SHUTDOWN_TIMEOUT_SECONDS),
     cleanupIntervalSeconds: cleanupSeconds(env.CLEANUP_INTERVAL_SECONDS),
     redisEviction: redisEviction(env.REDIS_EVICTION),
+    api: apiConfig(env),
   }
 }

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { jwksBridgeFastify } from '../adapters/fastify.js'
+import { requireAccessToken } from '../adapters/fastify-resource.js'
 import { toBridgeRequest } from '../adapters/node-request.js'
 import { type Bridge, createBridge } from '../bridge/bridge.js'
 import { tokenProfile } from '../bridge/profiles.js'
@@ -12,6 +13,7 @@ import type { KeySetEvent } from '../keys/events.js'
 import { createRedisKeySetCache } from '../keys/redis-key-set-cache.js'
 import { isLoopbackHost } from '../keys/url-policy.js'
 import type { VerifierOptions } from '../options.js'
+import { createResourceServer, type ResourceServer } from '../resource-server/resource-server.js'
 import { type CleanupScheduler, startCleanup } from '../stores/cleanup.js'
 import { createVerifier } from '../verifier.js'
 import type { AppConfig } from './config.js'
@@ -194,6 +196,23 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
       logger: bridgeLogger(log, metrics === undefined ? undefined : (fields) => metrics.onBridgeLog(fields)),
     })
     const bridge = servedAt(metrics?.instrumentBridge(core) ?? core, publicUrl)
+    // The API (API_RESOURCE): the same issuer's access tokens, proofs single use in the app's store.
+    const api =
+      config.api === undefined
+        ? undefined
+        : createResourceServer({
+            resource: config.api.resource,
+            issuer,
+            ...(jwksUri === undefined ? {} : { jwksUri }),
+            algorithms: verifierOptions.algorithms as NonNullable<VerifierOptions['algorithms']>,
+            dpop: config.api.dpop,
+            scopes: config.api.scopes,
+            accessTokenProfile: config.api.profile,
+            replayStore: stores.sessions,
+            ...(keySetCache === undefined ? {} : { keySetCache }),
+            onEvent: onKeySetEvent,
+            nowMs,
+          })
     const bundle = await clientBundle()
     installRequestLogging(fastify)
     if (options.cluster !== undefined && metrics !== undefined) await options.cluster.attach(metrics)
@@ -205,6 +224,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
     if (metrics !== undefined) observeBridgeRoutes(fastify, bridge, metrics)
     await fastify.register(jwksBridgeFastify, { bridge })
     routes(fastify, { bridge, devIssuer, issuer, bundle, stores, metrics, config, cluster: options.cluster })
+    if (api !== undefined) apiRoutes(fastify, api, publicUrl)
     await fastify.listen({ port, host: config.host })
     // Without it, every sign-in's replay record and every abandoned session stay forever: anyone who
     // can obtain tokens could grow the database without bound (SECURITY.md, storage growth).
@@ -225,6 +245,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
     }
     // Load the key set now rather than on the first sign-in; a failure is logged and retried then.
     verifier.ready().catch(() => {})
+    api?.ready().catch(() => {})
     const app = fastify
     let closing: Promise<void> | undefined
     const scheduler = cleanup
@@ -250,6 +271,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
             bridge.close()
             verifier.close()
             await scheduler?.stop()
+            api?.close()
             await stores.close()
             // The last lines (the requests that finished during the shutdown) reach stdout now.
             destination?.close()
@@ -405,6 +427,33 @@ function routes(fastify: FastifyInstance, deps: RouteDeps): void {
   }
 
   if (devIssuer !== undefined) mountDevIssuer(fastify, devIssuer)
+}
+
+/**
+ * `GET /api/me` for access tokens (Bearer or DPoP) and the RFC 9728 metadata. No session lookup:
+ * an API request proves itself with its token alone.
+ */
+function apiRoutes(fastify: FastifyInstance, api: ResourceServer, publicUrl: string): void {
+  const anonymous = { config: { jwksBridge: { authenticate: false } } }
+  fastify.get(api.metadataPath, anonymous, async (_request, reply) =>
+    reply
+      .headers({ 'cache-control': 'public, max-age=300', 'access-control-allow-origin': '*' })
+      .send(api.metadata()),
+  )
+  // The URL clients address is the app's public one (DPoP `htu`), whatever the resource identifier.
+  const preHandler = requireAccessToken(api, { origin: publicUrl })
+  fastify.get('/api/me', { ...anonymous, preHandler }, async (request, reply) => {
+    reply.header('cache-control', 'no-store')
+    const auth = request.accessToken
+    return {
+      subject: auth?.payload.sub,
+      issuer: auth?.payload.iss,
+      clientId: auth?.payload.client_id,
+      scopes: auth?.scopes,
+      scheme: auth?.scheme,
+      ...(auth?.jkt === undefined ? {} : { jkt: auth.jkt }),
+    }
+  })
 }
 
 /** Routes `/dev-issuer/*` to the development provider's plain-data core, with raw bodies. */

@@ -51,6 +51,19 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = Object.freeze
   ERR_PROFILE_MISMATCH: 401,
   ERR_TOKEN_REPLAYED: 401,
   ERR_UNAUTHENTICATED: 401,
+  // the resource server (RFC 6750 §3.1, RFC 9449 §7.1): a malformed request is 400, a token or proof
+  // that proves nothing is 401, a good token without the scope the route needs is 403
+  ERR_REQUEST_INVALID: 400,
+  ERR_TOKEN_MISSING: 401,
+  ERR_AUTH_SCHEME_UNSUPPORTED: 401,
+  ERR_ACCESS_TOKEN_INVALID: 401,
+  ERR_TOKEN_BOUND: 401,
+  ERR_DPOP_REQUIRED: 401,
+  ERR_DPOP_PROOF_INVALID: 401,
+  ERR_DPOP_PROOF_REPLAYED: 401,
+  ERR_DPOP_BINDING_MISMATCH: 401,
+  ERR_DPOP_NONCE_REQUIRED: 401,
+  ERR_SCOPE_INSUFFICIENT: 403,
   // we cannot answer now; the client may retry (RFC 9110 §15.6.4)
   ERR_KEYSET_INVALID: 503,
   ERR_JWKS_FETCH_FAILED: 503,

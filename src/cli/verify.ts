@@ -5,6 +5,7 @@ import { type KeyRejectedEvent, VERIFIER_DEFAULTS, type VerifierOptions } from '
 import { createVerifier, type Verifier } from '../verifier.js'
 import { type CliContext, readJwksFile, readToken } from './io.js'
 import { type CliResult, parseCommandArgs, UsageError, usageFailure, wantsHelp } from './usage.js'
+import { asksForAccessToken, runVerifyAccessToken } from './verify-access-token.js'
 
 export const VERIFY_SUMMARY = "check a token's signature and claims against the issuer's key set"
 
@@ -38,6 +39,8 @@ Options:
                          RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA Ed25519
   --clock-tolerance S    seconds of leeway for exp, nbf, iat and the token age (default ${VERIFIER_DEFAULTS.clockToleranceSeconds})
   --max-token-age S      reject a token issued more than S seconds ago (needs "iat")
+  --access-token         check an API access token (RFC 9068) and its DPoP proof (RFC 9449):
+                         see jwks-bridge verify --access-token --help
   -h, --help             show this help
 
 Exit status:
@@ -194,6 +197,7 @@ function keyWarning(source: string, event: KeyRejectedEvent): string {
  * token is rejected, 2 on a usage error (with the help on standard error).
  */
 export async function runVerify(argv: readonly string[], context: CliContext): Promise<CliResult> {
+  if (asksForAccessToken(argv)) return runVerifyAccessToken(argv, context)
   if (wantsHelp(argv)) return { exitCode: 0, stdout: VERIFY_HELP, stderr: '' }
   let warnings = ''
   let verifier: Verifier

@@ -46,9 +46,11 @@ describe('reference app: plain http and the session cookie', () => {
       startTestApp({ TRUST_PROXY: 'true', ...exposed }),
     ])
     // An app that started is closed even when another did not (a leaked server keeps the run alive).
-    ;[local, publicApp, proxied] = started.map((s) =>
-      s.status === 'fulfilled' ? s.value : undefined,
-    ) as TestApp[]
+    ;[local, publicApp, proxied] = started.map((s) => (s.status === 'fulfilled' ? s.value : undefined)) as [
+      TestApp,
+      TestApp,
+      TestApp,
+    ]
     for (const s of started) if (s.status === 'rejected') throw s.reason
   })
   after(async () => {

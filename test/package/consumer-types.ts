@@ -8,10 +8,10 @@
 export const CONSUMER_TYPES_SOURCE = `
 import type { Request } from 'express'
 import type { FastifyRequest } from 'fastify'
-import { createVerifier, type Identity, isJwksBridgeError, type JwtPayload, type Verifier } from 'jwks-bridge'
+import { createResourceServer, createVerifier, type Identity, isJwksBridgeError, type JwtPayload, type Verifier } from 'jwks-bridge'
 import { functionSource, start, type TokenSource } from 'jwks-bridge/client'
 import { createDevIssuer, type DevIssuer } from 'jwks-bridge/dev-issuer'
-import { bridgeMiddleware } from 'jwks-bridge/express'
+import { bridgeMiddleware, requireAccessToken } from 'jwks-bridge/express'
 import { jwksBridgeFastify } from 'jwks-bridge/fastify'
 import { createTestIssuer, type TestIssuer } from 'jwks-bridge/testing'
 
@@ -37,6 +37,13 @@ export const fromExpress = (req: Request): string | undefined => req.identity?.s
 export const plugin = jwksBridgeFastify
 // @ts-expect-error the middleware needs a bridge
 bridgeMiddleware()
+
+// The resource server and its Express glue; req.accessToken is typed.
+const api = createResourceServer({ resource: 'https://api.example', issuer: 'https://issuer.example', jwksUri: 'https://issuer.example/jwks', dpop: 'required' })
+export const guard = requireAccessToken(api, { scopes: ['read'] })
+export const scopesOf = (req: Request): readonly string[] | undefined => req.accessToken?.scopes
+// @ts-expect-error dpop is 'off', 'allowed' or 'required'
+createResourceServer({ resource: 'https://api.example', issuer: 'https://issuer.example', dpop: 'yes' })
 
 const source: TokenSource = functionSource(async () => undefined)
 void start({ source })

@@ -31,10 +31,19 @@ facts.functions = {
     'importKeySet',
     'isJwksBridgeError',
     'JwksBridgeError',
+    'createResourceServer',
   ]),
   'jwks-bridge/testing': functions(testing, ['createTestIssuer', 'enableTestSignIn']),
-  'jwks-bridge/fastify': functions(fastify, ['jwksBridgeFastify']),
-  'jwks-bridge/express': functions(express, ['bridgeMiddleware']),
+  'jwks-bridge/fastify': functions(fastify, [
+    'jwksBridgeFastify',
+    'requireAccessToken',
+    'protectedResourceMetadata',
+  ]),
+  'jwks-bridge/express': functions(express, [
+    'bridgeMiddleware',
+    'requireAccessToken',
+    'protectedResourceMetadata',
+  ]),
   'jwks-bridge/client': functions(client, [
     'start',
     'signOut',

@@ -188,6 +188,19 @@ describe('generic profile', () => {
     )
   })
 
+  it('RFC 9449 §7.2: a DPoP-bound access token (cnf) cannot sign in without its proof', async () => {
+    const plain = genericProfile()
+    await refused(
+      signIn(
+        plain,
+        clerkToken({ cnf: { jkt: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs' } }, { typ: 'at+jwt' }),
+        clerkSetup,
+      ),
+      'ERR_PROFILE_MISMATCH',
+      'cnf',
+    )
+  })
+
   it('refuses bad options at creation', () => {
     const bad = [
       { audience: '' },

@@ -213,6 +213,11 @@ describe('oidc-id-token profile: other tokens from the same issuer are refused (
     await refused(signIn(auth0, t, auth0Setup), 'ERR_PROFILE_MISMATCH', 'events')
   })
 
+  it("RFC 9449 §7.2: refuses a token bound to a key (cnf), even with an ID token's typ", async () => {
+    const bound = auth0Token({ cnf: { jkt: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs' } })
+    await refused(signIn(auth0, bound, auth0Setup), 'ERR_PROFILE_MISMATCH', 'cnf')
+  })
+
   it('refuses an RFC 9068 access token (typ at+jwt, application/ prefix, any case)', async () => {
     for (const typ of ['at+jwt', 'application/AT+JWT']) {
       await refused(signIn(auth0, auth0Token({}, { typ }), auth0Setup), 'ERR_PROFILE_MISMATCH', 'typ')

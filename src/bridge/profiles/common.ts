@@ -96,6 +96,17 @@ export function refuseEventTokens(result: VerifiedJwt, extraTypes: readonly stri
 }
 
 /**
+ * RFC 9449 §7.2 (and RFC 8705 §3 for mTLS): a token bound to a key (`cnf`) may only be used with a proof
+ * of that key. The handoff takes a bare token, so a stolen DPoP-bound access token would open a session
+ * without the key the binding was meant to require.
+ */
+export function refuseBoundTokens(result: VerifiedJwt): void {
+  if (Object.hasOwn(result.payload, 'cnf')) {
+    throw profileMismatch('cnf', 'a token bound to a key ("cnf") cannot sign in without a proof of that key')
+  }
+}
+
+/**
  * The token's `aud` values (RFC 7519 §4.1.3: a string or an array of strings). The verifier has
  * already refused other shapes; this reads them again so a profile stays correct on its own.
  */

@@ -8,6 +8,7 @@ import {
   optionalIdentifier,
   profileMismatch,
   readOptions,
+  refuseBoundTokens,
   refuseEventTokens,
   requireAudience,
   requireIdentifier,
@@ -59,6 +60,7 @@ export function genericProfile(options?: GenericProfileOptions): TokenProfile {
       const payload = result.payload
       // A logout or security event token is signed by the same keys; it must never sign anyone in.
       refuseEventTokens(result)
+      refuseBoundTokens(result)
       // iss: which provider vouches for the subject; identities are keyed by (issuer, subject).
       requireIdentifier(payload, 'iss')
       // exp: a token without an expiry would be a bearer credential forever (RFC 8725 §3.10 spirit).

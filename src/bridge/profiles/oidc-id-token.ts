@@ -8,6 +8,7 @@ import {
   optionalIdentifier,
   profileMismatch,
   readOptions,
+  refuseBoundTokens,
   refuseEventTokens,
   requireAudience,
   requireIdentifier,
@@ -65,6 +66,7 @@ export function oidcIdTokenProfile(options: OidcIdTokenProfileOptions): TokenPro
       // Logout and security event tokens share the ID token's keys, `iss` and `aud` (E3). An RFC 9068
       // access token (`at+jwt`) is for a resource server, not proof of a sign-in at this client.
       refuseEventTokens(result, ['at+jwt'])
+      refuseBoundTokens(result)
       // §2: iss, sub, aud, exp and iat are REQUIRED in every ID token.
       requireIdentifier(payload, 'iss')
       requireNumber(payload, 'exp')

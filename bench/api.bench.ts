@@ -1,0 +1,264 @@
+// `npm run bench:api`: an API route behind Express 5, protected by jwks-bridge's requireAccessToken
+// or by Auth0's express-oauth2-jwt-bearer, each in its own process, both trusting the same test
+// issuer through its key set over loopback, loaded with autocannon from this one with the same
+// tokens: a Bearer access token, and a DPoP-bound one with a fresh proof per request (minted before
+// each run, RFC 9449: every proof is single use, and jwks-bridge refuses a replay). Prints both sides,
+// the ratio of requests/s and the p99s. Target: at least 2x the requests/s with a lower p99, for both.
+//
+// Environment:
+//   BENCH_SECONDS         measured seconds per app and scheme (default 5; 1 to 60)
+//   BENCH_CONNECTIONS     concurrent connections (default 10; 1 to 256)
+//   BENCH_WARMUP_SECONDS  unmeasured load before each run (default 1; 0 to 10)
+//   BENCH_ROUNDS          rounds, the apps alternating which goes first; the median run is reported (default 3)
+import { randomUUID } from 'node:crypto'
+import { loadavg } from 'node:os'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { fileURLToPath } from 'node:url'
+import { freePort } from '../src/app/free-port.ts'
+import { accessTokenHash } from '../src/resource-server/dpop-proof.ts'
+import { createTestIssuer } from '../src/testing/index.ts'
+import { makeKey, signText } from '../test/helpers/tokens.ts'
+import { type ApiLoadResult, runApiLoad } from './api/load.ts'
+import { type AppProcess, spawnApp } from './http/children.ts'
+import { compileChild } from './http/compile.ts'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+
+function numberFromEnv(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!Number.isFinite(value) || value < min || value > max)
+    throw new Error(`${name} must be from ${min} to ${max}`)
+  return value
+}
+
+const SECONDS = numberFromEnv('BENCH_SECONDS', 5, 1, 60)
+const CONNECTIONS = Math.trunc(numberFromEnv('BENCH_CONNECTIONS', 10, 1, 256))
+const WARMUP_SECONDS = numberFromEnv('BENCH_WARMUP_SECONDS', 1, 0, 10)
+const ROUNDS = Math.trunc(numberFromEnv('BENCH_ROUNDS', 3, 1, 9))
+const RESOURCE = 'https://api.example.com'
+const PATH = '/api/me'
+const log = (line: string) => process.stderr.write(`${line}\n`)
+
+type AppName = 'auth0' | 'jwks-bridge'
+const APPS: readonly AppName[] = ['auth0', 'jwks-bridge']
+const LABEL: Record<AppName, string> = {
+  auth0: 'Express 5 + express-oauth2-jwt-bearer',
+  'jwks-bridge': 'Express 5 + jwks-bridge requireAccessToken',
+}
+
+// Bounded: the whole run is abandoned (and the servers killed by children.ts's exit hook) past this.
+const watchdog = setTimeout(
+  () => {
+    log('bench:api: still running after its time budget; stopping')
+    process.exit(2)
+  },
+  (120 + ROUNDS * 4 * (SECONDS + WARMUP_SECONDS + 20)) * 1000,
+)
+
+const loadBefore = loadavg()
+const issuer = createTestIssuer({ alg: 'RS256' })
+const served = await issuer.serve()
+const client = makeKey('ES256', 'bench-dpop-client')
+const clientJwk = (({ kty, crv, x, y }) => ({ kty, crv, x, y }))(client.jwk as Record<string, string>)
+const { jwkThumbprint } = await import('../src/resource-server/thumbprint.ts')
+const { importPublicJwk } = await import('../src/jose/jwk.ts')
+const jkt = jwkThumbprint(importPublicJwk(clientJwk))
+
+// The same two tokens for both apps: RFC 9068 access tokens for RESOURCE.
+const claims = { aud: RESOURCE, client_id: 'bench-client', scope: 'read', sub: 'bench-user' }
+const bearerToken = issuer.sign({ ...claims, jti: randomUUID() }, { typ: 'at+jwt' })
+const dpopToken = issuer.sign({ ...claims, jti: randomUUID(), cnf: { jkt } }, { typ: 'at+jwt' })
+const ath = accessTokenHash(dpopToken)
+const proofHeader = JSON.stringify({ typ: 'dpop+jwt', alg: 'ES256', jwk: clientJwk })
+
+function mintProofs(url: string, count: number): string[] {
+  const started = performance.now()
+  const iat = Math.floor(Date.now() / 1000)
+  const proofs: string[] = new Array(count)
+  for (let i = 0; i < count; i++) {
+    proofs[i] = signText(
+      client,
+      proofHeader,
+      JSON.stringify({ jti: randomUUID(), htm: 'GET', htu: url, iat, ath }),
+    )
+  }
+  log(`  minted ${count} proofs in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+  return proofs
+}
+
+interface Row {
+  app: AppName
+  scheme: 'Bearer' | 'DPoP'
+  result: ApiLoadResult
+  /** CPU time of the app's process per response, in microseconds: comparable even on a busy machine. */
+  cpuMicrosPerRequest: number
+}
+
+const fmt = (n: number, digits = 0) =>
+  Number.isFinite(n)
+    ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+    : 'n/a'
+
+const apps = new Map<AppName, AppProcess>()
+const rows: Row[] = []
+let ceiling: { result: ApiLoadResult; cpuMicrosPerRequest: number } | undefined
+try {
+  for (const name of APPS) {
+    const script = await compileChild(
+      join(root, `bench/api/${name}-server.ts`),
+      join(root, 'bench/api/.build'),
+    )
+    const port = await freePort('127.0.0.1')
+    const app = await spawnApp(name, script, {
+      env: {
+        BENCH_ISSUER: served.issuer,
+        BENCH_JWKS_URI: served.jwksUri,
+        BENCH_RESOURCE: RESOURCE,
+        BENCH_PORT: String(port),
+        NODE_ENV: 'production',
+      },
+    })
+    apps.set(name, app)
+    log(`${name}: ${app.url} (pid ${app.pid})`)
+  }
+  // Both accept both tokens before anything is measured, and both refuse a replayed proof or not.
+  for (const [name, app] of apps) {
+    const bearer = await fetch(`${app.url}${PATH}`, { headers: { authorization: `Bearer ${bearerToken}` } })
+    const [proof] = mintProofs(`${app.url}${PATH}`, 1)
+    const headers = { authorization: `DPoP ${dpopToken}`, dpop: proof as string }
+    const dpop = await fetch(`${app.url}${PATH}`, { headers })
+    const replay = await fetch(`${app.url}${PATH}`, { headers })
+    await Promise.all([bearer.arrayBuffer(), dpop.arrayBuffer(), replay.arrayBuffer()])
+    if (bearer.status !== 200 || dpop.status !== 200) {
+      throw new Error(`${name}: Bearer answered ${bearer.status}, DPoP ${dpop.status}`)
+    }
+    log(
+      `${name}: a replayed DPoP proof answered ${replay.status}${replay.status === 200 ? ' (accepted: no jti check)' : ''}`,
+    )
+  }
+  for (let round = 0; round < ROUNDS; round++)
+    for (const scheme of ['Bearer', 'DPoP'] as const) {
+      // Alternating order: on a shared machine, whoever runs second may find it busier or quieter.
+      for (const name of round % 2 === 0 ? APPS : [...APPS].reverse()) {
+        const app = apps.get(name) as AppProcess
+        const url = `${app.url}${PATH}`
+        const authorization = `${scheme} ${scheme === 'Bearer' ? bearerToken : dpopToken}`
+        let rate = 20_000
+        if (WARMUP_SECONDS > 0) {
+          const proofs = scheme === 'DPoP' ? mintProofs(url, Math.ceil(WARMUP_SECONDS * rate)) : undefined
+          const warm = await runApiLoad({
+            url: app.url,
+            path: PATH,
+            authorization,
+            proofs,
+            seconds: WARMUP_SECONDS,
+            connections: CONNECTIONS,
+          })
+          rate = Math.max(2000, warm.requestsPerSecond)
+        }
+        const proofs = scheme === 'DPoP' ? mintProofs(url, Math.ceil(rate * SECONDS * 1.6) + 100) : undefined
+        const cpuBefore = app.cpuSeconds()
+        const result = await runApiLoad({
+          url: app.url,
+          path: PATH,
+          authorization,
+          proofs,
+          seconds: SECONDS,
+          connections: CONNECTIONS,
+        })
+        const cpuMicrosPerRequest = ((app.cpuSeconds() - cpuBefore) * 1e6) / Math.max(1, result.responses)
+        log(`${name} ${scheme}: ${fmt(result.requestsPerSecond)} req/s, p99 ${fmt(result.p99Ms, 2)} ms`)
+        rows.push({ app: name, scheme, result, cpuMicrosPerRequest })
+      }
+    }
+  // The ceiling: the same route and request with no authentication, measured once.
+  const script = await compileChild(
+    join(root, 'bench/api/express-only-server.ts'),
+    join(root, 'bench/api/.build'),
+  )
+  const bare = await spawnApp('express-only', script, {
+    env: { BENCH_PORT: String(await freePort('127.0.0.1')), NODE_ENV: 'production' },
+  })
+  try {
+    const authorization = `Bearer ${bearerToken}`
+    if (WARMUP_SECONDS > 0) {
+      await runApiLoad({
+        url: bare.url,
+        path: PATH,
+        authorization,
+        seconds: WARMUP_SECONDS,
+        connections: CONNECTIONS,
+      })
+    }
+    const cpuBefore = bare.cpuSeconds()
+    const result = await runApiLoad({
+      url: bare.url,
+      path: PATH,
+      authorization,
+      seconds: SECONDS,
+      connections: CONNECTIONS,
+    })
+    ceiling = {
+      result,
+      cpuMicrosPerRequest: ((bare.cpuSeconds() - cpuBefore) * 1e6) / Math.max(1, result.responses),
+    }
+  } finally {
+    await bare.stop()
+  }
+} finally {
+  for (const app of apps.values()) await app.stop()
+  await served.close()
+  clearTimeout(watchdog)
+}
+
+// The median run (by requests/s) of each app and scheme.
+const medians: Row[] = []
+for (const scheme of ['Bearer', 'DPoP'] as const) {
+  for (const name of APPS) {
+    const runs = rows.filter((row) => row.app === name && row.scheme === scheme)
+    runs.sort((a, b) => a.result.requestsPerSecond - b.result.requestsPerSecond)
+    const median = runs[Math.floor(runs.length / 2)]
+    if (median !== undefined) medians.push(median)
+  }
+}
+const lines = [
+  `bench:api — median of ${ROUNDS} round(s), ${SECONDS} s per run, ${CONNECTIONS} connections, Node ${process.version}, load average before ${loadBefore.map((n) => n.toFixed(1)).join(' ')}`,
+  '',
+  '| scheme | app | requests/s | p50 ms | p99 ms | server CPU µs/request | non-200 | errors |',
+  '|---|---|---:|---:|---:|---:|---:|---:|',
+]
+for (const row of medians) {
+  const r = row.result
+  lines.push(
+    `| ${row.scheme} | ${LABEL[row.app]} | ${fmt(r.requestsPerSecond)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${fmt(row.cpuMicrosPerRequest)} | ${r.unexpected} | ${r.errors} |`,
+  )
+}
+if (ceiling !== undefined) {
+  const r = ceiling.result
+  lines.push(
+    `| – | Express 5 alone, no authentication (the ceiling) | ${fmt(r.requestsPerSecond)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${fmt(ceiling.cpuMicrosPerRequest)} | ${r.unexpected} | ${r.errors} |`,
+  )
+}
+lines.push('')
+let met = true
+for (const scheme of ['Bearer', 'DPoP'] as const) {
+  const ours = medians.find((row) => row.app === 'jwks-bridge' && row.scheme === scheme)?.result
+  const peer = medians.find((row) => row.app === 'auth0' && row.scheme === scheme)?.result
+  if (ours === undefined || peer === undefined) continue
+  const ratio = ours.requestsPerSecond / peer.requestsPerSecond
+  const oursRow = medians.find((row) => row.app === 'jwks-bridge' && row.scheme === scheme) as Row
+  const peerRow = medians.find((row) => row.app === 'auth0' && row.scheme === scheme) as Row
+  const cpuRatio = peerRow.cpuMicrosPerRequest / oursRow.cpuMicrosPerRequest
+  const ok = ratio >= 2 && ours.p99Ms < peer.p99Ms && ours.unexpected === 0 && ours.overdrawn === 0
+  met &&= ok
+  lines.push(
+    `${scheme}: ${ratio.toFixed(2)}x the requests/s of express-oauth2-jwt-bearer; p99 ${fmt(ours.p99Ms, 2)} ms vs ${fmt(peer.p99Ms, 2)} ms — target (>= 2x, lower p99) ${ok ? 'met' : 'NOT met'}; server CPU per request ${cpuRatio.toFixed(2)}x less`,
+  )
+  if (ours.overdrawn + peer.overdrawn > 0)
+    lines.push(`  (${ours.overdrawn + peer.overdrawn} requests reused a proof: raise the pool)`)
+}
+process.stdout.write(`${lines.join('\n')}\n`)
+process.exitCode = met ? 0 : 1

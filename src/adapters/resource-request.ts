@@ -1,0 +1,51 @@
+/**
+ * Shared by the resource server adapters: a Node request as the resource server's plain data, and the
+ * body of a refusal.
+ */
+import type { IncomingMessage } from 'node:http'
+import { isJwksBridgeError } from '../errors.js'
+import type { AccessTokenRequest, ResourceServer } from '../resource-server/resource-server.js'
+
+export interface ResourceAdapterOptions {
+  /** Scopes this route needs, in addition to the resource server's own. */
+  scopes?: readonly string[]
+  /**
+   * The origin clients address this API at, for the DPoP `htu` check. Default: the origin of the
+   * resource identifier. Not the request's Host header: a proof captured for this API and replayed to
+   * another server that trusts the same issuer must not pass there because its Host was forged.
+   */
+  origin?: string
+}
+
+export function originFor(api: ResourceServer, options: ResourceAdapterOptions): string {
+  if (options.origin === undefined) return new URL(api.resource).origin
+  return new URL(options.origin).origin
+}
+
+/** Only the two headers the resource server reads, each line kept apart (Node drops repeated `authorization`). */
+export function resourceRequest(
+  raw: IncomingMessage,
+  origin: string,
+  target: string,
+  body: unknown,
+): AccessTokenRequest {
+  const distinct = raw.headersDistinct
+  return {
+    method: raw.method ?? 'GET',
+    url: `${origin}${target}`,
+    headers: { authorization: distinct.authorization, dpop: distinct.dpop },
+    body,
+  }
+}
+
+/** `{ error: { code, message } }` for a refusal; the code alone for a failure on our side. */
+export function refusalBody(error: unknown, status: number): { error: Record<string, string> } {
+  if (!isJwksBridgeError(error)) return { error: { code: 'ERR_INTERNAL' } }
+  return { error: status < 500 ? { code: error.code, message: error.message } : { code: error.code } }
+}
+
+/** Headers of the metadata document: public, cacheable a little, readable by browser-based clients. */
+export const METADATA_HEADERS = {
+  'cache-control': 'public, max-age=300',
+  'access-control-allow-origin': '*',
+}

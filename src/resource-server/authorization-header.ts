@@ -1,0 +1,142 @@
+/**
+ * Reads the credentials of a request: the `Authorization` header (RFC 9110 §11.6.2, RFC 6750 §2.1,
+ * RFC 9449 §7.1) and the `DPoP` header (RFC 9449 §4.1). Plain data in, plain data out; every refusal
+ * is a `JwksBridgeError` that `challenge()` turns into the right answer.
+ */
+import { JwksBridgeError } from '../errors.js'
+
+/** A header's value as frameworks hand it over: one string, or one string per field line. */
+export type HeaderValue = string | readonly string[] | undefined
+
+/** Request headers. Names are matched case-insensitively; Node's (lower-case) objects fit as they are. */
+export type RequestHeaders = Readonly<Record<string, HeaderValue>>
+
+export interface PresentedCredentials {
+  /** The scheme as this library spells it, whatever case the client used (RFC 9110 §11.1). */
+  scheme: 'Bearer' | 'DPoP'
+  token: string
+  /** The `DPoP` header, when the request has exactly one. */
+  proof: string | undefined
+}
+
+export interface HeaderLimits {
+  /** Longest `Authorization` value accepted, in characters. */
+  maxAuthorizationLength: number
+  /** Longest `DPoP` value accepted, in characters. */
+  maxProofLength: number
+}
+
+export function invalidRequest(message: string, claim?: string): JwksBridgeError {
+  return new JwksBridgeError('ERR_REQUEST_INVALID', message, claim === undefined ? {} : { claim })
+}
+
+/** Every field line of a header, whatever case its name was given in. */
+export function headerLines(headers: RequestHeaders, name: string): string[] {
+  const lines: string[] = []
+  for (const key in headers) {
+    if (key.length !== name.length || key.toLowerCase() !== name) continue
+    const value = headers[key]
+    if (typeof value === 'string') lines.push(value)
+    else if (Array.isArray(value)) for (const line of value) lines.push(String(line))
+  }
+  return lines
+}
+
+// RFC 9110 §11.4: credentials = auth-scheme [ 1*SP ( token68 / #auth-param ) ]; the scheme is a token.
+const CREDENTIALS = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?: +(.*))?$/s
+// RFC 6750 §2.1 b64token, the same alphabet as RFC 9110's token68.
+const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/
+/** Optional whitespace around a field value is not part of it (RFC 9110 §5.5). A loop, not a regex: linear. */
+function trimOws(value: string): string {
+  let start = 0
+  let end = value.length
+  while (start < end && (value[start] === ' ' || value[start] === '\t')) start++
+  while (end > start && (value[end - 1] === ' ' || value[end - 1] === '\t')) end--
+  return start === 0 && end === value.length ? value : value.slice(start, end)
+}
+
+/**
+ * The one field line of a header, or undefined. Several lines, or one line holding a list, are a
+ * malformed request (RFC 6750 §3.1 `invalid_request`: "repeats the same parameter"): which one counts
+ * is exactly what an attacker and a proxy could disagree on.
+ */
+function singleValue(headers: RequestHeaders, name: string, shown: string, max: number): string | undefined {
+  const lines = headerLines(headers, name)
+  if (lines.length === 0) return undefined
+  if (lines.length > 1)
+    throw invalidRequest(`the request has ${lines.length} ${shown} headers; send one`, name)
+  const line = lines[0] as string
+  // Checked before any parsing, so that a huge value costs nothing more than its length.
+  if (line.length > max) throw invalidRequest(`the ${shown} header is longer than ${max} characters`, name)
+  return trimOws(line)
+}
+
+/**
+ * The access token and its scheme. Throws ERR_TOKEN_MISSING without an `Authorization` header,
+ * ERR_AUTH_SCHEME_UNSUPPORTED for a scheme other than Bearer and DPoP (Basic, a session...), and
+ * ERR_REQUEST_INVALID for anything malformed.
+ */
+export function readCredentials(headers: RequestHeaders, limits: HeaderLimits): PresentedCredentials {
+  const authorization = singleValue(headers, 'authorization', 'Authorization', limits.maxAuthorizationLength)
+  if (authorization === undefined) {
+    throw new JwksBridgeError(
+      'ERR_TOKEN_MISSING',
+      'the request has no Authorization header; send an access token',
+    )
+  }
+  const match = CREDENTIALS.exec(authorization)
+  if (match === null) throw invalidRequest('the Authorization header is not "<scheme> <token>"')
+  // RFC 9110 §11.1: the scheme name is case-insensitive ("bearer", "DPOP" are the same schemes).
+  const lower = (match[1] as string).toLowerCase()
+  const scheme = lower === 'bearer' ? 'Bearer' : lower === 'dpop' ? 'DPoP' : undefined
+  if (scheme === undefined) {
+    throw new JwksBridgeError(
+      'ERR_AUTH_SCHEME_UNSUPPORTED',
+      'the Authorization header uses a scheme this API does not accept; send a Bearer or DPoP access token',
+    )
+  }
+  const token = match[2]
+  if (token === undefined || token.length === 0) throw invalidRequest(`the ${scheme} scheme has no token`)
+  if (token.includes(',')) {
+    throw invalidRequest('the Authorization header holds a list of credentials; send exactly one token')
+  }
+  if (!TOKEN68.test(token)) throw invalidRequest(`the ${scheme} token has characters a token cannot have`)
+  const proof = singleValue(headers, 'dpop', 'DPoP', limits.maxProofLength)
+  if (proof !== undefined) {
+    if (proof.length === 0) throw invalidRequest('the DPoP header is empty', 'dpop')
+    // A proof is one compact JWS, never a list (RFC 9449 §4.3 check 1: not more than one proof).
+    if (proof.includes(',')) throw invalidRequest('the DPoP header holds a list; send one proof', 'dpop')
+  }
+  return { scheme, token, proof }
+}
+
+/** The query part of a URL (`?...`, without the fragment), or '' when it has none. */
+export function searchOf(url: string | URL): string {
+  if (typeof url !== 'string') return url.search
+  const query = url.indexOf('?')
+  const hash = url.indexOf('#')
+  if (query === -1 || (hash !== -1 && hash < query)) return ''
+  return url.slice(query, hash === -1 ? undefined : hash)
+}
+
+/**
+ * RFC 6750 §2: a client MUST NOT send its token by more than one method in a request, and this API
+ * reads it from the header alone (`bearer_methods_supported: ["header"]`). A token in the query (it
+ * ends up in logs and Referer headers, RFC 6750 §5.3) or in a form body is refused rather than ignored,
+ * so that a client learns at once why it is not authenticated.
+ */
+export function refuseOtherTokenMethods(search: string, body: unknown): void {
+  // Parsed only when there is a query: most API requests have none.
+  if (search.length > 1 && new URLSearchParams(search).has('access_token')) {
+    throw invalidRequest(
+      'the URL carries an access_token parameter; send the token in the Authorization header only',
+      'access_token',
+    )
+  }
+  if (typeof body === 'object' && body !== null && Object.hasOwn(body, 'access_token')) {
+    throw invalidRequest(
+      'the body carries an access_token parameter; send the token in the Authorization header only',
+      'access_token',
+    )
+  }
+}
