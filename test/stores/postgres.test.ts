@@ -38,7 +38,7 @@ before(async () => {
   } catch (error) {
     throw new Error(
       `PostgreSQL is not reachable at ${POSTGRES_URL.replace(/\/\/[^@]*@/, '//')} (${(error as Error).message}); ` +
-        'these tests need the real server: start it (.ci/run does), they are never skipped',
+        'these tests need the real server: run them with `npm test` (it starts a private one), never skipped',
     )
   }
 })

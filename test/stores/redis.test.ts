@@ -44,7 +44,7 @@ before(async () => {
   } catch (error) {
     throw new Error(
       `Redis is not reachable at ${REDIS.host}:${REDIS.port} (${(error as Error).message}); ` +
-        'these tests need the real server: start it (.ci/run does), they are never skipped',
+        'these tests need the real server: run them with `npm test` (it starts a private one), never skipped',
     )
   }
 })
