@@ -128,5 +128,7 @@ export function bridgeMiddleware(bridge: Bridge, options: BridgeMiddlewareOption
   }
 }
 
+/** The development identity provider, mounted in the app (see express-dev-issuer.ts). */
+export { devIssuerMiddleware } from './express-dev-issuer.js'
 /** The bridge's view of a Node request, for your own routes (e.g. `bridge.csrfTokenFor(toBridgeRequest(req, req.url))`). */
 export { toBridgeRequest } from './node-request.js'

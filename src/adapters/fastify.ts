@@ -143,5 +143,7 @@ Object.assign(jwksBridgeFastify, {
   [Symbol.for('fastify.display-name')]: 'jwks-bridge',
 })
 
+/** The development identity provider, mounted in the app (see fastify-dev-issuer.ts). */
+export { type DevIssuerFastifyOptions, devIssuerFastify } from './fastify-dev-issuer.js'
 /** The bridge's view of a Node request, for your own routes (e.g. `bridge.csrfTokenFor(toBridgeRequest(req, req.url))`). */
 export { toBridgeRequest } from './node-request.js'

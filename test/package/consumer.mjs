@@ -33,8 +33,8 @@ facts.functions = {
     'JwksBridgeError',
   ]),
   'jwks-bridge/testing': functions(testing, ['createTestIssuer', 'enableTestSignIn']),
-  'jwks-bridge/fastify': functions(fastify, ['jwksBridgeFastify']),
-  'jwks-bridge/express': functions(express, ['bridgeMiddleware']),
+  'jwks-bridge/fastify': functions(fastify, ['jwksBridgeFastify', 'devIssuerFastify']),
+  'jwks-bridge/express': functions(express, ['bridgeMiddleware', 'devIssuerMiddleware']),
   'jwks-bridge/client': functions(client, [
     'start',
     'signOut',
