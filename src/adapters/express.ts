@@ -1,6 +1,6 @@
 /// <reference types="node" preserve="true" />
 // Public signatures use Node's types (Buffer, KeyObject, http requests): the declarations reference
-// them, so a TypeScript project without @types/node gets one error naming it, not errors inside ours.
+// them, so a TypeScript project without @types/node is first told which package it lacks.
 /**
  * Express middleware: answers the bridge routes (reading their raw body itself, with the size limit)
  * and gives every other request `req.identity` (and `req.bridgeSession`), or null. Mount it before

@@ -1,6 +1,6 @@
 /// <reference types="node" preserve="true" />
 // Public signatures use Node's types (Buffer, KeyObject, http requests): the declarations reference
-// them, so a TypeScript project without @types/node gets one error naming it, not errors inside ours.
+// them, so a TypeScript project without @types/node is first told which package it lacks.
 /**
  * Fastify plugin: mounts the bridge routes and gives every request `request.identity` (and
  * `request.bridgeSession`), or null. A route that never needs them (static files, health checks)
