@@ -1,3 +1,6 @@
+/// <reference types="node" preserve="true" />
+// Public signatures use Node's types (Buffer, KeyObject, http requests): the declarations reference
+// them, so a TypeScript project without @types/node is first told which package it lacks.
 export { type Bridge, type BridgeOptions, createBridge } from './bridge/bridge.js'
 export type { CsrfToken } from './bridge/csrf.js'
 export { errorResponse, statusForCode } from './bridge/http-status.js'

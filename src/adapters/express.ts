@@ -1,3 +1,6 @@
+/// <reference types="node" preserve="true" />
+// Public signatures use Node's types (Buffer, KeyObject, http requests): the declarations reference
+// them, so a TypeScript project without @types/node is first told which package it lacks.
 /**
  * Express middleware: answers the bridge routes (reading their raw body itself, with the size limit)
  * and gives every other request `req.identity` (and `req.bridgeSession`), or null. Mount it before
@@ -128,6 +131,8 @@ export function bridgeMiddleware(bridge: Bridge, options: BridgeMiddlewareOption
   }
 }
 
+/** The development identity provider, mounted in the app (see express-dev-issuer.ts). */
+export { devIssuerMiddleware } from './express-dev-issuer.js'
 /** The resource server's Express glue: access tokens for API routes, and RFC 9728 metadata. */
 export {
   protectedResourceMetadata,

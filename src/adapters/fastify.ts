@@ -1,3 +1,6 @@
+/// <reference types="node" preserve="true" />
+// Public signatures use Node's types (Buffer, KeyObject, http requests): the declarations reference
+// them, so a TypeScript project without @types/node is first told which package it lacks.
 /**
  * Fastify plugin: mounts the bridge routes and gives every request `request.identity` (and
  * `request.bridgeSession`), or null. A route that never needs them (static files, health checks)
@@ -143,6 +146,8 @@ Object.assign(jwksBridgeFastify, {
   [Symbol.for('fastify.display-name')]: 'jwks-bridge',
 })
 
+/** The development identity provider, mounted in the app (see fastify-dev-issuer.ts). */
+export { type DevIssuerFastifyOptions, devIssuerFastify } from './fastify-dev-issuer.js'
 /** The resource server's Fastify glue: access tokens for API routes, and RFC 9728 metadata. */
 export {
   protectedResourceMetadata,

@@ -1,3 +1,6 @@
+/// <reference types="node" preserve="true" />
+// Public signatures use Node's types (Buffer, KeyObject, http requests): the declarations reference
+// them, so a TypeScript project without @types/node is first told which package it lacks.
 export {
   createDevIssuer,
   DEV_ISSUER_COOKIE,

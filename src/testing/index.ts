@@ -1,3 +1,6 @@
+/// <reference types="node" preserve="true" />
+// Public signatures use Node's types (Buffer, KeyObject, http requests): the declarations reference
+// them, so a TypeScript project without @types/node is first told which package it lacks.
 /**
  * `jwks-bridge/testing`: helpers for an app's own tests. Nothing here is needed, or safe, in
  * production: the test issuer holds private keys in memory and the test sign-in route signs in

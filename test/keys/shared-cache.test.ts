@@ -1,7 +1,7 @@
 // Issue 3, behaviour 8 (shared cache), against a real HTTP server on 127.0.0.1 and the real Redis
-// on 127.0.0.1:6379: a set fetched by one verifier is reused by another (in memory, or through
-// Redis by a "fresh process") with no network fetch; garbage in Redis is ignored; Redis down or
-// unresponsive never fails verification.
+// (127.0.0.1:6379, or the one npm test started): a set fetched by one verifier is reused by another
+// (in memory, or through Redis by a "fresh process") with no network fetch; garbage in Redis is
+// ignored; Redis down or unresponsive never fails verification.
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { createServer, type Socket } from 'node:net'
@@ -12,6 +12,7 @@ import { MemoryKeySetCache } from '../../src/keys/key-set-cache.ts'
 import { createRedisKeySetCache } from '../../src/keys/redis-key-set-cache.ts'
 import { TestServer } from '../helpers/jwks-server.ts'
 import { ISSUER, makeKey } from '../helpers/tokens.ts'
+import { REDIS } from '../stores/support.ts'
 import { Clock, closedPort, EventLog, JWKS_TYPE, jwks, longToken, outcome, START_MS } from './support.ts'
 
 const a = makeKey('ES256', 'shared-a')
@@ -21,8 +22,7 @@ const PREFIX = `jwks-bridge-test:${process.pid}:${randomBytes(6).toString('hex')
 
 const redisClient = () =>
   new Redis({
-    host: '127.0.0.1',
-    port: 6379,
+    ...REDIS,
     lazyConnect: true,
     maxRetriesPerRequest: 1,
     connectTimeout: 1000,
@@ -250,7 +250,7 @@ describe('behaviour 8: shared key set cache', () => {
       assert.equal(result, 'ok')
       assert.equal(count(), 1)
     } finally {
-      for (const client of clients) if (client.options.port !== 6379) client.disconnect()
+      for (const client of clients) if (client.options.port !== REDIS.port) client.disconnect()
       for (const socket of held) socket.destroy()
       await new Promise<void>((resolve) => hole.close(() => resolve()))
     }

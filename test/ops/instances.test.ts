@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { Redis } from 'ioredis'
 import pg from 'pg'
-import { POSTGRES_URL, REDIS, TcpRelay, uniqueName } from '../stores/support.ts'
+import { POSTGRES, POSTGRES_URL, REDIS, TcpRelay, uniqueName } from '../stores/support.ts'
 import { type Issuer, type OpsApp, sample, serveIssuer, startOpsApp } from './fixture.ts'
 import { codeOf, csrfFor, handoff, request, signIn, until } from './http.ts'
 
@@ -115,10 +115,7 @@ describe('two instances sharing PostgreSQL and Redis', () => {
   })
 
   it('/readyz names PostgreSQL when it cannot be reached', async () => {
-    const relay = await new TcpRelay({
-      host: '127.0.0.1',
-      port: Number(new URL(POSTGRES_URL).port || 5432),
-    }).start()
+    const relay = await new TcpRelay(POSTGRES).start()
     const through = new URL(POSTGRES_URL)
     through.port = String(relay.port)
     const c = await startOpsApp(issuer, { ...env, DATABASE_URL: through.href })

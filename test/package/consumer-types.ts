@@ -11,8 +11,8 @@ import type { FastifyRequest } from 'fastify'
 import { createResourceServer, createVerifier, type Identity, isJwksBridgeError, type JwtPayload, type Verifier } from 'jwks-bridge'
 import { functionSource, start, type TokenSource } from 'jwks-bridge/client'
 import { createDevIssuer, type DevIssuer } from 'jwks-bridge/dev-issuer'
-import { bridgeMiddleware, requireAccessToken } from 'jwks-bridge/express'
-import { jwksBridgeFastify } from 'jwks-bridge/fastify'
+import { bridgeMiddleware, devIssuerMiddleware, requireAccessToken } from 'jwks-bridge/express'
+import { devIssuerFastify, jwksBridgeFastify } from 'jwks-bridge/fastify'
 import { createTestIssuer, type TestIssuer } from 'jwks-bridge/testing'
 
 const verifier: Verifier = createVerifier({ issuer: 'https://issuer.example', jwksUri: 'https://issuer.example/jwks' })
@@ -35,8 +35,11 @@ createTestIssuer({ alg: 'none' })
 export const fromFastify = (request: FastifyRequest): Identity | null => request.identity
 export const fromExpress = (req: Request): string | undefined => req.identity?.subject
 export const plugin = jwksBridgeFastify
+export const mounts = [devIssuerFastify, devIssuerMiddleware] as const
 // @ts-expect-error the middleware needs a bridge
 bridgeMiddleware()
+// @ts-expect-error the development provider's mount needs a createDevIssuer() result
+devIssuerMiddleware({})
 
 // The resource server and its Express glue; req.accessToken is typed.
 const api = createResourceServer({ resource: 'https://api.example', issuer: 'https://issuer.example', jwksUri: 'https://issuer.example/jwks', dpop: 'required' })
@@ -54,4 +57,18 @@ const devIssuer: DevIssuer = createDevIssuer({ issuer: 'http://127.0.0.1:4000' }
 export const jwksUrl: string = devIssuer.jwksUrl
 // @ts-expect-error HS256 is not a development provider algorithm
 createDevIssuer({ issuer: 'http://127.0.0.1:4000', alg: 'HS256' })
+`
+
+/**
+ * A browser-only project: the client entry point with the DOM library and no @types/node installed
+ * (test/package/pack.test.ts checks it with TypeScript 5 and 7).
+ */
+export const CLIENT_ONLY_SOURCE = `
+import { devIssuerSource, signOut, start, type TokenSource } from 'jwks-bridge/client'
+
+const source: TokenSource = devIssuerSource('/dev-issuer')
+void start({ source })
+document.querySelector('#sign-out')?.addEventListener('click', () => void signOut({ source }))
+// @ts-expect-error start needs a token source
+void start({})
 `

@@ -38,11 +38,13 @@ facts.functions = {
     'jwksBridgeFastify',
     'requireAccessToken',
     'protectedResourceMetadata',
+    'devIssuerFastify',
   ]),
   'jwks-bridge/express': functions(express, [
     'bridgeMiddleware',
     'requireAccessToken',
     'protectedResourceMetadata',
+    'devIssuerMiddleware',
   ]),
   'jwks-bridge/client': functions(client, [
     'start',

@@ -11,6 +11,7 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import {
   copyFileSync,
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -25,7 +26,7 @@ import { tmpdir } from 'node:os'
 import { delimiter, dirname, join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { CONSUMER_TYPES_SOURCE } from './consumer-types.ts'
+import { CLIENT_ONLY_SOURCE, CONSUMER_TYPES_SOURCE } from './consumer-types.ts'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const repoPackage = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
@@ -234,8 +235,18 @@ describe('the packed package, installed from its tarball in a scratch project', 
         'createResourceServer',
       ],
       'jwks-bridge/testing': ['createTestIssuer', 'enableTestSignIn'],
-      'jwks-bridge/fastify': ['jwksBridgeFastify', 'requireAccessToken', 'protectedResourceMetadata'],
-      'jwks-bridge/express': ['bridgeMiddleware', 'requireAccessToken', 'protectedResourceMetadata'],
+      'jwks-bridge/fastify': [
+        'jwksBridgeFastify',
+        'requireAccessToken',
+        'protectedResourceMetadata',
+        'devIssuerFastify',
+      ],
+      'jwks-bridge/express': [
+        'bridgeMiddleware',
+        'requireAccessToken',
+        'protectedResourceMetadata',
+        'devIssuerMiddleware',
+      ],
       'jwks-bridge/client': [
         'start',
         'signOut',
@@ -259,32 +270,94 @@ describe('the packed package, installed from its tarball in a scratch project', 
     assert.equal(facts.deepImport, 'ERR_PACKAGE_PATH_NOT_EXPORTED')
   })
 
-  it('user TypeScript type-checks against the shipped declarations (nodenext, strict, no skipLibCheck)', async () => {
-    // The frameworks' own types, as the user's project has them installed: the adapters' declarations
-    // import them and merge `identity` into their request types.
+  /** tsc with the options a strict user project has (nodenext, strict, no skipLibCheck). */
+  const tscArgs = (tsc: string, lib: string, file: string) => [
+    tsc,
+    '--module',
+    'nodenext',
+    '--moduleResolution',
+    'nodenext',
+    '--target',
+    'es2022',
+    '--lib',
+    lib,
+    '--strict',
+    '--noEmit',
+    '--skipLibCheck',
+    'false',
+    file,
+  ]
+
+  let typesLinked = false
+  /** The frameworks' and Node's types, as the user's project has them installed. */
+  function linkTypes(): void {
+    if (typesLinked) return
+    typesLinked = true
     mkdirSync(join(app, 'node_modules/@types'), { recursive: true })
     for (const name of ['fastify', '@types/express', '@types/node']) {
       symlinkSync(join(root, 'node_modules', name), join(app, 'node_modules', name), 'dir')
     }
     writeFileSync(join(app, 'check.ts'), CONSUMER_TYPES_SOURCE)
-    const tsc = join(root, 'node_modules/typescript/bin/tsc')
-    const args = [
-      tsc,
-      '--module',
-      'nodenext',
-      '--moduleResolution',
-      'nodenext',
-      '--target',
-      'es2022',
-      '--lib',
-      'es2022,dom',
-      '--strict',
-      '--noEmit',
-      '--skipLibCheck',
-      'false',
-      'check.ts',
-    ]
-    const result = await run(process.execPath, args, app, 40_000)
-    assert.equal(result.code, 0, failure('tsc on the scratch project', result))
-  })
+  }
+
+  let bare: string | undefined
+  /**
+   * A second scratch project holding a copy of the installed package and nothing else: no @types/node
+   * anywhere above it (a symlink would resolve back into the first project, which has them).
+   */
+  function bareProject(): string {
+    if (bare !== undefined) return bare
+    bare = join(work, 'bare')
+    mkdirSync(join(bare, 'node_modules'), { recursive: true })
+    cpSync(installed, join(bare, 'node_modules/jwks-bridge'), { recursive: true })
+    writeFileSync(join(bare, 'package.json'), JSON.stringify({ name: 'bare', type: 'module' }))
+    writeFileSync(join(bare, 'client.ts'), CLIENT_ONLY_SOURCE)
+    writeFileSync(
+      join(bare, 'server.ts'),
+      "import { createVerifier } from 'jwks-bridge'\nexport const v = createVerifier\n",
+    )
+    return bare
+  }
+
+  // TypeScript 5 (the repo's own) and TypeScript 7 (what `npm install typescript` gives today; the
+  // dev dependency `typescript7` is an alias of typescript@7).
+  for (const [major, tscPath] of [
+    [5, 'node_modules/typescript/bin/tsc'],
+    [7, 'node_modules/typescript7/bin/tsc'],
+  ] as const) {
+    const tsc = join(root, tscPath)
+
+    it(`TypeScript ${major}: user code type-checks against the shipped declarations (nodenext, strict, no skipLibCheck)`, async () => {
+      const version = await run(process.execPath, [tsc, '--version'], app, 20_000)
+      assert.match(
+        version.stdout,
+        new RegExp(`^Version ${major}\\.`),
+        `${tscPath} is not TypeScript ${major}`,
+      )
+      linkTypes()
+      const result = await run(process.execPath, tscArgs(tsc, 'es2022,dom', 'check.ts'), app, 40_000)
+      assert.equal(result.code, 0, failure(`TypeScript ${major} on the scratch project`, result))
+    })
+
+    it(`TypeScript ${major}: jwks-bridge/client type-checks with no @types/node installed (DOM only)`, async () => {
+      const result = await run(
+        process.execPath,
+        tscArgs(tsc, 'es2022,dom', 'client.ts'),
+        bareProject(),
+        40_000,
+      )
+      assert.equal(result.code, 0, failure(`TypeScript ${major} on the browser-only project`, result))
+    })
+
+    it(`TypeScript ${major}: without @types/node, the first error names it (the declarations reference Node's types)`, async () => {
+      const result = await run(process.execPath, tscArgs(tsc, 'es2022', 'server.ts'), bareProject(), 40_000)
+      assert.notEqual(result.code, 0, "the server entry point type-checked without Node's types")
+      const first = (result.stdout + result.stderr).split('\n', 1)[0] ?? ''
+      // Before: the first errors were "Cannot find name 'Buffer'" deep inside dist/jose/*.d.ts.
+      assert.match(
+        first,
+        /^node_modules\/jwks-bridge\/dist\/index\.d\.ts\(1,\d+\): error TS2688: Cannot find type definition file for 'node'/,
+      )
+    })
+  }
 })

@@ -1,4 +1,4 @@
-// The PostgreSQL stores against the real server on 127.0.0.1:5432, each run in its own schemas
+// The PostgreSQL stores against the real server (POSTGRES_URL: 127.0.0.1:5432 or npm test's own), each run in its own schemas
 // (dropped afterwards): the conformance suite, migrations, and a database that is down, goes away,
 // hangs, or drops connections. An unreachable server fails this file (in CI and outside it).
 import assert from 'node:assert/strict'
@@ -15,7 +15,7 @@ import {
   describeSignInTransactionConformance,
 } from '../../src/testing/store-conformance.ts'
 import { rejectsUnknownOption } from '../helpers/unknown-option.ts'
-import { BlackHole, closedPort, POSTGRES_URL, TcpRelay, timed, uniqueName } from './support.ts'
+import { BlackHole, closedPort, POSTGRES, POSTGRES_URL, TcpRelay, timed, uniqueName } from './support.ts'
 
 const admin = new pg.Pool({ connectionString: POSTGRES_URL, max: 3, connectionTimeoutMillis: 3000 })
 admin.on('error', () => {})
@@ -38,7 +38,7 @@ before(async () => {
   } catch (error) {
     throw new Error(
       `PostgreSQL is not reachable at ${POSTGRES_URL.replace(/\/\/[^@]*@/, '//')} (${(error as Error).message}); ` +
-        'these tests need the real server: start it (.ci/run does), they are never skipped',
+        'these tests need the real server: run them with `npm test` (it starts a private one), never skipped',
     )
   }
 })
@@ -324,7 +324,7 @@ describe('PostgreSQL down: ERR_STORE_UNAVAILABLE, promptly, nothing half-written
   it('the database goes away mid-life: ERR_STORE_UNAVAILABLE, and nothing of the failed calls is stored', async () => {
     const name = schema('goes_away')
     await open({ schema: name }) // migrated directly
-    const relay = await new TcpRelay({ host: '127.0.0.1', port: 5432 }).start()
+    const relay = await new TcpRelay(POSTGRES).start()
     const stores = await createPostgresStores({
       connectionString: `postgres://postgres@127.0.0.1:${relay.port}/test`,
       schema: name,

@@ -1,4 +1,4 @@
-// The Redis session store against the real server on 127.0.0.1:6379, under a key prefix of its own
+// The Redis session store against the real server (REDIS: 127.0.0.1:6379 or npm test's own), under a key prefix of its own
 // per run (deleted afterwards): the conformance suite, the key layout and Redis's own expiry, and a
 // Redis that is down, goes away or never answers. An unreachable server fails this file.
 import assert from 'node:assert/strict'
@@ -44,7 +44,7 @@ before(async () => {
   } catch (error) {
     throw new Error(
       `Redis is not reachable at ${REDIS.host}:${REDIS.port} (${(error as Error).message}); ` +
-        'these tests need the real server: start it (.ci/run does), they are never skipped',
+        'these tests need the real server: run them with `npm test` (it starts a private one), never skipped',
     )
   }
 })

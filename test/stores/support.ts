@@ -3,9 +3,19 @@
 import { randomBytes } from 'node:crypto'
 import { createConnection, createServer, type Server, type Socket } from 'node:net'
 
-/** The real PostgreSQL of the development and CI machines (trust auth). */
+/**
+ * The real PostgreSQL of the development and CI machines (trust auth), or the private one that
+ * `npm test` (scripts/run-tests.mjs) started when none answered there: it sets TEST_DATABASE_URL.
+ */
 export const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
-export const REDIS = { host: '127.0.0.1', port: 6379 }
+/** Where POSTGRES_URL listens, for relays placed in front of it. */
+export const POSTGRES = {
+  host: new URL(POSTGRES_URL).hostname,
+  port: Number(new URL(POSTGRES_URL).port || 5432),
+}
+/** The real Redis, or the private one `npm test` started (TEST_REDIS_URL, redis://host:port). */
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+export const REDIS = { host: new URL(REDIS_URL).hostname, port: Number(new URL(REDIS_URL).port || 6379) }
 
 /** A name no other test file, run or engineer uses: lower case, digits and _. */
 export function uniqueName(prefix: string): string {
