@@ -21,7 +21,7 @@ const bridge = createBridge({
   csrf: true, // the page's csrf-token meta, sent back as X-CSRF-Token
 })
 
-const escape = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+const escapeHtml = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 const clientScript = createRequire(import.meta.url).resolve('jwks-bridge/client/jwks-bridge-client.min.js')
 
 const app = express()
@@ -34,15 +34,15 @@ app.get('/', (req, res) => {
   const csrf = bridge.csrfTokenFor(toBridgeRequest(req, req.originalUrl))
   if (csrf.cookies.length) res.append('Set-Cookie', csrf.cookies)
   const body = req.identity
-    ? `<p>Signed in as <b id="subject">${escape(req.identity.subject)}</b></p>
+    ? `<p>Signed in as <b id="subject">${escapeHtml(req.identity.subject)}</b></p>
        <button id="sign-out">Sign out</button>`
     : `<p id="signed-out">Signed out.</p>
-       <a id="sign-in" href="${escape(devIssuer.signInUrlFor('/'))}">Sign in</a>`
+       <a id="sign-in" href="${escapeHtml(devIssuer.signInUrlFor('/'))}">Sign in</a>`
   res.send(`<!doctype html>
 <html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>jwks-bridge + Express</title>
   <meta name="authentication-url" content="/auth">
   <meta name="has-session" content="${req.identity ? 'true' : 'false'}">
-  <meta name="csrf-token" content="${escape(csrf.token)}">
+  <meta name="csrf-token" content="${escapeHtml(csrf.token)}">
   <script src="/jwks-bridge-client.min.js" defer></script>
   <script src="/app.js" defer></script>
 </head><body>${body}</body></html>`)
