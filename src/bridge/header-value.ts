@@ -13,7 +13,6 @@
  */
 
 /** Visible ASCII without `%`, inner spaces allowed: passes unchanged. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the ranges are the point
 const PLAIN = /^(?:[\x21-\x24\x26-\x7e](?:[\x20-\x24\x26-\x7e]*[\x21-\x24\x26-\x7e])?)?$/
 
 /** Longest claim header value sent, after encoding: proxies' header buffers are 4 to 8 KiB in all. */
