@@ -57,11 +57,15 @@ export function isSafeReturnPath(value: string): boolean {
 }
 
 /** A browser navigation (a page load), as opposed to an API client or a script's fetch. */
-export function isBrowserNavigation(req: BridgeRequest, method: string | undefined): boolean {
+export function isBrowserNavigation(
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+  method: string | undefined,
+): boolean {
   if (method !== undefined && method !== 'GET' && method !== 'HEAD') return false
-  const mode = req.headers['sec-fetch-mode']
+  const mode = headers['sec-fetch-mode']
   if (mode !== undefined) return mode === 'navigate'
-  return /\btext\/html\b/.test(req.headers.accept ?? '')
+  const accept = headers.accept
+  return typeof accept === 'string' && /\btext\/html\b/.test(accept)
 }
 
 /** Where a browser without a session signs in, coming back to `returnTo` afterwards. */
@@ -102,7 +106,8 @@ export async function forwardAuthCheck(deps: CheckDeps, req: BridgeRequest): Pro
   const { signInPath } = deps.forwardAuth
   if (signInPath !== undefined) {
     const original = originalRequest(req, deps.trustProxy)
-    if (isBrowserNavigation(req, original.method)) headers.location = signInLocation(signInPath, original.uri)
+    if (isBrowserNavigation(req.headers, original.method))
+      headers.location = signInLocation(signInPath, original.uri)
   }
   return { status: 401, headers, cookies: [] }
 }
