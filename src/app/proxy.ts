@@ -119,6 +119,13 @@ export async function installProxy(fastify: FastifyInstance, deps: ProxyDeps): P
     }) as IncomingHttpHeaders
   }
 
+  // @fastify/http-proxy calls wsClientOptions.rewriteRequestHeaders (its index.js), though its types
+  // leave it out: the WebSocket's upstream request gets the same identity headers, spoofed copies removed.
+  const wsClientOptions = {
+    rewriteRequestHeaders: (headers: IncomingHttpHeaders, request: FastifyRequest) =>
+      headersFor(request, { ...request.headers, ...headers }),
+  }
+
   await fastify.register(httpProxy, {
     upstream: proxy.upstream,
     websocket: true,
@@ -159,9 +166,6 @@ export async function installProxy(fastify: FastifyInstance, deps: ProxyDeps): P
           })
       },
     },
-    wsClientOptions: {
-      rewriteRequestHeaders: (headers: Record<string, string>, request: FastifyRequest) =>
-        headersFor(request, { ...request.headers, ...headers }) as Record<string, string>,
-    },
+    wsClientOptions: wsClientOptions as object,
   })
 }
