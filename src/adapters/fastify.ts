@@ -119,8 +119,10 @@ export async function jwksBridgeFastify(
       if (response === undefined) return reply.callNotFound()
       return send(reply, response)
     }
-    const { authPath, backChannelLogoutPath } = bridge.routes
+    const { authPath, backChannelLogoutPath, checkPath } = bridge.routes
     routes.route({ method: ['PUT', 'POST', 'DELETE'], url: authPath, handler })
+    // The forward-auth check (Fastify answers HEAD through the GET route).
+    routes.get(checkPath, handler)
     if (backChannelLogoutPath !== undefined) routes.post(backChannelLogoutPath, handler)
     const extra = options.testSignIn
     if (extra !== undefined) {

@@ -1,8 +1,10 @@
+import type { ForwardAuthOptions } from '../bridge/forward-auth-options.js'
 import { invalidOptions } from '../errors.js'
 import { type Algorithm, algorithmSpec } from '../jose/algorithms.js'
 import { isLoopbackHost } from '../keys/url-policy.js'
 import type { AccessTokenProfile } from '../resource-server/access-token.js'
 import type { DpopMode } from '../resource-server/challenge.js'
+import { parsePublicPaths } from './public-paths.js'
 
 /** The reference app's settings, read from the environment (see README "Configuration"). */
 export interface AppConfig {
@@ -54,6 +56,10 @@ export interface AppConfig {
   redisEviction?: 'warn' | 'refuse'
   /** With API_RESOURCE: `GET /api/me` takes access tokens (Bearer or DPoP) for this resource. */
   api?: ApiConfig | undefined
+  /** Reverse-proxy mode (UPSTREAM_URL): every request the app does not answer goes to the upstream. */
+  proxy?: ProxyConfig | undefined
+  /** Identity header names (AUTH_SUBJECT_HEADER, ...): the forward-auth check's and the proxy's. */
+  forwardAuth?: ForwardAuthOptions
 }
 
 /** The app as an OAuth 2.0 resource server (API_RESOURCE, API_SCOPES, API_DPOP, API_TOKEN_PROFILE). */
@@ -84,6 +90,16 @@ function apiConfig(env: Record<string, string | undefined>): ApiConfig | undefin
   // Space- or comma-separated, as scopes are written in tokens (RFC 6749 §3.3) or in lists.
   const scopes = (env.API_SCOPES ?? '').split(/[\s,]+/).filter((scope) => scope.length > 0)
   return { resource, scopes, dpop, profile }
+}
+
+/** The reverse proxy's settings (docs/forward-auth.md). */
+export interface ProxyConfig {
+  /** The upstream's origin, e.g. http://127.0.0.1:4000 (UPSTREAM_URL). */
+  upstream: string
+  /** Path prefixes that reach the upstream without a session (PUBLIC_PATHS). */
+  publicPaths: readonly string[]
+  /** Bound on connecting to the upstream and on waiting for its headers (UPSTREAM_TIMEOUT_SECONDS). */
+  timeoutMs: number
 }
 
 const PROFILES = ['generic', 'oidc-id-token', 'supertokens'] as const
@@ -177,6 +193,81 @@ function redisEviction(value: string | undefined): 'warn' | 'refuse' {
   throw invalidOptions('REDIS_EVICTION must be warn or refuse')
 }
 
+function upstreamUrl(value: string): string {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw invalidOptions('UPSTREAM_URL must be a URL like http://127.0.0.1:4000')
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw invalidOptions('UPSTREAM_URL must be an http:// or https:// URL')
+  }
+  // Credentials in the URL would be logged and sent on every request; a path would have to be
+  // rewritten on every Location header: an origin only.
+  if (
+    url.username !== '' ||
+    url.password !== '' ||
+    url.pathname !== '/' ||
+    url.search !== '' ||
+    url.hash !== ''
+  ) {
+    throw invalidOptions(
+      'UPSTREAM_URL must be an origin only (scheme, host, port), e.g. http://127.0.0.1:4000',
+    )
+  }
+  return url.origin
+}
+
+function upstreamTimeout(value: string | undefined): number {
+  if (value === undefined || value === '') return 30_000
+  const n = Number(value)
+  if (!Number.isFinite(n) || n <= 0 || n > 3600) {
+    throw invalidOptions('UPSTREAM_TIMEOUT_SECONDS must be a number of seconds above 0 (at most 3600)')
+  }
+  return Math.round(n * 1000)
+}
+
+/** AUTH_CLAIM_HEADERS: `claim=Header-Name` pairs, comma-separated; names are checked by createBridge. */
+function claimHeaders(value: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const pair of value.split(',')) {
+    const [claim, header, extra] = pair.split('=').map((part) => part.trim())
+    if (!claim || !header || extra !== undefined) {
+      throw invalidOptions(
+        'AUTH_CLAIM_HEADERS must be claim=Header-Name pairs, e.g. email=X-Auth-Email,name=X-Auth-Name',
+      )
+    }
+    out[claim] = header
+  }
+  return out
+}
+
+function forwardAuthOptions(env: Record<string, string | undefined>): ForwardAuthOptions {
+  const options: ForwardAuthOptions = { signInPath: SIGN_IN_PATH }
+  if (env.AUTH_SUBJECT_HEADER) options.subjectHeader = env.AUTH_SUBJECT_HEADER
+  if (env.AUTH_ISSUER_HEADER) options.issuerHeader = env.AUTH_ISSUER_HEADER
+  if (env.AUTH_IDENTITY_ID_HEADER) options.identityIdHeader = env.AUTH_IDENTITY_ID_HEADER
+  if (env.AUTH_CLAIM_HEADERS) options.claimHeaders = claimHeaders(env.AUTH_CLAIM_HEADERS)
+  return options
+}
+
+/** The reference app's sign-in page, where the check and the proxy send browsers without a session. */
+export const SIGN_IN_PATH = '/auth/sign-in'
+
+function proxyConfig(env: Record<string, string | undefined>): ProxyConfig | undefined {
+  const publicPaths = parsePublicPaths(env.PUBLIC_PATHS)
+  if (!env.UPSTREAM_URL) {
+    if (publicPaths.length > 0) throw invalidOptions('PUBLIC_PATHS needs UPSTREAM_URL (the reverse proxy)')
+    return undefined
+  }
+  return {
+    upstream: upstreamUrl(env.UPSTREAM_URL),
+    publicPaths,
+    timeoutMs: upstreamTimeout(env.UPSTREAM_TIMEOUT_SECONDS),
+  }
+}
+
 function port(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined || value === '') return fallback
   const n = Number(value)
@@ -244,5 +335,7 @@ export function readConfig(env: Record<string, string | undefined>): AppConfig {
     cleanupIntervalSeconds: cleanupSeconds(env.CLEANUP_INTERVAL_SECONDS),
     redisEviction: redisEviction(env.REDIS_EVICTION),
     api: apiConfig(env),
+    proxy: proxyConfig(env),
+    forwardAuth: forwardAuthOptions(env),
   }
 }

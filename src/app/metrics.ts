@@ -32,6 +32,10 @@ export interface AppMetrics {
   observeBridgeRoute(route: 'handoff' | 'sign-out', status: number, seconds: number): void
   /** The exposition text of this instance. */
   render(): Promise<string>
+  /** The forward-auth check answered (`GET /auth/check`): 200 allowed, 401 denied, else error. */
+  observeForwardAuthCheck(status: number, seconds: number): void
+  /** The reverse proxy forwarded a request, refused it (no session), or found the upstream down. */
+  observeProxy(outcome: 'forwarded' | 'refused' | 'upstream-error'): void
 }
 
 type Prom = typeof import('prom-client')
@@ -238,6 +242,36 @@ function buildMetrics(prom: Prom): AppMetrics {
     registers,
   })
 
+  // The forward-auth check runs on every proxied request: plain numbers, read at scrape time.
+  const checkCounts = { allowed: 0, denied: 0, error: 0 }
+  new prom.Counter({
+    name: 'jwks_bridge_forward_auth_checks_total',
+    help: 'Forward-auth checks (GET /auth/check), by result: allowed (200), denied (401) or error',
+    labelNames: ['result'],
+    registers,
+    collect() {
+      this.reset()
+      for (const [result, value] of Object.entries(checkCounts)) this.inc({ result }, value)
+    },
+  })
+  const checkTimer = new prom.Histogram({
+    name: 'jwks_bridge_forward_auth_check_duration_seconds',
+    help: 'Time to answer a forward-auth check',
+    buckets: VALIDATION_BUCKETS,
+    registers,
+  })
+  const proxyCounts = { forwarded: 0, refused: 0, 'upstream-error': 0 }
+  new prom.Counter({
+    name: 'jwks_bridge_proxy_requests_total',
+    help: 'Requests for the upstream (UPSTREAM_URL), by outcome: forwarded, refused (no session) or upstream-error (502, 504)',
+    labelNames: ['outcome'],
+    registers,
+    collect() {
+      this.reset()
+      for (const [outcome, value] of Object.entries(proxyCounts)) this.inc({ outcome }, value)
+    },
+  })
+
   function validated(result: ValidationResult, startMs: number): void {
     validationCounts[result] += 1
     validationTimers[result].observe((performance.now() - startMs) / 1000)
@@ -366,6 +400,15 @@ function buildMetrics(prom: Prom): AppMetrics {
     },
 
     render: () => registry.metrics(),
+
+    observeForwardAuthCheck(status, seconds) {
+      checkCounts[status === 200 ? 'allowed' : status === 401 ? 'denied' : 'error'] += 1
+      checkTimer.observe(seconds)
+    },
+
+    observeProxy(outcome) {
+      proxyCounts[outcome] += 1
+    },
   }
 }
 

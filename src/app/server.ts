@@ -16,7 +16,7 @@ import type { VerifierOptions } from '../options.js'
 import { createResourceServer, type ResourceServer } from '../resource-server/resource-server.js'
 import { type CleanupScheduler, startCleanup } from '../stores/cleanup.js'
 import { createVerifier } from '../verifier.js'
-import type { AppConfig } from './config.js'
+import { type AppConfig, SIGN_IN_PATH } from './config.js'
 import { freePort } from './free-port.js'
 import { createLogDestination, type LogDestination } from './log-destination.js'
 import {
@@ -29,6 +29,8 @@ import {
 } from './logging.js'
 import { type AppMetrics, createAppMetrics } from './metrics.js'
 import { APP_CSS, APP_SCRIPT, renderHome } from './pages.js'
+import { installProxy } from './proxy.js'
+import { renderSignInPage, returnPath } from './sign-in-page.js'
 import { type AppStores, openAppStores } from './stores.js'
 
 export interface RunningApp {
@@ -194,6 +196,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
       trustProxy: config.trustProxy,
       nowMs,
       logger: bridgeLogger(log, metrics === undefined ? undefined : (fields) => metrics.onBridgeLog(fields)),
+      ...(config.forwardAuth === undefined ? {} : { forwardAuth: config.forwardAuth }),
     })
     const bridge = servedAt(metrics?.instrumentBridge(core) ?? core, publicUrl)
     // The API (API_RESOURCE): the same issuer's access tokens, proofs single use in the app's store.
@@ -225,6 +228,16 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
     await fastify.register(jwksBridgeFastify, { bridge })
     routes(fastify, { bridge, devIssuer, issuer, bundle, stores, metrics, config, cluster: options.cluster })
     if (api !== undefined) apiRoutes(fastify, api, publicUrl)
+    if (config.proxy !== undefined) {
+      await installProxy(fastify, {
+        bridge,
+        proxy: config.proxy,
+        trustProxy: config.trustProxy,
+        signInPath: SIGN_IN_PATH,
+        authenticationUrl: bridge.routes.authPath,
+        onOutcome: metrics === undefined ? undefined : (outcome) => metrics.observeProxy(outcome),
+      })
+    }
     await fastify.listen({ port, host: config.host })
     // Without it, every sign-in's replay record and every abandoned session stay forever: anyone who
     // can obtain tokens could grow the database without bound (SECURITY.md, storage growth).
@@ -315,11 +328,13 @@ function logKeySetEvent(log: FastifyInstance['log'], event: KeySetEvent): void {
 }
 
 function observeBridgeRoutes(fastify: FastifyInstance, bridge: Bridge, metrics: AppMetrics): void {
-  const { authPath } = bridge.routes
+  const { authPath, checkPath } = bridge.routes
   fastify.addHook('onResponse', (request, reply, done) => {
     const query = request.url.indexOf('?')
     const path = query === -1 ? request.url : request.url.slice(0, query)
-    if (path === authPath && bridge.isRoute(request.method, path)) {
+    if (path === checkPath) {
+      metrics.observeForwardAuthCheck(reply.statusCode, reply.elapsedTime / 1000)
+    } else if (path === authPath && bridge.isRoute(request.method, path)) {
       const route = request.method === 'DELETE' ? 'sign-out' : 'handoff'
       metrics.observeBridgeRoute(route, reply.statusCode, reply.elapsedTime / 1000)
     }
@@ -339,6 +354,51 @@ interface RouteDeps {
 }
 
 function routes(fastify: FastifyInstance, deps: RouteDeps): void {
+  const { devIssuer } = deps
+  signInRoutes(fastify, deps)
+  // Reverse-proxy mode: the upstream answers /, /me and its own assets.
+  if (deps.config.proxy === undefined) pageRoutes(fastify, deps)
+  opsRoutes(fastify, deps)
+  if (devIssuer !== undefined) mountDevIssuer(fastify, devIssuer)
+}
+
+/**
+ * `GET /auth/sign-in`: the page where browsers without a session sign in (forward auth, the proxy),
+ * with its starter script and style under the authentication URL, where no upstream path collides.
+ */
+function signInRoutes(fastify: FastifyInstance, deps: RouteDeps): void {
+  const { bridge, devIssuer } = deps
+  const base = bridge.routes.authPath.replace(/\/+$/, '')
+  fastify.get(SIGN_IN_PATH, async (request, reply) => {
+    reply.headers(PAGE_HEADERS)
+    const back = returnPath(request.query, SIGN_IN_PATH)
+    if (request.identity !== null) return reply.code(303).header('location', back).send()
+    const csrf = bridge.csrfTokenFor(toBridgeRequest(request.raw, request.url))
+    if (csrf.cookies.length > 0) reply.header('set-cookie', csrf.cookies)
+    const here = back === '/' ? SIGN_IN_PATH : `${SIGN_IN_PATH}?${new URLSearchParams({ return_to: back })}`
+    const html = renderSignInPage({
+      csrfToken: csrf.token,
+      authenticationUrl: bridge.routes.authPath,
+      devIssuerPath: devIssuer?.basePath,
+      signInUrl: devIssuer?.signInUrlFor(here),
+      assetsBase: base,
+    })
+    return reply.type('text/html; charset=utf-8').send(html)
+  })
+  const anonymous = { config: { jwksBridge: { authenticate: false } } }
+  const asset = (type: string, body: string) => async (_request: FastifyRequest, reply: FastifyReply) =>
+    reply.headers({ 'x-content-type-options': 'nosniff', 'cache-control': 'no-cache' }).type(type).send(body)
+  fastify.get(`${base}/app.js`, anonymous, asset('text/javascript; charset=utf-8', APP_SCRIPT))
+  fastify.get(`${base}/app.css`, anonymous, asset('text/css; charset=utf-8', APP_CSS))
+  // The browser script is the bridge's in every mode: upstream pages load it from here too.
+  fastify.get(
+    '/assets/jwks-bridge-client.min.js',
+    anonymous,
+    asset('text/javascript; charset=utf-8', deps.bundle),
+  )
+}
+
+function pageRoutes(fastify: FastifyInstance, deps: RouteDeps): void {
   const { bridge, devIssuer } = deps
 
   fastify.get('/', async (request, reply) => {
@@ -375,11 +435,6 @@ function routes(fastify: FastifyInstance, deps: RouteDeps): void {
   const anonymous = { config: { jwksBridge: { authenticate: false } } }
   const asset = (type: string, body: string) => async (_request: FastifyRequest, reply: FastifyReply) =>
     reply.headers({ 'x-content-type-options': 'nosniff', 'cache-control': 'no-cache' }).type(type).send(body)
-  fastify.get(
-    '/assets/jwks-bridge-client.min.js',
-    anonymous,
-    asset('text/javascript; charset=utf-8', deps.bundle),
-  )
   fastify.get('/assets/app.js', anonymous, asset('text/javascript; charset=utf-8', APP_SCRIPT))
   fastify.get('/assets/app.css', anonymous, asset('text/css; charset=utf-8', APP_CSS))
 
@@ -387,6 +442,11 @@ function routes(fastify: FastifyInstance, deps: RouteDeps): void {
   fastify.get('/favicon.ico', anonymous, async (_request, reply) =>
     reply.code(204).header('cache-control', 'max-age=86400').send(),
   )
+}
+
+/** /healthz, /readyz and /metrics: the app's own in every mode. */
+function opsRoutes(fastify: FastifyInstance, deps: RouteDeps): void {
+  const anonymous = { config: { jwksBridge: { authenticate: false } } }
   // Probes and scrapes come every few seconds: logged only when something goes wrong.
   const quiet = { logLevel: 'warn' as const, ...anonymous }
   // Alive: the process answers. The pid tells workers apart (`serve --workers N`).
@@ -425,8 +485,6 @@ function routes(fastify: FastifyInstance, deps: RouteDeps): void {
       return reply.type(metrics.contentType).send(text)
     })
   }
-
-  if (devIssuer !== undefined) mountDevIssuer(fastify, devIssuer)
 }
 
 /**

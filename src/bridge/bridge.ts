@@ -4,9 +4,11 @@
  * BridgeResponse back.
  */
 import { invalidOptions, isJwksBridgeError } from '../errors.js'
+import type { Identity } from '../stores/types.js'
 import { backChannelLogout } from './backchannel-logout.js'
 import { readCookie, sessionCookieName } from './cookies.js'
 import { type CsrfToken, issueCsrfToken } from './csrf.js'
+import { forwardAuthCheck, identityHeaders } from './forward-auth.js'
 import { handoff } from './handoff.js'
 import { errorResponse } from './http-status.js'
 import { type BridgeOptions, resolveBridgeOptions } from './options.js'
@@ -32,8 +34,15 @@ export interface Bridge {
   signOutEverywhere(identityId: string): Promise<number>
   /** Deletes expired and idle sessions (and expired replay records); returns how many sessions. */
   cleanupExpired(): Promise<number>
-  /** The routes, for adapters that register them. */
-  readonly routes: { authPath: string; backChannelLogoutPath: string | undefined }
+  /** The routes, for adapters that register them. `checkPath` (GET, HEAD) is the forward-auth check. */
+  readonly routes: { authPath: string; backChannelLogoutPath: string | undefined; checkPath: string }
+  /**
+   * The identity as the forward-auth headers (lower-case names, values safe for a header), for a
+   * proxy that forwards the request to a backend.
+   */
+  identityHeaders(identity: Identity): Record<string, string>
+  /** Every forward-auth header name (lower case): a proxy removes the client's copies of these. */
+  readonly identityHeaderNames: readonly string[]
   /** Largest body a bridge route accepts, for adapters that read bodies. */
   readonly maxBodyBytes: number
   /** Stops the background work of verifiers the bridge created from options. */
@@ -91,9 +100,11 @@ export function createBridge(options: BridgeOptions): Bridge {
     }
   }
 
-  function route(method: string, path: string): 'sign-in' | 'sign-out' | 'logout' | undefined {
+  function route(method: string, path: string): 'sign-in' | 'sign-out' | 'logout' | 'check' | undefined {
     const verb = method.toUpperCase()
-    if (path === config.authPath) {
+    if (path === config.checkPath) {
+      if (verb === 'GET' || verb === 'HEAD') return 'check'
+    } else if (path === config.authPath) {
       if (verb === 'PUT' || verb === 'POST') return 'sign-in'
       if (verb === 'DELETE') return 'sign-out'
     } else if (path === config.backChannelLogoutPath && verb === 'POST') return 'logout'
@@ -115,6 +126,13 @@ export function createBridge(options: BridgeOptions): Bridge {
     )
   }
 
+  const checkDeps = {
+    forwardAuth: config.forwardAuth,
+    trustProxy: config.trustProxy,
+    authenticate,
+    logger: config.logger,
+  }
+
   return {
     async handle(req) {
       switch (route(req.method, pathOf(req.path))) {
@@ -124,6 +142,8 @@ export function createBridge(options: BridgeOptions): Bridge {
           return guarded('bridge.sign-out', req, () => signOut(config, req))
         case 'logout':
           return backChannelLogout(config, req)
+        case 'check':
+          return forwardAuthCheck(checkDeps, req)
         default:
           return undefined
       }
@@ -165,7 +185,13 @@ export function createBridge(options: BridgeOptions): Bridge {
       return removed
     },
 
-    routes: Object.freeze({ authPath: config.authPath, backChannelLogoutPath: config.backChannelLogoutPath }),
+    routes: Object.freeze({
+      authPath: config.authPath,
+      backChannelLogoutPath: config.backChannelLogoutPath,
+      checkPath: config.checkPath,
+    }),
+    identityHeaders: (identity) => identityHeaders(identity, config.forwardAuth),
+    identityHeaderNames: config.forwardAuth.allHeaders,
     maxBodyBytes: config.maxBodyBytes,
 
     close() {

@@ -15,6 +15,11 @@ import type { PolicyOptions, VerifierOptions } from '../options.js'
 import type { IdentityStore, SessionStore } from '../stores/types.js'
 import { createVerifier, type Verifier } from '../verifier.js'
 import { type CookieConfig, cookieOptionProblem, DEFAULT_COOKIE_NAME } from './cookies.js'
+import {
+  type ForwardAuthConfig,
+  type ForwardAuthOptions,
+  resolveForwardAuth,
+} from './forward-auth-options.js'
 import { type LogoutRules, resolveLogout } from './logout-verifier.js'
 import { genericProfile } from './profiles.js'
 import { normalizeOrigin } from './request-guard.js'
@@ -77,6 +82,11 @@ export interface BridgeOptions {
   nowMs?: () => number
   /** Structured logger (pino-compatible). Never receives a token or secret. */
   logger?: BridgeLogger
+  /**
+   * The forward-auth check (`GET <authPath>/check`): identity header names, the claims sent, and the
+   * sign-in path browsers are sent to. See docs/forward-auth.md.
+   */
+  forwardAuth?: ForwardAuthOptions
 }
 
 export interface BridgeConfig {
@@ -101,6 +111,9 @@ export interface BridgeConfig {
   maxBodyBytes: number
   nowMs: () => number
   logger: BridgeLogger | undefined
+  /** `GET <authPath>/check`. */
+  checkPath: string
+  forwardAuth: ForwardAuthConfig
 }
 
 const WHERE = 'createBridge'
@@ -127,6 +140,7 @@ const BRIDGE_KEYS = optionNames<BridgeOptions>()([
   'maxBodyBytes',
   'nowMs',
   'logger',
+  'forwardAuth',
 ])
 
 const COOKIE_KEYS = optionNames<NonNullable<BridgeOptions['cookie']>>()(['name', 'domain'])
@@ -286,6 +300,13 @@ export function resolveBridgeOptions(options: BridgeOptions): BridgeConfig {
 
   const maxBodyBytes = positiveInteger(WHERE, 'maxBodyBytes', options.maxBodyBytes, 16 * 1024)
 
+  // Under the authentication URL, where other tooling (proxy configurations) expects it.
+  const checkPath = `${authPath.replace(/\/+$/, '')}/check`
+  if (logoutOn && logoutPath === checkPath) {
+    throw invalidOptions(`backChannelLogoutPath must differ from ${checkPath} (the forward-auth check)`)
+  }
+  const forwardAuth = resolveForwardAuth(options.forwardAuth, snapshot)
+
   // Verifiers last: everything cheap is checked before one is created.
   const ownedVerifiers: Verifier[] = []
   const build = (value: VerifierOptions): Verifier => {
@@ -333,5 +354,7 @@ export function resolveBridgeOptions(options: BridgeOptions): BridgeConfig {
     maxBodyBytes,
     nowMs: options.nowMs ?? Date.now,
     logger,
+    checkPath,
+    forwardAuth,
   }
 }

@@ -44,6 +44,12 @@ Environment:
   METRICS         false: no /metrics (default: served when prom-client is installed)
   METRICS_TOKEN   /metrics then needs Authorization: Bearer <token>
   SHUTDOWN_TIMEOUT_SECONDS  how long SIGTERM waits for in-flight requests (default 10)
+  UPSTREAM_URL    reverse proxy: forward every other request there with X-Auth-* identity headers
+                  (needs @fastify/http-proxy; see docs/forward-auth.md)
+  PUBLIC_PATHS    path prefixes that reach the upstream without a session (comma-separated)
+  UPSTREAM_TIMEOUT_SECONDS  bound on connecting to and waiting for the upstream (default 30)
+  AUTH_SUBJECT_HEADER, AUTH_ISSUER_HEADER, AUTH_IDENTITY_ID_HEADER, AUTH_CLAIM_HEADERS
+                  names of the identity headers (GET /auth/check and the proxy)
 
 Exit status:
   0  stopped by SIGINT or SIGTERM (in-flight requests finished, stores closed)

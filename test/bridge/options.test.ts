@@ -28,7 +28,14 @@ function refused(overrides: Record<string, unknown>, pattern?: RegExp) {
 describe('createBridge validates its options eagerly (ERR_INVALID_OPTIONS)', () => {
   it('accepts the minimal options and exposes the routes', () => {
     const bridge = createBridge(base())
-    assert.deepEqual({ ...bridge.routes }, { authPath: '/auth', backChannelLogoutPath: undefined })
+    assert.deepEqual(
+      { ...bridge.routes },
+      {
+        authPath: '/auth',
+        backChannelLogoutPath: undefined,
+        checkPath: '/auth/check',
+      },
+    )
     assert.equal(bridge.maxBodyBytes, 16384)
     bridge.close()
   })

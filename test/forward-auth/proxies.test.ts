@@ -1,0 +1,131 @@
+// The examples in examples/forward-auth/, run for real on loopback: nginx (auth_request) and Caddy
+// (forward_auth) in front of a small Ruby app that knows nothing of JWTs, and jwks-bridge's own
+// reverse-proxy mode in front of the same app. Signed in through the development provider (HTTP, and
+// in Chromium), a spoofed identity header, a signed-out request, the upstream down.
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import type { Browser } from 'playwright-core'
+import { freePort } from '../../src/app/free-port.ts'
+import { startTestApp, type TestApp } from '../app/app-fixture.ts'
+import { launchChromium } from '../helpers/browser.ts'
+import { get, NAVIGATION, signInCookie } from '../proxy/support.ts'
+import { type Child, startCaddy, startNginx, startRuby } from './processes.ts'
+
+const STEP_MS = 10_000
+
+/** Signs in as a person does, starting from a private page: ends on that page, signed in. */
+async function browserSignIn(browser: Browser, url: string, name: string): Promise<string | null> {
+  const context = await browser.newContext()
+  context.setDefaultTimeout(STEP_MS)
+  try {
+    const page = await context.newPage()
+    await page.goto(`${url}/`)
+    await page.waitForURL((u) => u.pathname === '/auth/sign-in')
+    await page.click('#sign-in')
+    await page.waitForURL((u) => u.pathname === '/dev-issuer/sign-in')
+    await page.fill('#username', name)
+    await page.click('button[type="submit"]')
+    // Back on the sign-in page, the browser script hands the token over and reloads; the page then
+    // sends the browser back to where it started, the Ruby app's page.
+    await page.waitForURL((u) => u.pathname === '/', { timeout: STEP_MS })
+    await page.waitForSelector('h1:text("Ruby app")')
+    return await page.textContent('#subject')
+  } finally {
+    await context.close()
+  }
+}
+
+type Front = 'nginx' | 'caddy' | 'jwks-bridge serve (UPSTREAM_URL)'
+
+for (const front of ['nginx', 'caddy', 'jwks-bridge serve (UPSTREAM_URL)'] as Front[]) {
+  describe(`forward auth example: ${front} in front of a Ruby app`, { timeout: 120_000 }, () => {
+    let dir: string
+    let ruby: Child
+    let proxy: Child | undefined
+    let bridge: TestApp
+    let url: string
+    let appPort: number
+    let browser: Browser | undefined
+
+    before(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'jwks-bridge-fwd-'))
+      appPort = await freePort('127.0.0.1')
+      ruby = await startRuby(appPort)
+      if (front === 'jwks-bridge serve (UPSTREAM_URL)') {
+        bridge = await startTestApp({ UPSTREAM_URL: `http://127.0.0.1:${appPort}`, PUBLIC_PATHS: '/public/' })
+        url = bridge.url
+      } else {
+        const port = await freePort('127.0.0.1')
+        url = `http://127.0.0.1:${port}`
+        // The bridge's URL as browsers see it is the proxy's, and so is the development provider's
+        // issuer: the bridge fetches its key set through the proxy, so the proxy starts first.
+        const BRIDGE_PORT = await freePort('127.0.0.1')
+        const ports = { PORT: port, BRIDGE_PORT, APP_PORT: appPort }
+        proxy = front === 'nginx' ? await startNginx(dir, ports) : await startCaddy(dir, ports)
+        bridge = await startTestApp({ PUBLIC_URL: url, PORT: String(BRIDGE_PORT) })
+      }
+    })
+
+    after(async () => {
+      await browser?.close()
+      await proxy?.stop()
+      await ruby?.stop()
+      await bridge?.close()
+      if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
+    })
+
+    it('signed out: an API request gets 401 and never reaches the app; a page load is sent to the sign-in page', async () => {
+      const api = await get(`${url}/whoami`, { accept: 'application/json' })
+      assert.equal(api.status, 401)
+      assert.doesNotMatch(api.body, /subject=/)
+      const page = await get(`${url}/whoami`, NAVIGATION)
+      assert.equal(page.status, 303)
+      assert.match(page.headers.location ?? '', /^\/auth\/sign-in(\?|$)/)
+      assert.doesNotMatch(ruby.output(), /\/whoami/, 'the Ruby app saw no signed-out request')
+    })
+
+    it('signed in through the development provider: the app prints the X-Auth-Subject it receives', async () => {
+      const cookie = await signInCookie(url, 'ada')
+      const answer = await get(`${url}/whoami`, { cookie })
+      assert.equal(answer.status, 200)
+      assert.equal(answer.body, 'subject=ada\n')
+    })
+
+    it('a spoofed X-Auth-Subject is refused: replaced when signed in, removed on a public page', async () => {
+      const cookie = await signInCookie(url, 'grace')
+      const signedIn = await get(`${url}/whoami`, { cookie, 'X-Auth-Subject': 'admin' })
+      assert.equal(signedIn.body, 'subject=grace\n')
+      const claims = await get(`${url}/whoami`, { cookie, 'X-Auth-Email': 'admin@example.com' })
+      assert.equal(claims.status, 200)
+      const outsider = await get(`${url}/public/x`, { 'X-Auth-Subject': 'admin', 'x-auth-email': 'a@b' })
+      assert.equal(outsider.status, 200)
+      assert.match(outsider.body, /<strong id="subject"><\/strong>/)
+      assert.match(ruby.output(), /GET \/public\/x subject=nil/)
+      assert.doesNotMatch(ruby.output(), /subject="admin"/)
+    })
+
+    it('a sign-in in Chromium, from a private page back to it', async () => {
+      browser = await launchChromium()
+      assert.equal(await browserSignIn(browser, url, 'lin'), 'lin')
+    })
+
+    if (front === 'jwks-bridge serve (UPSTREAM_URL)') {
+      it('the Ruby app renders the meta tags from the forwarded headers on a page load', async () => {
+        const page = await get(`${url}/public/welcome`, NAVIGATION)
+        assert.match(page.body, /<meta name="authentication-url" content="\/auth">/)
+        assert.match(page.body, /<meta name="has-session" content="false">/)
+        assert.match(page.body, /<meta name="csrf-token" content="[A-Za-z0-9_-]{43}">/)
+      })
+    }
+
+    it('the app down: the front answers 502', async () => {
+      const cookie = await signInCookie(url, 'ada')
+      await ruby.stop()
+      const answer = await get(`${url}/whoami`, { cookie })
+      assert.equal(answer.status, 502)
+    })
+  })
+}
