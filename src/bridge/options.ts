@@ -4,6 +4,7 @@
  */
 import { invalidOptions } from '../errors.js'
 import {
+  functionOption,
   isPlainObject,
   optionNames,
   positiveInteger,
@@ -15,6 +16,8 @@ import type { PolicyOptions, VerifierOptions } from '../options.js'
 import type { IdentityStore, SessionStore } from '../stores/types.js'
 import { createVerifier, type Verifier } from '../verifier.js'
 import { type CookieConfig, cookieOptionProblem, DEFAULT_COOKIE_NAME } from './cookies.js'
+import { eventLogger } from './event-log.js'
+import { type BridgeEventListener, createEmitter, type Emit } from './events.js'
 import { type LogoutRules, resolveLogout } from './logout-verifier.js'
 import { genericProfile } from './profiles.js'
 import { normalizeOrigin } from './request-guard.js'
@@ -72,6 +75,12 @@ export interface BridgeOptions {
   nowMs?: () => number
   /** Structured logger (pino-compatible). Never receives a token or secret. */
   logger?: BridgeLogger
+  /**
+   * Called with each BridgeEvent (src/bridge/events.ts): sign-ins, refusals, sign-outs, logouts,
+   * session validations, sessions ended. Synchronous, on the request's path: keep it cheap. If it
+   * throws, the request is answered as if it had not.
+   */
+  onEvent?: BridgeEventListener
 }
 
 export interface BridgeConfig {
@@ -96,6 +105,13 @@ export interface BridgeConfig {
   maxBodyBytes: number
   nowMs: () => number
   logger: BridgeLogger | undefined
+  /** The logger and `onEvent` as one emitter; undefined when there is neither (nothing is built then). */
+  emit: Emit | undefined
+  /**
+   * Whether session validations are timed and emitted: only for `onEvent` (the logger has no use for
+   * them), so that a bridge with a logger alone pays nothing per request.
+   */
+  emitValidations: boolean
 }
 
 const WHERE = 'createBridge'
@@ -122,6 +138,7 @@ const BRIDGE_KEYS = optionNames<BridgeOptions>()([
   'maxBodyBytes',
   'nowMs',
   'logger',
+  'onEvent',
 ])
 
 const COOKIE_KEYS = optionNames<NonNullable<BridgeOptions['cookie']>>()(['name', 'domain'])
@@ -224,6 +241,7 @@ export function resolveBridgeOptions(options: BridgeOptions): BridgeConfig {
   if (logger !== undefined && !hasMethods(logger, ['info', 'warn', 'error'])) {
     throw invalidOptions('logger must have info, warn and error methods')
   }
+  const onEvent = functionOption<BridgeEventListener>(WHERE, 'onEvent', options.onEvent)
   for (const name of ['trustProxy', 'csrf', 'backChannelLogout'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'boolean') {
       throw invalidOptions(`${name} must be a boolean`)
@@ -327,5 +345,7 @@ export function resolveBridgeOptions(options: BridgeOptions): BridgeConfig {
     maxBodyBytes,
     nowMs: options.nowMs ?? Date.now,
     logger,
+    emit: createEmitter(onEvent, logger === undefined ? undefined : eventLogger(logger), logger),
+    emitValidations: onEvent !== undefined,
   }
 }
