@@ -172,17 +172,20 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
       // baseline instead of 2.02x), though it does better on bad signatures (2.75x instead of 1.75x).
     }
     const verifier = createVerifier(verifierOptions)
-    const core = createBridge({
-      verifier: metrics?.instrumentVerifier(verifier) ?? verifier,
+    metrics?.trackKeySets(verifier)
+    // Logs and metrics are two subscribers of the bridge's events: the logger its records, metrics
+    // every event (refusals of every route, verifications, validations, sessions).
+    const bridge = createBridge({
+      verifier,
       identities: stores.identities,
-      sessions: metrics?.instrumentSessions(stores.sessions) ?? stores.sessions,
+      sessions: stores.sessions,
       profile: profileFor(config),
       csrf: true,
       trustProxy: config.trustProxy,
       nowMs,
-      logger: bridgeLogger(log, metrics === undefined ? undefined : (fields) => metrics.onBridgeLog(fields)),
+      logger: bridgeLogger(log),
+      ...(metrics === undefined ? {} : { onEvent: metrics.onBridgeEvent }),
     })
-    const bridge = metrics?.instrumentBridge(core) ?? core
     const bundle = await clientBundle()
     installRequestLogging(fastify)
     if (options.cluster !== undefined && metrics !== undefined) await options.cluster.attach(metrics)
