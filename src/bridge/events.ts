@@ -4,6 +4,7 @@
  * KeySetEvent (src/keys/events.ts), events carry only bounded, server-side facts: ids, issuers, error
  * codes, counts and durations. Never a token, a session token, a secret or a claim value.
  */
+import type { ErrorCode } from '../errors.js'
 import type { BridgeLogger } from './types.js'
 
 /** The bridge routes and calls that can refuse. */
@@ -38,7 +39,7 @@ export type BridgeEvent =
        */
       type: 'refusal'
       route: BridgeRoute
-      code: string
+      code: ErrorCode | 'error'
       status: number
       /** The claim or header member concerned, when there is one (never its value). */
       claim?: string
