@@ -1,3 +1,4 @@
+// needs: postgres, redis, build
 // Two reference app instances, as behind a load balancer: one PostgreSQL (identities), one Redis
 // (sessions, the replay guard, the key set cache), one identity provider. Real servers, a throwaway
 // schema and key prefix per run, both removed at the end. An unreachable server fails this file.
