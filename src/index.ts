@@ -1,5 +1,6 @@
 export { type Bridge, type BridgeOptions, createBridge } from './bridge/bridge.js'
 export type { CsrfToken } from './bridge/csrf.js'
+export type { BridgeEvent, BridgeEventListener, BridgeRoute, SessionsEndedReason } from './bridge/events.js'
 export { errorResponse, statusForCode } from './bridge/http-status.js'
 export * from './bridge/profiles.js'
 export type {
