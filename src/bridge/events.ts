@@ -102,7 +102,6 @@ export function createEmitter(
   log: ((event: BridgeEvent) => void) | undefined,
   logger: BridgeLogger | undefined,
 ): Emit | undefined {
-  if (onEvent === undefined && log === undefined) return undefined
   const deliver = (listener: BridgeEventListener, event: BridgeEvent): void => {
     // A subscriber's failure never changes an answer: metrics or logs that break must not turn a
     // sign-in into a 500, nor skip the cookie of a sign-in whose session is already written. The failure
@@ -129,8 +128,8 @@ export function createEmitter(
       // The logger itself failed: nothing is left to tell.
     }
   }
-  if (log === undefined) return (event) => deliver(onEvent as BridgeEventListener, event)
-  if (onEvent === undefined) return (event) => deliver(log, event)
+  if (onEvent === undefined) return log === undefined ? undefined : (event) => deliver(log, event)
+  if (log === undefined) return (event) => deliver(onEvent, event)
   return (event) => {
     deliver(log, event)
     deliver(onEvent, event)
