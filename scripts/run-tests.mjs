@@ -3,15 +3,26 @@
 // path contains one of the arguments. Node 20's --test does not expand globs, so the files are listed
 // here. First it makes sure the machine has what those files need (scripts/test-services.mjs):
 // PostgreSQL and Redis (private instances on free loopback ports when none answer), Chromium.
+//
+//   node scripts/run-tests.mjs [--unit] [SUBSTRING ...]
+//
+// A test file that needs more than Node and this checkout says so in a line of its own near its top:
+//   // needs: postgres, redis
+// with any of: postgres, redis (the servers), chromium (a real browser), build (dist/, made by
+// `npm run build`). `--unit` (npm run test:unit) runs only the files that need nothing; without it
+// every file runs (npm test, what CI runs). SUBSTRINGs keep the files whose path contains one.
 import { spawn } from 'node:child_process'
-import { readdirSync, statSync } from 'node:fs'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { constants } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { prepareServices } from './test-services.mjs'
+import { prepareServices, needsOf as servicesOf } from './test-services.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 process.chdir(root)
+
+const NEEDS = /^\/\/ needs: ([a-z]+(?:, [a-z]+)*)$/m
+const KNOWN_NEEDS = new Set(['postgres', 'redis', 'chromium', 'build'])
 
 function collect(dir, out) {
   for (const name of readdirSync(dir).sort()) {
@@ -22,8 +33,38 @@ function collect(dir, out) {
   return out
 }
 
-const filters = process.argv.slice(2)
-const files = collect('test', []).filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+/** What a test file says it needs (its `// needs:` line, in the first 2,000 characters). */
+function needsOf(file) {
+  const match = NEEDS.exec(readFileSync(file, 'utf8').slice(0, 2000))
+  if (match === null) return []
+  const needs = match[1].split(', ')
+  for (const need of needs) {
+    // A misspelt need would quietly put a service test into the unit run.
+    if (!KNOWN_NEEDS.has(need)) {
+      console.error(`${file}: unknown need "${need}" (known: ${[...KNOWN_NEEDS].join(', ')})`)
+      process.exit(2)
+    }
+  }
+  return needs
+}
+
+/**
+ * For --unit: no `// needs:` line, and none of the servers or the browser that the file (or a test
+ * module it imports) is seen to use (scripts/test-services.mjs), so that a file added without its
+ * line still stays out of the unit run.
+ */
+function needsNothing(file) {
+  if (needsOf(file).length > 0) return false
+  const seen = servicesOf([file])
+  return !seen.postgres && !seen.redis && !seen.chromium
+}
+
+const args = process.argv.slice(2)
+const unit = args.includes('--unit')
+const filters = args.filter((arg) => arg !== '--unit')
+const files = collect('test', [])
+  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+  .filter((f) => !unit || needsNothing(f))
 if (files.length === 0) {
   console.error('no test files matched')
   process.exit(1)
@@ -43,8 +84,8 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 
 const services = await prepareServices(files, root)
 servicesStarted = services.started() > 0
-const args = ['--import', 'tsx', '--test', '--test-concurrency=2', ...files]
-runner = spawn(process.execPath, args, { stdio: 'inherit', env: services.env })
+const nodeArgs = ['--import', 'tsx', '--test', '--test-concurrency=2', ...files]
+runner = spawn(process.execPath, nodeArgs, { stdio: 'inherit', env: services.env })
 runner.on('exit', async (code, signal) => {
   await services.stop()
   process.exit(code ?? 128 + (constants.signals[signal] ?? 0))

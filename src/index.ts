@@ -3,6 +3,7 @@
 // them, so a TypeScript project without @types/node is first told which package it lacks.
 export { type Bridge, type BridgeOptions, createBridge } from './bridge/bridge.js'
 export type { CsrfToken } from './bridge/csrf.js'
+export type { BridgeEvent, BridgeEventListener, BridgeRoute, SessionsEndedReason } from './bridge/events.js'
 export { errorResponse, statusForCode } from './bridge/http-status.js'
 export * from './bridge/profiles.js'
 export type {

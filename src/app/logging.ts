@@ -229,17 +229,12 @@ export function installRequestLogging(fastify: FastifyInstance): void {
 
 /**
  * The bridge's logger: writes through `base`, with the bridge's `requestId` renamed `reqId` as on
- * Fastify's own request lines, so that one id finds every line of a request; `observe` sees every
- * record first (metrics count refusals).
+ * Fastify's own request lines, so that one id finds every line of a request.
  */
-export function bridgeLogger(
-  base: FastifyBaseLogger,
-  observe?: (fields: Record<string, unknown>) => void,
-): BridgeLogger {
+export function bridgeLogger(base: FastifyBaseLogger): BridgeLogger {
   const at =
     (level: 'info' | 'warn' | 'error') =>
     (fields: Record<string, unknown>, message: string): void => {
-      observe?.(fields)
       const { requestId, ...rest } = fields
       base[level](requestId === undefined ? rest : { reqId: requestId, ...rest }, message)
     }

@@ -8,26 +8,24 @@
  * value is a new time series: a memory exhaustion vector).
  */
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client'
-import type { Bridge } from '../bridge/bridge.js'
-import { DEFAULT_COOKIE_NAME } from '../bridge/cookies.js'
-import { invalidOptions, isJwksBridgeError } from '../errors.js'
+import type { BridgeEvent, BridgeRoute, SessionsEndedReason } from '../bridge/events.js'
+import { invalidOptions } from '../errors.js'
 import type { KeySetEvent, KeySetStats } from '../keys/events.js'
-import type { SessionStore, SignInTransaction } from '../stores/types.js'
+import type { CleanupTickResult } from '../stores/cleanup.js'
 import type { Verifier } from '../verifier.js'
 
 export interface AppMetrics {
   readonly registry: Registry
   readonly contentType: string
-  /** Counts each verification by result (`ok` or the error code). */
-  instrumentVerifier(verifier: Verifier): Verifier
-  /** Counts sessions created and ended. */
-  instrumentSessions(sessions: SessionStore): SessionStore
-  /** Times session validations (requests that carry a session cookie). */
-  instrumentBridge(bridge: Bridge): Bridge
+  /** Reads this verifier's `keySetStats()` at each scrape (key set ages, counts, failures). */
+  trackKeySets(verifier: Verifier): void
   /** The verifier's `onEvent`. */
   onKeySetEvent(event: KeySetEvent): void
-  /** Fields the bridge logs: refusals are counted by code. */
-  onBridgeLog(fields: Record<string, unknown>): void
+  /**
+   * The bridge's `onEvent`: sign-ins, refusals (every route, back-channel logout's included),
+   * verifications, session validations, sessions created and ended.
+   */
+  onBridgeEvent(event: BridgeEvent): void
   /** A bridge route answered: `handoff` (PUT/POST) or `sign-out` (DELETE). */
   observeBridgeRoute(route: 'handoff' | 'sign-out', status: number, seconds: number): void
   /** The exposition text of this instance. */
@@ -36,6 +34,8 @@ export interface AppMetrics {
   observeForwardAuthCheck(status: number, seconds: number): void
   /** The reverse proxy forwarded a request, refused it (no session), or found the upstream down. */
   observeProxy(outcome: 'forwarded' | 'refused' | 'upstream-error'): void
+  /** The cleanup timer's tick (startCleanup's onTick): expired sessions it removed. */
+  onCleanupTick(result: CleanupTickResult): void
 }
 
 type Prom = typeof import('prom-client')
@@ -45,10 +45,22 @@ const HANDOFF_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 // A session validation is one or two store reads: tens of microseconds (SQLite) to milliseconds.
 const VALIDATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]
 
-const SESSION_COOKIE = `${DEFAULT_COOKIE_NAME}=`
-
 const VALIDATION_RESULTS = ['valid', 'invalid', 'error'] as const
-type ValidationResult = (typeof VALIDATION_RESULTS)[number]
+
+// The `route` label of jwks_bridge_refusals_total: `sign-in` for the handoff, as documented.
+const REFUSAL_ROUTES: Readonly<Record<BridgeRoute, string>> = {
+  handoff: 'sign-in',
+  'sign-out': 'sign-out',
+  'back-channel-logout': 'back-channel-logout',
+}
+
+// The `reason` label of jwks_bridge_sessions_ended_total (README "Operations").
+const ENDED_REASONS: Readonly<Record<SessionsEndedReason, string>> = {
+  'sign-out-everywhere': 'identity',
+  cleanup: 'expired',
+  // Found expired when presented, and removed then: a deletion like a sign-out's.
+  expired: 'deleted',
+}
 
 async function loadPromClient(): Promise<Prom | undefined> {
   try {
@@ -71,11 +83,6 @@ export async function createAppMetrics(setting: 'auto' | 'on' | 'off'): Promise<
     return undefined
   }
   return buildMetrics(prom)
-}
-
-function codeOf(error: unknown): string {
-  // Codes are a fixed list; anything else (a bug, a driver) is one bucket.
-  return isJwksBridgeError(error) ? error.code : 'error'
 }
 
 function buildMetrics(prom: Prom): AppMetrics {
@@ -197,7 +204,7 @@ function buildMetrics(prom: Prom): AppMetrics {
   })
   const refusals = new prom.Counter({
     name: 'jwks_bridge_refusals_total',
-    help: 'Bridge routes refused or failed, by route (sign-in, sign-out) and error code',
+    help: 'Bridge routes refused or failed, by route (sign-in, sign-out, back-channel-logout) and error code',
     labelNames: ['route', 'code'],
     registers,
   })
@@ -272,93 +279,16 @@ function buildMetrics(prom: Prom): AppMetrics {
     },
   })
 
-  function validated(result: ValidationResult, startMs: number): void {
-    validationCounts[result] += 1
-    validationTimers[result].observe((performance.now() - startMs) / 1000)
+  const ended = (reason: string, count: number): void => {
+    if (count > 0) sessionsEnded.inc({ reason }, count)
   }
 
   return {
     registry,
     contentType: registry.contentType,
 
-    instrumentVerifier(inner) {
-      verifiers.push(inner)
-      return {
-        verify(token) {
-          return inner.verify(token).then(
-            (result) => {
-              verifiedOk.inc()
-              return result
-            },
-            (error: unknown) => {
-              verifications.inc({ result: codeOf(error) })
-              throw error
-            },
-          )
-        },
-        issuers: inner.issuers,
-        ready: () => inner.ready(),
-        keySetStats: () => inner.keySetStats(),
-        close: () => inner.close(),
-      }
-    },
-
-    instrumentSessions(inner) {
-      const ended = (reason: string, count: number) => {
-        if (count > 0) sessionsEnded.inc({ reason }, count)
-      }
-      return {
-        async create(session) {
-          await inner.create(session)
-          sessionsCreated.inc()
-        },
-        get: (id) => inner.get(id),
-        touch: (id, lastSeenAtMs) => inner.touch(id, lastSeenAtMs),
-        async delete(id) {
-          const deleted = await inner.delete(id)
-          ended('deleted', deleted ? 1 : 0)
-          return deleted
-        },
-        async deleteByIdentity(identityId) {
-          const count = await inner.deleteByIdentity(identityId)
-          ended('identity', count)
-          return count
-        },
-        async deleteByProviderSession(issuer, providerSessionId) {
-          const count = await inner.deleteByProviderSession(issuer, providerSessionId)
-          ended('provider-session', count)
-          return count
-        },
-        async deleteExpired(nowMs, idleTimeoutMs) {
-          const count = await inner.deleteExpired(nowMs, idleTimeoutMs)
-          ended('expired', count)
-          return count
-        },
-        markTokenUsed: (key, expiresAtMs) => inner.markTokenUsed(key, expiresAtMs),
-        signInTransaction: instrumentSignIn(inner.signInTransaction, sessionsCreated, ended),
-        ...instrumentCleanup(inner, ended),
-      }
-    },
-
-    instrumentBridge(inner) {
-      const authenticate: Bridge['authenticate'] = async (req) => {
-        // No session cookie: no store round trip, nothing worth timing.
-        if (req.headers.cookie?.includes(SESSION_COOKIE) !== true) return inner.authenticate(req)
-        const start = performance.now()
-        try {
-          const auth = await inner.authenticate(req)
-          validated(auth === null ? 'invalid' : 'valid', start)
-          return auth
-        } catch (error) {
-          validated('error', start)
-          throw error
-        }
-      }
-      return {
-        ...inner,
-        authenticate,
-        hasSession: async (req) => (await authenticate(req)) !== null,
-      }
+    trackKeySets(verifier) {
+      verifiers.push(verifier)
     },
 
     onKeySetEvent(event) {
@@ -380,13 +310,39 @@ function buildMetrics(prom: Prom): AppMetrics {
       }
     },
 
-    onBridgeLog(fields) {
-      const event = fields.event
-      if (typeof event !== 'string') return
-      const match = /^bridge\.(sign-in|sign-out)\.(refused|failed)$/.exec(event)
-      if (match === null) return
-      const code = match[2] === 'failed' ? 'error' : typeof fields.code === 'string' ? fields.code : 'error'
-      refusals.inc({ route: match[1] as string, code })
+    onBridgeEvent(event) {
+      switch (event.type) {
+        case 'session-validated':
+          // Every request with a session cookie: a plain increment and one bound histogram.
+          validationCounts[event.result] += 1
+          validationTimers[event.result].observe(event.durationMs / 1000)
+          break
+        case 'sign-in':
+          verifiedOk.inc()
+          sessionsCreated.inc()
+          if (event.replaced) ended('deleted', 1)
+          break
+        case 'refusal':
+          // Codes are a fixed list; anything else (a bug, a driver) is one bucket, `error`.
+          refusals.inc({ route: REFUSAL_ROUTES[event.route], code: event.code })
+          // Sign-in tokens the verifier saw: accepted (and refused later, e.g. a replay) or refused.
+          if (event.route === 'handoff' && event.verified !== undefined) {
+            if (event.verified) verifiedOk.inc()
+            else verifications.inc({ result: event.code })
+          }
+          break
+        case 'sign-out':
+          ended('deleted', 1)
+          break
+        case 'logout':
+          ended('provider-session', event.sessionsEnded)
+          break
+        case 'sessions-ended':
+          ended(ENDED_REASONS[event.reason], event.count)
+          break
+        default:
+          break
+      }
     },
 
     observeBridgeRoute(route, status, seconds) {
@@ -409,46 +365,9 @@ function buildMetrics(prom: Prom): AppMetrics {
     observeProxy(outcome) {
       proxyCounts[outcome] += 1
     },
-  }
-}
 
-/** The cleanup scheduler's bounded rounds count their sessions like deleteExpired does. */
-function instrumentCleanup(
-  inner: SessionStore,
-  ended: (reason: string, count: number) => void,
-): Pick<SessionStore, 'deleteExpiredBatch' | 'acquireCleanupLease'> {
-  const batch = inner.deleteExpiredBatch?.bind(inner)
-  const lease = inner.acquireCleanupLease?.bind(inner)
-  return {
-    ...(batch === undefined
-      ? {}
-      : {
-          async deleteExpiredBatch(nowMs: number, idleTimeoutMs: number, limit: number) {
-            const round = await batch(nowMs, idleTimeoutMs, limit)
-            ended('expired', round.sessions)
-            return round
-          },
-        }),
-    ...(lease === undefined ? {} : { acquireCleanupLease: lease }),
-  }
-}
-
-/** The sign-in transaction counts its sessions like the step-by-step path does. */
-function instrumentSignIn(
-  inner: SignInTransaction | undefined,
-  created: Counter,
-  ended: (reason: string, count: number) => void,
-): SignInTransaction | undefined {
-  if (inner === undefined) return undefined
-  return {
-    identities: inner.identities,
-    async signIn(write) {
-      const outcome = await inner.signIn(write)
-      if (!outcome.replayed) {
-        if (outcome.session !== undefined) created.inc()
-        ended('deleted', outcome.replaced ? 1 : 0)
-      }
-      return outcome
+    onCleanupTick(result) {
+      ended('expired', result.sessions)
     },
   }
 }

@@ -185,20 +185,23 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
       // baseline instead of 2.02x), though it does better on bad signatures (2.75x instead of 1.75x).
     }
     const verifier = createVerifier(verifierOptions)
-    const sessions = metrics?.instrumentSessions(stores.sessions) ?? stores.sessions
+    metrics?.trackKeySets(verifier)
+    // Logs and metrics are two subscribers of the bridge's events: the logger its records, metrics
+    // every event (refusals of every route, verifications, validations, sessions).
     const core = createBridge({
-      verifier: metrics?.instrumentVerifier(verifier) ?? verifier,
+      verifier,
       identities: stores.identities,
-      sessions,
+      sessions: stores.sessions,
       profile: profileFor(config),
       csrf: true,
       idleTimeoutSeconds: IDLE_TIMEOUT_SECONDS,
       trustProxy: config.trustProxy,
       nowMs,
-      logger: bridgeLogger(log, metrics === undefined ? undefined : (fields) => metrics.onBridgeLog(fields)),
+      logger: bridgeLogger(log),
+      ...(metrics === undefined ? {} : { onEvent: metrics.onBridgeEvent }),
       ...(config.forwardAuth === undefined ? {} : { forwardAuth: config.forwardAuth }),
     })
-    const bridge = servedAt(metrics?.instrumentBridge(core) ?? core, publicUrl)
+    const bridge = servedAt(core, publicUrl)
     // The API (API_RESOURCE): the same issuer's access tokens, proofs single use in the app's store.
     const api =
       config.api === undefined
@@ -243,11 +246,13 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
     // can obtain tokens could grow the database without bound (SECURITY.md, storage growth).
     const cleanupInterval = config.cleanupIntervalSeconds ?? 300
     if (cleanupInterval > 0) {
-      cleanup = startCleanup(sessions, {
+      cleanup = startCleanup(stores.sessions, {
         idleTimeoutSeconds: IDLE_TIMEOUT_SECONDS,
         intervalSeconds: cleanupInterval,
         nowMs,
-        onTick: ({ ran, sessions: ended, usedTokens, batches, complete }) => {
+        onTick: (result) => {
+          metrics?.onCleanupTick(result)
+          const { ran, sessions: ended, usedTokens, batches, complete } = result
           if (ran && (ended > 0 || usedTokens > 0 || !complete)) {
             log.info({ event: 'cleanup', sessions: ended, usedTokens, batches, complete }, 'stores cleaned')
           }

@@ -18,7 +18,7 @@ import { baseHeaders, logoutStatusForCode } from './http-status.js'
 import { LOGOUT_TYP, type LogoutRules } from './logout-verifier.js'
 import type { BridgeConfig } from './options.js'
 import { markTokenUsed, replayKey } from './replay-guard.js'
-import { type BridgeRequest, type BridgeResponse, requestLogger } from './types.js'
+import type { BridgeRequest, BridgeResponse } from './types.js'
 
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout'
 
@@ -138,13 +138,16 @@ export async function backChannelLogout(config: BridgeConfig, req: BridgeRequest
   const verifier = config.logoutVerifier
   const rules = config.logoutRules
   if (verifier === undefined || rules === undefined) throw new Error('back-channel logout is not configured')
+  let verified: boolean | undefined
   try {
     const token = readTokenField(req, {
       field: 'logout_token',
       types: [FORM_TYPE],
       maxBodyBytes: config.maxBodyBytes,
     })
+    verified = false
     const result = await verifier.verify(token)
+    verified = true
     const nowMs = Math.floor(config.nowMs())
     const target = checkLogoutToken(result, rules, nowMs)
     // §2.6 step 8 (optional there, done here): a jti seen before is refused, so that a captured logout
@@ -165,17 +168,38 @@ export async function backChannelLogout(config: BridgeConfig, req: BridgeRequest
       const identity = await config.identities.findBySubject(target.issuer, target.sub)
       if (identity !== undefined) ended = await config.sessions.deleteByIdentity(identity.id)
     }
-    requestLogger(config.logger, req)?.info(
-      { event: 'bridge.backchannel-logout', issuer: target.issuer, ended },
-      'back-channel logout',
-    )
+    config.emit?.({
+      type: 'logout',
+      issuer: target.issuer,
+      by: target.sid === undefined ? 'sub' : 'sid',
+      sessionsEnded: ended,
+      requestId: req.requestId,
+    })
     return { status: 200, headers: baseHeaders(), cookies: [] }
   } catch (error) {
-    if (!(error instanceof JwksBridgeError)) throw error
+    if (!(error instanceof JwksBridgeError)) {
+      config.emit?.({
+        type: 'refusal',
+        route: 'back-channel-logout',
+        code: 'error',
+        status: 500,
+        error: error instanceof Error ? error.name : typeof error,
+        verified,
+        requestId: req.requestId,
+      })
+      throw error
+    }
     const response = logoutError(error)
-    const fields = { event: 'bridge.backchannel-logout.refused', code: error.code, status: response.status }
-    if (response.status >= 500) requestLogger(config.logger, req)?.error(fields, 'back-channel logout failed')
-    else requestLogger(config.logger, req)?.warn(fields, 'back-channel logout refused')
+    config.emit?.({
+      type: 'refusal',
+      route: 'back-channel-logout',
+      code: error.code,
+      status: response.status,
+      claim: error.claim,
+      reason: error.reason,
+      verified,
+      requestId: req.requestId,
+    })
     return response
   }
 }

@@ -9,14 +9,15 @@ import { backChannelLogout } from './backchannel-logout.js'
 import { readCookie, sessionCookieName } from './cookies.js'
 import { type CsrfToken, issueCsrfToken } from './csrf.js'
 import { forwardAuthCheck, identityHeaders } from './forward-auth.js'
-import { handoff } from './handoff.js'
+import { type HandoffProgress, handoff } from './handoff.js'
 import { errorResponse } from './http-status.js'
 import { type BridgeOptions, resolveBridgeOptions } from './options.js'
 import { checkTransport, isSecureRequest } from './request-guard.js'
 import { validateSession } from './sessions.js'
 import { signOut } from './sign-out.js'
-import { type Authenticated, type BridgeRequest, type BridgeResponse, requestLogger } from './types.js'
+import type { Authenticated, BridgeRequest, BridgeResponse } from './types.js'
 
+export type { BridgeEvent, BridgeEventListener } from './events.js'
 export type { BridgeOptions } from './options.js'
 
 export interface Bridge {
@@ -66,36 +67,43 @@ function pathOf(target: string): string {
  */
 export function createBridge(options: BridgeOptions): Bridge {
   const config = resolveBridgeOptions(options)
-  const { logger } = config
 
   async function guarded(
-    event: string,
+    route: 'handoff' | 'sign-out',
     req: BridgeRequest,
-    run: () => Promise<BridgeResponse>,
+    run: (progress: HandoffProgress | undefined) => Promise<BridgeResponse>,
   ): Promise<BridgeResponse> {
-    const logger = requestLogger(config.logger, req)
+    const emit = config.emit
+    // Whether the token passed the verifier, for the refusal event; nothing to build when nobody listens.
+    const progress: HandoffProgress | undefined = emit === undefined ? undefined : { verified: undefined }
     try {
-      return await run()
+      return await run(progress)
     } catch (error) {
       const response = errorResponse(error, { vary: 'Origin, Sec-Fetch-Site' })
       if (response === undefined || !isJwksBridgeError(error)) {
         // Not a refusal we planned: the framework's error handling takes it. Only the class name is
-        // logged; a message from elsewhere is not known to be free of secrets.
-        logger?.error(
-          { event: `${event}.failed`, error: error instanceof Error ? error.name : typeof error },
-          'bridge route failed',
-        )
+        // reported; a message from elsewhere is not known to be free of secrets.
+        emit?.({
+          type: 'refusal',
+          route,
+          code: 'error',
+          status: 500,
+          error: error instanceof Error ? error.name : typeof error,
+          verified: progress?.verified,
+          requestId: req.requestId,
+        })
         throw error
       }
-      const fields: Record<string, unknown> = {
-        event: `${event}.refused`,
+      emit?.({
+        type: 'refusal',
+        route,
         code: error.code,
         status: response.status,
-      }
-      if (error.claim !== undefined) fields.claim = error.claim
-      if (error.reason !== undefined) fields.reason = error.reason
-      if (response.status >= 500) logger?.error(fields, 'bridge route failed')
-      else logger?.warn(fields, 'bridge request refused')
+        claim: error.claim,
+        reason: error.reason,
+        verified: progress?.verified,
+        requestId: req.requestId,
+      })
       return response
     }
   }
@@ -117,13 +125,37 @@ export function createBridge(options: BridgeOptions): Bridge {
     const token = readCookie(req.headers.cookie, sessionCookieName(config.cookie, secure))
     // No cookie, no store round trip: most anonymous requests cost nothing.
     if (token === undefined) return null
-    return validateSession(
-      config.sessions,
-      config.identities,
-      token,
-      Math.floor(config.nowMs()),
-      config.session,
-    )
+    const nowMs = Math.floor(config.nowMs())
+    const emit = config.emit
+    if (emit === undefined || !config.emitValidations) {
+      return validateSession(config.sessions, config.identities, token, nowMs, config.session)
+    }
+    // Timed for the `session-validated` event: two clock reads and the event, no closure.
+    const startMs = performance.now()
+    let auth: Authenticated | null
+    try {
+      auth = await validateSession(
+        config.sessions,
+        config.identities,
+        token,
+        nowMs,
+        config.session,
+        emit,
+        req.requestId,
+      )
+    } catch (error) {
+      const durationMs = performance.now() - startMs
+      emit({ type: 'session-validated', result: 'error', durationMs, requestId: req.requestId })
+      throw error
+    }
+    const durationMs = performance.now() - startMs
+    emit({
+      type: 'session-validated',
+      result: auth === null ? 'invalid' : 'valid',
+      durationMs,
+      requestId: req.requestId,
+    })
+    return auth
   }
 
   const checkDeps = {
@@ -137,9 +169,9 @@ export function createBridge(options: BridgeOptions): Bridge {
     async handle(req) {
       switch (route(req.method, pathOf(req.path))) {
         case 'sign-in':
-          return guarded('bridge.sign-in', req, () => handoff(config, req))
+          return guarded('handoff', req, (progress) => handoff(config, req, progress))
         case 'sign-out':
-          return guarded('bridge.sign-out', req, () => signOut(config, req))
+          return guarded('sign-out', req, () => signOut(config, req))
         case 'logout':
           return backChannelLogout(config, req)
         case 'check':
@@ -172,7 +204,7 @@ export function createBridge(options: BridgeOptions): Bridge {
         throw invalidOptions('signOutEverywhere needs an identity id')
       }
       const ended = await config.sessions.deleteByIdentity(identityId)
-      logger?.info({ event: 'bridge.sign-out-everywhere', identityId, ended }, 'signed out everywhere')
+      config.emit?.({ type: 'sessions-ended', reason: 'sign-out-everywhere', identityId, count: ended })
       return ended
     },
 
@@ -181,7 +213,7 @@ export function createBridge(options: BridgeOptions): Bridge {
         Math.floor(config.nowMs()),
         config.session.idleTimeoutMs,
       )
-      logger?.info({ event: 'bridge.cleanup', removed }, 'expired sessions removed')
+      config.emit?.({ type: 'sessions-ended', reason: 'cleanup', count: removed })
       return removed
     },
 

@@ -16,7 +16,7 @@ import { baseHeaders } from './http-status.js'
 import type { BridgeConfig } from './options.js'
 import { checkTokenAge, replayKey, tokenReplayed, usedUntilMs } from './replay-guard.js'
 import { createSession, lookupSession, type NewSessionInput, newSession } from './sessions.js'
-import { type BridgeRequest, type BridgeResponse, requestLogger } from './types.js'
+import type { BridgeRequest, BridgeResponse } from './types.js'
 
 /** The configured snapshot of claims, own members only (never `toString` from the prototype). */
 export function snapshotClaims(payload: JwtPayload, names: readonly string[]): Record<string, unknown> {
@@ -115,14 +115,25 @@ async function signInAtOnce(
   return { identity, created, session: token, replaced }
 }
 
-export async function handoff(config: BridgeConfig, req: BridgeRequest): Promise<BridgeResponse> {
+/** How far a handoff got, for its refusal event: whether the verifier accepted the token. */
+export interface HandoffProgress {
+  verified: boolean | undefined
+}
+
+export async function handoff(
+  config: BridgeConfig,
+  req: BridgeRequest,
+  progress?: HandoffProgress,
+): Promise<BridgeResponse> {
   const secure = guardRequest(config, req)
   const token = readTokenField(req, {
     field: 'jwt',
     types: [JSON_TYPE, FORM_TYPE],
     maxBodyBytes: config.maxBodyBytes,
   })
+  if (progress !== undefined) progress.verified = false
   const result = await config.verifier.verify(token)
+  if (progress !== undefined) progress.verified = true
   const { subject, providerSessionId } = config.profile.check(result)
   const payload = result.payload
   const issuer = payload.iss
@@ -164,9 +175,13 @@ export async function handoff(config: BridgeConfig, req: BridgeRequest): Promise
   ]
   // The pre-session ends too (OWASP CSRF Prevention Cheat Sheet, login CSRF): the next page gets a new token.
   if (config.csrf) cookies.push(clearCsrfCookie(secure, config.cookie))
-  requestLogger(config.logger, req)?.info(
-    { event: 'bridge.sign-in', identityId: identity.id, issuer, created, replaced },
-    'signed in',
-  )
+  config.emit?.({
+    type: 'sign-in',
+    identityId: identity.id,
+    issuer,
+    created,
+    replaced,
+    requestId: req.requestId,
+  })
   return signedIn(req, identity, cookies)
 }

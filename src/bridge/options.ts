@@ -4,6 +4,7 @@
  */
 import { invalidOptions } from '../errors.js'
 import {
+  functionOption,
   isPlainObject,
   optionNames,
   positiveInteger,
@@ -15,6 +16,8 @@ import type { PolicyOptions, VerifierOptions } from '../options.js'
 import type { IdentityStore, SessionStore } from '../stores/types.js'
 import { createVerifier, type Verifier } from '../verifier.js'
 import { type CookieConfig, cookieOptionProblem, DEFAULT_COOKIE_NAME } from './cookies.js'
+import { eventLogger } from './event-log.js'
+import { type BridgeEventListener, createEmitter, type Emit } from './events.js'
 import {
   type ForwardAuthConfig,
   type ForwardAuthOptions,
@@ -87,6 +90,12 @@ export interface BridgeOptions {
    * sign-in path browsers are sent to. See docs/forward-auth.md.
    */
   forwardAuth?: ForwardAuthOptions
+  /**
+   * Called with each BridgeEvent (src/bridge/events.ts): sign-ins, refusals, sign-outs, logouts,
+   * session validations, sessions ended. Synchronous, on the request's path: keep it cheap. If it
+   * throws, the request is answered as if it had not.
+   */
+  onEvent?: BridgeEventListener
 }
 
 export interface BridgeConfig {
@@ -114,6 +123,13 @@ export interface BridgeConfig {
   /** `GET <authPath>/check`. */
   checkPath: string
   forwardAuth: ForwardAuthConfig
+  /** The logger and `onEvent` as one emitter; undefined when there is neither (nothing is built then). */
+  emit: Emit | undefined
+  /**
+   * Whether session validations are timed and emitted: only for `onEvent` (the logger has no use for
+   * them), so that a bridge with a logger alone pays nothing per request.
+   */
+  emitValidations: boolean
 }
 
 const WHERE = 'createBridge'
@@ -141,6 +157,7 @@ const BRIDGE_KEYS = optionNames<BridgeOptions>()([
   'nowMs',
   'logger',
   'forwardAuth',
+  'onEvent',
 ])
 
 const COOKIE_KEYS = optionNames<NonNullable<BridgeOptions['cookie']>>()(['name', 'domain'])
@@ -243,6 +260,7 @@ export function resolveBridgeOptions(options: BridgeOptions): BridgeConfig {
   if (logger !== undefined && !hasMethods(logger, ['info', 'warn', 'error'])) {
     throw invalidOptions('logger must have info, warn and error methods')
   }
+  const onEvent = functionOption<BridgeEventListener>(WHERE, 'onEvent', options.onEvent)
   for (const name of ['trustProxy', 'csrf', 'backChannelLogout'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'boolean') {
       throw invalidOptions(`${name} must be a boolean`)
@@ -356,5 +374,7 @@ export function resolveBridgeOptions(options: BridgeOptions): BridgeConfig {
     logger,
     checkPath,
     forwardAuth,
+    emit: createEmitter(onEvent, logger === undefined ? undefined : eventLogger(logger), logger),
+    emitValidations: onEvent !== undefined,
   }
 }

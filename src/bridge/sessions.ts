@@ -4,6 +4,7 @@
  * interval), delete at sign-out.
  */
 import type { IdentityStore, SessionRecord, SessionStore } from '../stores/types.js'
+import type { Emit } from './events.js'
 import { generateSessionToken, parseSessionToken, secretMatches } from './session-token.js'
 import type { Authenticated, BridgeSession } from './types.js'
 
@@ -92,12 +93,23 @@ export async function findSession(
   token: string | undefined,
   nowMs: number,
   policy: SessionPolicy,
+  emit?: Emit,
+  requestId?: string,
 ): Promise<SessionRecord | undefined> {
   const record = await lookupSession(sessions, token)
   if (record === undefined) return undefined
   if (!isAlive(record, nowMs, policy)) {
     // Lazily removed here; cleanupExpired removes the ones nobody presents again.
-    await sessions.delete(record.id)
+    const deleted = await sessions.delete(record.id)
+    if (deleted) {
+      emit?.({
+        type: 'sessions-ended',
+        reason: 'expired',
+        identityId: record.identityId,
+        count: 1,
+        requestId,
+      })
+    }
     return undefined
   }
   return record
@@ -110,8 +122,10 @@ export async function validateSession(
   token: string | undefined,
   nowMs: number,
   policy: SessionPolicy,
+  emit?: Emit,
+  requestId?: string,
 ): Promise<Authenticated | null> {
-  const record = await findSession(sessions, token, nowMs, policy)
+  const record = await findSession(sessions, token, nowMs, policy, emit, requestId)
   if (record === undefined) return null
   const identity = await identities.get(record.identityId)
   if (identity === undefined) return null

@@ -8,7 +8,7 @@ import { guardRequest } from './guard.js'
 import { baseHeaders } from './http-status.js'
 import type { BridgeConfig } from './options.js'
 import { findSession } from './sessions.js'
-import { type BridgeRequest, type BridgeResponse, requestLogger } from './types.js'
+import type { BridgeRequest, BridgeResponse } from './types.js'
 
 export async function signOut(config: BridgeConfig, req: BridgeRequest): Promise<BridgeResponse> {
   const secure = guardRequest(config, req)
@@ -19,13 +19,12 @@ export async function signOut(config: BridgeConfig, req: BridgeRequest): Promise
     readCookie(req.headers.cookie, name),
     Math.floor(config.nowMs()),
     config.session,
+    config.emit,
+    req.requestId,
   )
   if (session !== undefined) {
     await config.sessions.delete(session.id)
-    requestLogger(config.logger, req)?.info(
-      { event: 'bridge.sign-out', identityId: session.identityId },
-      'signed out',
-    )
+    config.emit?.({ type: 'sign-out', identityId: session.identityId, requestId: req.requestId })
   }
   // The cookie is cleared in every case, with the attributes it was set with (or the browser keeps it).
   const cleared = serializeCookie({ name, value: '', secure, domain: config.cookie.domain, maxAgeSeconds: 0 })

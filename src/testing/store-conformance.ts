@@ -243,6 +243,30 @@ export function describeSessionStoreConformance(
       assert.equal(await store.get(random('session')), undefined)
     })
 
+    it('create with an id that exists is refused with ERR_STORE_UNAVAILABLE; the stored session is unchanged', async () => {
+      // Session ids are random (128 bits and more): a duplicate is a broken generator or a bug, never a
+      // client's doing. Every store answers it as the SQL stores' key constraint does, a store failure
+      // (503), and never overwrites the session that holds the id.
+      const issuer = issuerUrl()
+      const at = Date.now()
+      const first = session(await newIdentity(issuer), issuer, at)
+      await store.create(first)
+      const second = session(await newIdentity(issuer), issuer, at + 1, { id: first.id })
+      await assert.rejects(store.create(second), (error: unknown) => {
+        assert.equal((error as { name?: unknown }).name, 'JwksBridgeError')
+        assert.equal((error as { code?: unknown }).code, 'ERR_STORE_UNAVAILABLE')
+        return true
+      })
+      const found = await store.get(first.id)
+      assert.ok(found !== undefined)
+      assert.equal(found.identityId, first.identityId)
+      assert.equal(found.createdAtMs, at)
+      assert.ok(
+        Buffer.from(found.secretHash).equals(Buffer.from(first.secretHash)),
+        'the secret hash is kept',
+      )
+    })
+
     it('touch records activity, never moves it back, and ignores a missing session', async () => {
       const issuer = issuerUrl()
       const at = Date.now()

@@ -1,3 +1,4 @@
+// needs: chromium, build
 // The reference app in a real browser (issue 5, item 5): Debian's chromium driven by playwright-core,
 // against the app started in-process with the development identity provider and its own SQLite file.
 // Outside CI, a machine without /usr/bin/chromium skips this file with a message; in CI it fails.

@@ -1,3 +1,4 @@
+// needs: build
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { readConfig } from '../../src/app/config.ts'

@@ -1,3 +1,4 @@
+// needs: build
 // `npm start`'s code path as a process: `node dist/cli/main.js serve`, run in an empty directory as
 // a fresh clone would (SQLite under ./data/ there), with --port 0, stopped with SIGTERM.
 //

@@ -1,3 +1,4 @@
+// needs: build
 // The session cookie behind a TLS-terminating proxy, checked without a browser (Node's fetch sends
 // what a proxy forwards): with TRUST_PROXY=true and `X-Forwarded-Proto: https` the app counts the
 // request as https and names its cookies `__Host-…` with `Secure` (RFC 6265bis §4.1.3.2: only this

@@ -1,3 +1,4 @@
+// needs: build
 // End-to-end: the compiled CLI, run as a separate process, as users and tooling run it.
 //
 // The CLI is compiled here, once, into a temp dir (tsc with the project's build settings, only

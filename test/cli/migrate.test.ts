@@ -1,3 +1,4 @@
+// needs: postgres
 // `jwks-bridge migrate` on a SQLite file in a temporary folder and on the real PostgreSQL
 // (127.0.0.1:5432) in a throwaway schema given with --schema (dropped afterwards).
 import assert from 'node:assert/strict'

@@ -1,3 +1,4 @@
+// needs: chromium
 // The browser script in a real browser: Debian's chromium driven by playwright-core, against a fake
 // bridge on 127.0.0.1 (fake-bridge-server.ts). Outside CI, a machine without /usr/bin/chromium skips
 // this file with a message; in CI (CI=true) a missing browser fails it (test/helpers/browser.ts).

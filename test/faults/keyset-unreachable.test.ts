@@ -1,3 +1,4 @@
+// needs: build
 // Issue 6 item 4, on a small scale: the identity provider's key set becomes unreachable (its port
 // refuses connections) while the reference app serves a mixed load, and the provider rotates to a new
 // key meanwhile. The app and the provider share a clock the test moves forward, so the set goes from

@@ -1,3 +1,4 @@
+// needs: postgres, build
 // Issue 6 item 4, on a small scale: PostgreSQL (identities, sessions, replay guard) stopped and started
 // again while the reference app serves a mixed load. While it is away, requests fail fast with 503
 // ERR_STORE_UNAVAILABLE; nothing is lost or half-written; the app recovers by itself, without a restart.

@@ -1,3 +1,4 @@
+// needs: redis, build
 // Issue 6 item 4, on a small scale: Redis (sessions and the replay guard; identities in SQLite) stopped
 // and started again while the reference app serves a mixed load. While it is away, requests fail fast
 // with 503 ERR_STORE_UNAVAILABLE (the app's client has no offline queue and bounded timeouts); nothing

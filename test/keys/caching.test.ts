@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict'
 import type { ServerResponse } from 'node:http'
 import { after, before, describe, it } from 'node:test'
-import { createVerifier, type VerifierOptions } from '../../src/index.ts'
+import type { VerifierOptions } from '../../src/index.ts'
 import { TestServer } from '../helpers/jwks-server.ts'
-import { ISSUER, makeKey } from '../helpers/tokens.ts'
-import { Clock, EventLog, JWKS_TYPE, jwks, longToken, outcome, settle } from './support.ts'
+import { makeKey } from '../helpers/tokens.ts'
+import { JWKS_TYPE, jwks, longToken, outcome, remoteVerifier, settle } from './support.ts'
 
 const a = makeKey('ES256', 'cache-a')
 const b = makeKey('ES256', 'cache-b')
@@ -17,23 +17,17 @@ describe('behaviour 2: caching', () => {
   before(() => server.start())
   after(() => server.stop())
 
-  const setup = (path: string, extra: Partial<VerifierOptions> = {}) => {
-    const clock = new Clock()
-    const log = new EventLog()
-    const verifier = createVerifier({
-      issuer: ISSUER,
-      jwksUri: server.url(path),
-      algorithms: ['ES256'],
-      nowMs: clock.nowMs,
-      onEvent: log.onEvent,
-      cacheMaxAgeSeconds: 600,
-      cacheMinAgeSeconds: 30,
-      // Every verification reaches the key set: the verified-token cache is another test's subject.
-      tokenCache: false,
-      ...extra,
-    } as VerifierOptions)
-    return { clock, log, verifier }
-  }
+  const setup = (path: string, extra: Partial<VerifierOptions> = {}) =>
+    remoteVerifier(server, {
+      path,
+      options: {
+        cacheMaxAgeSeconds: 600,
+        cacheMinAgeSeconds: 30,
+        // Every verification reaches the key set: the verified-token cache is another test's subject.
+        tokenCache: false,
+        ...extra,
+      },
+    })
 
   // Freshness is what the first fetch reports, and what decides when the next fetch starts: not
   // before 75 % of it has passed, and as soon as it has.

@@ -6,16 +6,24 @@ import { after, before, describe, it } from 'node:test'
 import { createVerifier, type KeyRejectedEvent, type VerifierOptions } from '../../src/index.ts'
 import { MemoryKeySetCache } from '../../src/keys/key-set-cache.ts'
 import { TestServer } from '../helpers/jwks-server.ts'
-import { b64u, ISSUER, makeKey } from '../helpers/tokens.ts'
-import { Clock, EventLog, JWKS_TYPE, jwks, longToken, outcome, START_MS, settle } from './support.ts'
+import { ISSUER, makeKey } from '../helpers/tokens.ts'
+import {
+  Clock,
+  EventLog,
+  JWKS_TYPE,
+  jwks,
+  longToken,
+  outcome,
+  remoteVerifier,
+  START_MS,
+  settle,
+  tokenWithKid,
+} from './support.ts'
 
 const a = makeKey('ES256', 'ev-a')
 const b = makeKey('ES256', 'ev-b')
 
-function withKid(kid: string): string {
-  const [, payload, signature] = longToken(a).split('.')
-  return `${b64u(JSON.stringify({ alg: 'ES256', typ: 'JWT', kid }))}.${payload}.${signature}`
-}
+const withKid = (kid: string): string => tokenWithKid(a, kid)
 
 describe('behaviour 9: events and figures', () => {
   const server = new TestServer()
@@ -23,31 +31,19 @@ describe('behaviour 9: events and figures', () => {
   after(() => server.stop())
 
   let n = 0
-  const setup = (extra: Partial<VerifierOptions> = {}, body: unknown = jwks(a)) => {
-    const path = `/events-${++n}`
-    server.routes.set(path, { body, headers: JWKS_TYPE })
-    const clock = new Clock()
-    const log = new EventLog()
-    const verifier = createVerifier({
-      issuer: ISSUER,
-      jwksUri: server.url(path),
-      algorithms: ['ES256'],
-      nowMs: clock.nowMs,
-      onEvent: log.onEvent,
-      cacheMaxAgeSeconds: 60,
-      cacheMinAgeSeconds: 30,
-      cooldownSeconds: 30,
-      retryBaseSeconds: 1,
-      tokenCache: false,
-      ...extra,
-    } as VerifierOptions)
-    const stats = () => {
-      const all = verifier.keySetStats()
-      assert.equal(all.length, 1)
-      return all[0] as NonNullable<(typeof all)[0]>
-    }
-    return { path, url: server.url(path), clock, log, verifier, stats }
-  }
+  const setup = (extra: Partial<VerifierOptions> = {}, body: unknown = jwks(a)) =>
+    remoteVerifier(server, {
+      name: 'events',
+      body,
+      options: {
+        cacheMaxAgeSeconds: 60,
+        cacheMinAgeSeconds: 30,
+        cooldownSeconds: 30,
+        retryBaseSeconds: 1,
+        tokenCache: false,
+        ...extra,
+      },
+    })
 
   it('first load: fetch (initial) then fetched (200, network), and the figures', async () => {
     const { url, clock, log, verifier, stats } = setup()

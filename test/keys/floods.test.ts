@@ -4,22 +4,16 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
-import { createVerifier, type VerifierOptions } from '../../src/index.ts'
+import type { VerifierOptions } from '../../src/index.ts'
 import { TestServer } from '../helpers/jwks-server.ts'
-import { b64u, ISSUER, makeKey } from '../helpers/tokens.ts'
-import { Clock, EventLog, JWKS_TYPE, jwks, longToken, outcome } from './support.ts'
+import { makeKey } from '../helpers/tokens.ts'
+import { JWKS_TYPE, jwks, longToken, outcome, remoteVerifier, tokenWithKid } from './support.ts'
 
 const known = [makeKey('ES256', 'flood-1'), makeKey('ES256', 'flood-2'), makeKey('ES256', 'flood-3')]
 const [k1, k2, k3] = known as [(typeof known)[0], (typeof known)[0], (typeof known)[0]]
 
-/**
- * A token that names `kid`, built cheaply: a valid token's payload and signature under a new header.
- * It fails at key lookup (or, were the kid known, at the signature), which is all a flood needs.
- */
-function withKid(kid: string): string {
-  const [, payload, signature] = longToken(k1).split('.')
-  return `${b64u(JSON.stringify({ alg: 'ES256', typ: 'JWT', kid }))}.${payload}.${signature}`
-}
+/** A token that names `kid` (a flood token: it fails at key lookup). */
+const withKid = (kid: string): string => tokenWithKid(k1, kid)
 const randomKid = () => randomBytes(12).toString('base64url')
 
 describe('behaviour 4: floods of unknown kids', () => {
@@ -27,26 +21,19 @@ describe('behaviour 4: floods of unknown kids', () => {
   before(() => server.start())
   after(() => server.stop())
 
-  let n = 0
-  const setup = (extra: Partial<VerifierOptions> = {}, delayMs = 0) => {
-    const path = `/flood-${++n}`
-    server.routes.set(path, { body: jwks(...known), headers: JWKS_TYPE, delayMs })
-    const clock = new Clock()
-    const log = new EventLog()
-    const verifier = createVerifier({
-      issuer: ISSUER,
-      jwksUri: server.url(path),
-      algorithms: ['ES256'],
-      nowMs: clock.nowMs,
-      onEvent: log.onEvent,
-      cooldownSeconds: 30,
-      cacheMaxAgeSeconds: 3600,
-      // Every valid token goes through key selection, not the verified-token cache.
-      tokenCache: false,
-      ...extra,
-    } as VerifierOptions)
-    return { path, clock, log, verifier, count: () => server.count(path) }
-  }
+  const setup = (extra: Partial<VerifierOptions> = {}, delayMs = 0) =>
+    remoteVerifier(server, {
+      name: 'flood',
+      body: jwks(...known),
+      delayMs,
+      options: {
+        cooldownSeconds: 30,
+        cacheMaxAgeSeconds: 3600,
+        // Every valid token goes through key selection, not the verified-token cache.
+        tokenCache: false,
+        ...extra,
+      },
+    })
 
   it('10,000 random-kid tokens cause at most one fetch per cooldown and never evict a known key', async () => {
     const { verifier, clock, count, log } = setup()

@@ -4,11 +4,10 @@
 // verification fails with ERR_JWKS_STALE. A failed first load does not cause a refetch storm.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { createVerifier, type VerifierOptions } from '../../src/index.ts'
-import type { Route } from '../helpers/jwks-server.ts'
+import type { VerifierOptions } from '../../src/index.ts'
 import { TestServer } from '../helpers/jwks-server.ts'
-import { ISSUER, makeKey } from '../helpers/tokens.ts'
-import { Clock, EventLog, JWKS_TYPE, jwks, longToken, outcome, rejection, settle } from './support.ts'
+import { makeKey } from '../helpers/tokens.ts'
+import { JWKS_TYPE, jwks, longToken, outcome, rejection, remoteVerifier, settle } from './support.ts'
 
 const a = makeKey('ES256', 'out-a')
 const b = makeKey('ES256', 'out-b')
@@ -25,34 +24,23 @@ describe('behaviour 5: outages', () => {
   before(() => server.start())
   after(() => server.stop())
 
-  let n = 0
-  const setup = (extra: Partial<VerifierOptions> = {}) => {
-    const path = `/outage-${++n}`
-    server.routes.set(path, { body: jwks(a), headers: JWKS_TYPE })
-    const clock = new Clock()
-    const log = new EventLog()
-    const verifier = createVerifier({
-      issuer: ISSUER,
-      jwksUri: server.url(path),
-      algorithms: ['ES256'],
-      nowMs: clock.nowMs,
-      onEvent: log.onEvent,
-      cacheMaxAgeSeconds: 60,
-      cacheMinAgeSeconds: 30,
-      maxStaleSeconds: 3600,
-      retryBaseSeconds: 1,
-      retryMaxSeconds: 60,
-      // Long enough that a loaded machine never turns a 500 into a timeout; the timeout mode waits it out once.
-      timeoutMs: 600,
-      maxResponseBytes: 4096,
-      tokenCache: false,
-      ...extra,
-    } as VerifierOptions)
-    const serve = (route: Route): void => {
-      server.routes.set(path, route)
-    }
-    return { path, clock, log, verifier, serve, count: () => server.count(path) }
-  }
+  const setup = (extra: Partial<VerifierOptions> = {}) =>
+    remoteVerifier(server, {
+      name: 'outage',
+      body: jwks(a),
+      options: {
+        cacheMaxAgeSeconds: 60,
+        cacheMinAgeSeconds: 30,
+        maxStaleSeconds: 3600,
+        retryBaseSeconds: 1,
+        retryMaxSeconds: 60,
+        // Long enough that a loaded machine never turns a 500 into a timeout; the timeout mode waits it out once.
+        timeoutMs: 600,
+        maxResponseBytes: 4096,
+        tokenCache: false,
+        ...extra,
+      },
+    })
 
   it('the last good set serves through every kind of failed refresh, with backoff, until recovery', async () => {
     const { clock, log, verifier, serve, count } = setup()

@@ -3,10 +3,10 @@
 // verifies; a key that left stops verifying, cached tokens included.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { createVerifier, type VerifierOptions } from '../../src/index.ts'
+import type { VerifierOptions } from '../../src/index.ts'
 import { TestServer } from '../helpers/jwks-server.ts'
-import { ISSUER, makeKey } from '../helpers/tokens.ts'
-import { Clock, EventLog, JWKS_TYPE, longToken, outcome, settle } from './support.ts'
+import { makeKey } from '../helpers/tokens.ts'
+import { JWKS_TYPE, longToken, outcome, remoteVerifier, settle } from './support.ts'
 
 const a = makeKey('ES256', 'rot-a')
 const b = makeKey('ES256', 'rot-b')
@@ -22,25 +22,15 @@ describe('behaviour 3: rotation', () => {
   before(() => server.start())
   after(() => server.stop())
 
-  let n = 0
   const setup = (initial: Record<string, unknown>[], extra: Partial<VerifierOptions> = {}) => {
-    const path = `/rotation-${++n}`
-    server.routes.set(path, { body: { keys: initial }, headers: JWKS_TYPE })
-    const clock = new Clock()
-    const log = new EventLog()
-    const verifier = createVerifier({
-      issuer: ISSUER,
-      jwksUri: server.url(path),
-      algorithms: ['ES256'],
-      nowMs: clock.nowMs,
-      onEvent: log.onEvent,
-      cooldownSeconds: 30,
-      cacheMaxAgeSeconds: 3600,
-      ...extra,
-    } as VerifierOptions)
+    const remote = remoteVerifier(server, {
+      name: 'rotation',
+      body: { keys: initial },
+      options: { cooldownSeconds: 30, cacheMaxAgeSeconds: 3600, ...extra },
+    })
     const publish = (keys: Record<string, unknown>[], delayMs = 0) =>
-      server.routes.set(path, { body: { keys }, headers: JWKS_TYPE, delayMs })
-    return { path, clock, log, verifier, publish, count: () => server.count(path) }
+      remote.serve({ body: { keys }, headers: JWKS_TYPE, delayMs })
+    return { ...remote, publish }
   }
 
   it('an unknown kid causes one fetch shared by every concurrent token naming it, and the new key verifies', async () => {

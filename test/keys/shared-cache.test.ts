@@ -1,3 +1,4 @@
+// needs: redis
 // Issue 3, behaviour 8 (shared cache), against a real HTTP server on 127.0.0.1 and the real Redis
 // (127.0.0.1:6379, or the one npm test started): a set fetched by one verifier is reused by another
 // (in memory, or through Redis by a "fresh process") with no network fetch; garbage in Redis is

@@ -1,10 +1,12 @@
 // Shared pieces of the remote key set tests: an injected clock, an event log that tests can wait
-// on (bounded in time), long-lived tokens, and small helpers that never print a token.
+// on (bounded in time), long-lived tokens, the verifier of a served key set, and small helpers that
+// never print a token.
 import assert from 'node:assert/strict'
 import { createServer } from 'node:net'
-import { isJwksBridgeError } from '../../src/index.ts'
-import type { KeySetEvent } from '../../src/keys/events.ts'
-import { NOW_SECONDS, signToken, type TestKey } from '../helpers/tokens.ts'
+import { createVerifier, isJwksBridgeError, type Verifier, type VerifierOptions } from '../../src/index.ts'
+import type { KeySetEvent, KeySetStats } from '../../src/keys/events.ts'
+import type { Route, TestServer } from '../helpers/jwks-server.ts'
+import { b64u, ISSUER, NOW_SECONDS, signToken, type TestKey } from '../helpers/tokens.ts'
 
 export const START_MS = NOW_SECONDS * 1000
 export const JWKS_TYPE = { 'content-type': 'application/jwk-set+json' }
@@ -33,6 +35,15 @@ export function longToken(
 /** The set `{ keys: [...] }` of the given keys' public JWKs. */
 export function jwks(...keys: TestKey[]): { keys: Record<string, unknown>[] } {
   return { keys: keys.map((key) => key.jwk) }
+}
+
+/**
+ * A token that names `kid`, built cheaply: a valid token's payload and signature (by `key`, ES256)
+ * under a new header. It fails at key lookup (or, were the kid known, at the signature).
+ */
+export function tokenWithKid(key: TestKey, kid: string): string {
+  const [, payload, signature] = longToken(key).split('.')
+  return `${b64u(JSON.stringify({ alg: 'ES256', typ: 'JWT', kid }))}.${payload}.${signature}`
 }
 
 type EventOf<T extends KeySetEvent['type']> = Extract<KeySetEvent, { type: T }>
@@ -143,3 +154,69 @@ export async function settle(turns = 3): Promise<void> {
 
 /** Real time for `ms` milliseconds (only where a real timeout is under test). */
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** A verifier of a key set that `server` serves, with what the tests read from it. */
+export interface RemoteVerifier {
+  /** The route's path on `server`, and its URL (the verifier's `jwksUri`). */
+  path: string
+  url: string
+  clock: Clock
+  log: EventLog
+  verifier: Verifier
+  /** Requests the route has had. */
+  count(): number
+  /** Changes what the route answers from now on. */
+  serve(route: Route): void
+  /** The one issuer's key set figures. */
+  stats(): KeySetStats
+}
+
+let routes = 0
+
+/**
+ * The remote key set tests' verifier: issuer ISSUER, ES256, `jwksUri` on `server`, an injected
+ * Clock and an EventLog as `onEvent`; `options` add to these or override them (each test file sets
+ * its cache, cooldown and retry figures). With `body`, a new route `/<name>-<n>` serves it as a JWK
+ * Set (after `delayMs`); with `path`, the route is the test's to set.
+ */
+export function remoteVerifier(
+  server: TestServer,
+  init: {
+    name?: string
+    path?: string
+    body?: unknown
+    delayMs?: number
+    options?: Partial<VerifierOptions>
+  },
+): RemoteVerifier {
+  const path = init.path ?? `/${init.name ?? 'keys'}-${++routes}`
+  if (init.body !== undefined) {
+    server.routes.set(path, { body: init.body, headers: JWKS_TYPE, delayMs: init.delayMs ?? 0 })
+  }
+  const clock = new Clock()
+  const log = new EventLog()
+  const verifier = createVerifier({
+    issuer: ISSUER,
+    jwksUri: server.url(path),
+    algorithms: ['ES256'],
+    nowMs: clock.nowMs,
+    onEvent: log.onEvent,
+    ...init.options,
+  } as VerifierOptions)
+  return {
+    path,
+    url: server.url(path),
+    clock,
+    log,
+    verifier,
+    count: () => server.count(path),
+    serve: (route) => {
+      server.routes.set(path, route)
+    },
+    stats: () => {
+      const all = verifier.keySetStats()
+      assert.equal(all.length, 1)
+      return all[0] as KeySetStats
+    },
+  }
+}

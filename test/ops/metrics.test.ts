@@ -1,7 +1,8 @@
+// needs: build
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { createTestIssuer } from '../../src/testing/index.ts'
-import { type Issuer, type OpsApp, sample, serveIssuer, startOpsApp } from './fixture.ts'
+import { findSample, type Issuer, type OpsApp, sample, scrape, serveIssuer, startOpsApp } from './fixture.ts'
 import { codeOf, csrfFor, handoff, request, SESSION_COOKIE, signIn } from './http.ts'
 
 const METRICS_TOKEN = 'scrape-token-0123456789abcdef'
@@ -52,10 +53,7 @@ describe('/metrics (Prometheus, prom-client, a registry per app)', () => {
     })
     assert.equal(signOut.status, 204)
 
-    const scrape = await request(`${app.url}/metrics`)
-    assert.equal(scrape.status, 200)
-    assert.match(String(scrape.headers['content-type']), /^text\/plain; version=0\.0\.4/)
-    const text = scrape.text
+    const text = await scrape(app.url)
     const iss = { issuer: issuer.served.issuer }
 
     assert.equal(sample(text, 'jwks_bridge_verifications_total', { result: 'ok' }), 2)
@@ -85,6 +83,8 @@ describe('/metrics (Prometheus, prom-client, a registry per app)', () => {
       1,
     )
     assert.equal(sample(text, 'jwks_bridge_sign_outs_total', { status: '204' }), 1)
+    // Counted from the bridge's events: the sign-in's, the sign-out's.
+    assert.equal(findSample(text, 'jwks_bridge_refusals_total', { route: 'sign-out' }), undefined)
 
     assert.equal(sample(text, 'jwks_bridge_session_validations_total', { result: 'valid' }), 3)
     assert.equal(sample(text, 'jwks_bridge_session_validations_total', { result: 'invalid' }), 1)
@@ -99,10 +99,8 @@ describe('/metrics (Prometheus, prom-client, a registry per app)', () => {
   })
 
   it('keeps each app instance to its own registry', async () => {
-    const text = (
-      await request(`${other.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
-    ).text
-    assert.equal(sample(text, 'jwks_bridge_handoffs_total', { status: '204' }), 0)
+    const text = await scrape(other.url, { authorization: `Bearer ${METRICS_TOKEN}` })
+    assert.equal(findSample(text, 'jwks_bridge_handoffs_total', { status: '204' }), undefined)
     assert.equal(sample(text, 'jwks_bridge_sessions_created_total'), 0)
   })
 

@@ -1,3 +1,4 @@
+// needs: redis, build
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createServer } from 'node:net'

@@ -1,3 +1,4 @@
+// needs: build
 // The artifact users get: `npm pack` of the built project, installed from the tarball into a scratch
 // project outside the repo, with no network and an empty npm cache (the package has no runtime
 // dependencies, and the optional peers are not needed to import any entry point). The scratch project

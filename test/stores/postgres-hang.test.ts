@@ -1,3 +1,4 @@
+// needs: postgres
 // A PostgreSQL that hangs (every server process stopped with SIGSTOP): the TCP connections stay open
 // and nothing answers, so only the client-side query timeout (queryTimeoutMs, pg's query_timeout)
 // ends the wait. The query fails as ERR_STORE_UNAVAILABLE, the connection that timed out is

@@ -1,3 +1,4 @@
+// needs: postgres
 // The PostgreSQL stores against the real server (POSTGRES_URL: 127.0.0.1:5432 or npm test's own), each run in its own schemas
 // (dropped afterwards): the conformance suite, migrations, and a database that is down, goes away,
 // hangs, or drops connections. An unreachable server fails this file (in CI and outside it).

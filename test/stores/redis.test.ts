@@ -1,3 +1,4 @@
+// needs: redis
 // The Redis session store against the real server (REDIS: 127.0.0.1:6379 or npm test's own), under a key prefix of its own
 // per run (deleted afterwards): the conformance suite, the key layout and Redis's own expiry, and a
 // Redis that is down, goes away or never answers. An unreachable server fails this file.

@@ -1,3 +1,4 @@
+import { JwksBridgeError } from '../../errors.js'
 import { assertBatchLimit, assertSessionRecord, assertTime } from '../records.js'
 import type { CleanupBatch, SessionRecord, SessionStore } from '../types.js'
 
@@ -25,7 +26,15 @@ export class MemorySessionStore implements SessionStore {
 
   async create(session: SessionRecord): Promise<void> {
     assertSessionRecord(session)
-    if (this.#sessions.has(session.id)) throw new TypeError('a session with this id already exists')
+    // As the SQL stores' primary key answers it (store-conformance.ts): a random id that repeats is a
+    // failure of the server (503), not bad input, and the session holding the id stays as it is.
+    if (this.#sessions.has(session.id)) {
+      throw new JwksBridgeError(
+        'ERR_STORE_UNAVAILABLE',
+        'memory store: create session failed: a session with this id exists',
+        { reason: 'duplicate id' },
+      )
+    }
     this.#sessions.set(session.id, copy(session))
   }
 
