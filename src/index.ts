@@ -30,14 +30,6 @@ export {
   type RedisLikeClient,
 } from './keys/redis-key-set-cache.js'
 export { isLoopbackHost } from './keys/url-policy.js'
-export type {
-  IssuerOptions,
-  JsonWebKeySet,
-  KeyRejectedEvent,
-  PolicyOptions,
-  RemoteKeySetOptions,
-  VerifierOptions,
-} from './options.js'
 export * from './resource-server/index.js'
 export {
   type CleanupOptions,
@@ -82,4 +74,12 @@ export type {
   StoreLifecycle,
   UpsertIdentityInput,
 } from './stores/types.js'
-export { createVerifier, type Verifier } from './verifier.js'
+export type {
+  IssuerOptions,
+  JsonWebKeySet,
+  KeyRejectedEvent,
+  PolicyOptions,
+  RemoteKeySetOptions,
+  VerifierOptions,
+} from './verifier/options.js'
+export { createVerifier, type Verifier } from './verifier/verifier.js'

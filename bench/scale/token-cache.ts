@@ -4,7 +4,7 @@
 // once the cache is full, the heap must stop growing, whatever the number of tokens.
 import { performance } from 'node:perf_hooks'
 import { createTestIssuer } from '../../src/testing/test-issuer.ts'
-import { createVerifier } from '../../src/verifier.ts'
+import { createVerifier } from '../../src/verifier/verifier.ts'
 
 export interface HeapPoint {
   tokens: number

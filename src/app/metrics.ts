@@ -12,7 +12,7 @@ import type { BridgeEvent, BridgeRoute, SessionsEndedReason } from '../bridge/ev
 import { invalidOptions } from '../errors.js'
 import type { KeySetEvent, KeySetStats } from '../keys/events.js'
 import type { CleanupTickResult } from '../stores/cleanup.js'
-import type { Verifier } from '../verifier.js'
+import type { Verifier } from '../verifier/verifier.js'
 
 export interface AppMetrics {
   readonly registry: Registry

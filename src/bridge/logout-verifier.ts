@@ -18,8 +18,8 @@
  * they hold even with a Verifier instance it cannot look into.
  */
 import { invalidOptions } from '../errors.js'
-import type { IssuerOptions, VerifierOptions } from '../options.js'
-import type { Verifier } from '../verifier.js'
+import type { IssuerOptions, VerifierOptions } from '../verifier/options.js'
+import type { Verifier } from '../verifier/verifier.js'
 import type { TokenProfile } from './types.js'
 
 export const LOGOUT_TYP = 'logout+jwt'

@@ -12,9 +12,9 @@ import {
   seconds,
   stringList,
 } from '../lib/options.js'
-import type { PolicyOptions, VerifierOptions } from '../options.js'
 import type { IdentityStore, SessionStore } from '../stores/types.js'
-import { createVerifier, type Verifier } from '../verifier.js'
+import type { PolicyOptions, VerifierOptions } from '../verifier/options.js'
+import { createVerifier, type Verifier } from '../verifier/verifier.js'
 import { type CookieConfig, cookieOptionProblem, DEFAULT_COOKIE_NAME } from './cookies.js'
 import { eventLogger } from './event-log.js'
 import { type BridgeEventListener, createEmitter, type Emit } from './events.js'

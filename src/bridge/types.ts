@@ -3,8 +3,8 @@
  * profile interface. Nothing here knows a web framework.
  */
 import type { VerifiedJwt } from '../jose/verify-jwt.js'
-import type { PolicyOptions } from '../options.js'
 import type { Identity, SessionRecord } from '../stores/types.js'
+import type { PolicyOptions } from '../verifier/options.js'
 
 /** An HTTP request as the bridge sees it. Adapters build it from their framework's request. */
 export interface BridgeRequest {

@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer'
 import { readFileSync, statSync } from 'node:fs'
 import { JwksBridgeError } from '../errors.js'
 import { parseJsonObject } from '../jose/json.js'
-import type { JsonWebKeySet } from '../options.js'
+import type { JsonWebKeySet } from '../verifier/options.js'
 import { UsageError } from './usage.js'
 
 /** Standard input as a command sees it: the process's stream, or a fixed value in tests. */

@@ -10,7 +10,7 @@ import {
   JWKS_MEDIA_TYPES,
 } from '../keys/http-fetch.js'
 import { checkKeySetUrl } from '../keys/url-policy.js'
-import { VERIFIER_DEFAULTS } from '../options.js'
+import { VERIFIER_DEFAULTS } from '../verifier/options.js'
 import { UsageError } from './usage.js'
 
 /** The path suffix of an OpenID Provider Configuration document (OpenID Connect Discovery 1.0 §4). */

@@ -1,5 +1,5 @@
 import type { FetchFunction } from '../keys/http-fetch.js'
-import { VERIFIER_DEFAULTS } from '../options.js'
+import { VERIFIER_DEFAULTS } from '../verifier/options.js'
 import type { CliContext } from './io.js'
 import {
   type FailedStep,

@@ -1,8 +1,8 @@
-// Token shapes are the test issuer's (src/testing/token-shapes.ts), so that the development provider
+// Token shapes are shared with the test issuer (token-shapes.ts), so that the development provider
 // and createTestIssuer mint the same tokens for a profile; only the provider session is added here.
-import { withoutUndefined } from '../testing/signing.js'
-import { defaultClaims, defaultHeader } from '../testing/token-shapes.js'
+import { withoutUndefined } from '../lib/without-undefined.js'
 import type { DevIssuerAlgorithm, DevIssuerProfile } from './options.js'
+import { defaultClaims, defaultHeader } from './token-shapes.js'
 
 /** What a token is minted from: the provider session and the clock. */
 export interface TokenInput {

@@ -1,5 +1,5 @@
-import type { JsonWebKeySet } from '../options.js'
-import { signCompact } from '../testing/signing.js'
+import { signCompact } from '../jose/sign.js'
+import type { JsonWebKeySet } from '../verifier/options.js'
 import { tokenParts } from './claims.js'
 import {
   cookieValues,

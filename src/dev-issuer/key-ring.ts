@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
-// Key generation and signing are the test issuer's (src/testing/signing.ts): one implementation of
-// "real keys from node:crypto, real JWS signatures" for both in-memory and served providers.
-import { generateSigningKey, type SigningKey } from '../testing/signing.js'
+// Key generation and signing are shared with the test issuer (src/jose/sign.ts): one implementation
+// of "real keys from node:crypto, real JWS signatures" for both in-memory and served providers.
+import { generateSigningKey, type SigningKey } from '../jose/sign.js'
 import type { DevIssuerAlgorithm, DevIssuerProfile } from './options.js'
 
 export interface RingKey {

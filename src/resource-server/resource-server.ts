@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto'
 import { JwksBridgeError } from '../errors.js'
 import type { JwtPayload } from '../jose/claims.js'
-import { createVerifier, type Verifier } from '../verifier.js'
+import { createVerifier, type Verifier } from '../verifier/verifier.js'
 import { checkAccessToken, checkScopes, scopesOf } from './access-token.js'
 import {
   invalidRequest,

@@ -7,7 +7,7 @@
  * whoever asks (it refuses to exist outside NODE_ENV=test).
  */
 
-export { TEST_ISSUER_ALGORITHMS, type TestIssuerAlgorithm } from './signing.js'
+export { TEST_ISSUER_PROFILES, type TestIssuerProfile } from '../dev-issuer/token-shapes.js'
 export {
   describeIdentityStoreConformance,
   describeSessionStoreConformance,
@@ -18,7 +18,9 @@ export {
   createTestIssuer,
   type LogoutTokenOptions,
   type ServedTestIssuer,
+  TEST_ISSUER_ALGORITHMS,
   type TestIssuer,
+  type TestIssuerAlgorithm,
   type TestIssuerOptions,
   type TestIssuerVerifierOptions,
 } from './test-issuer.js'
@@ -31,4 +33,3 @@ export {
   type TestSignInOptions,
   type TestSignInRoute,
 } from './test-sign-in.js'
-export { TEST_ISSUER_PROFILES, type TestIssuerProfile } from './token-shapes.js'

@@ -5,8 +5,24 @@
  */
 import { randomBytes } from 'node:crypto'
 import { supertokensIssuer } from '../bridge/profiles/supertokens.js'
+import {
+  defaultClaims,
+  defaultHeader,
+  logoutClaims,
+  logoutHeader,
+  type ShapeContext,
+  TEST_ISSUER_PROFILES,
+  type TestIssuerProfile,
+} from '../dev-issuer/token-shapes.js'
 import { invalidOptions } from '../errors.js'
 import type { Algorithm } from '../jose/algorithms.js'
+import {
+  generateSigningKey,
+  SIGNING_ALGORITHMS,
+  type SigningAlgorithm,
+  type SigningKey,
+  signCompact,
+} from '../jose/sign.js'
 import {
   functionOption,
   nonEmptyString,
@@ -16,25 +32,14 @@ import {
   positiveInteger,
   readOptions,
 } from '../lib/options.js'
-import type { JsonWebKeySet } from '../options.js'
+import { withoutUndefined } from '../lib/without-undefined.js'
+import type { JsonWebKeySet } from '../verifier/options.js'
 import { type RunningServer, startIssuerServer } from './serve.js'
-import {
-  generateSigningKey,
-  type SigningKey,
-  signCompact,
-  TEST_ISSUER_ALGORITHMS,
-  type TestIssuerAlgorithm,
-  withoutUndefined,
-} from './signing.js'
-import {
-  defaultClaims,
-  defaultHeader,
-  logoutClaims,
-  logoutHeader,
-  type ShapeContext,
-  TEST_ISSUER_PROFILES,
-  type TestIssuerProfile,
-} from './token-shapes.js'
+
+/** The algorithms a test issuer signs with (one per key family). */
+export type TestIssuerAlgorithm = SigningAlgorithm
+
+export const TEST_ISSUER_ALGORITHMS: readonly TestIssuerAlgorithm[] = SIGNING_ALGORITHMS
 
 export interface TestIssuerOptions {
   /**

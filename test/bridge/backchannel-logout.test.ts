@@ -4,7 +4,7 @@ import { describe, it } from 'node:test'
 import type { BridgeOptions } from '../../src/bridge/options.ts'
 import { tokenProfile } from '../../src/bridge/profiles.ts'
 import { isJwksBridgeError } from '../../src/errors.ts'
-import { createVerifier } from '../../src/verifier.ts'
+import { createVerifier } from '../../src/verifier/verifier.ts'
 import { makeKey, signToken } from '../helpers/tokens.ts'
 import {
   browserRequest,

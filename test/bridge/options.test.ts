@@ -5,7 +5,7 @@ import { type BridgeOptions, withProfilePolicy } from '../../src/bridge/options.
 import { tokenProfile } from '../../src/bridge/profiles.ts'
 import { isJwksBridgeError } from '../../src/errors.ts'
 import { createMemoryStores } from '../../src/stores/memory/stores.ts'
-import { createVerifier } from '../../src/verifier.ts'
+import { createVerifier } from '../../src/verifier/verifier.ts'
 import { refusesUnknownOption } from '../helpers/unknown-option.ts'
 import { ISSUER, testKey } from './support.ts'
 

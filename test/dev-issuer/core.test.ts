@@ -5,7 +5,7 @@ import { describe, it } from 'node:test'
 import { createDevIssuer, DEV_ISSUER_COOKIE } from '../../src/dev-issuer/index.ts'
 import { DEV_ISSUER_EXPOSED_WARNING } from '../../src/dev-issuer/options.ts'
 import { isJwksBridgeError } from '../../src/errors.ts'
-import { createVerifier } from '../../src/verifier.ts'
+import { createVerifier } from '../../src/verifier/verifier.ts'
 import { refusesUnknownOption } from '../helpers/unknown-option.ts'
 import {
   collectWarnings,

@@ -15,7 +15,7 @@ import {
 } from '../../src/dev-issuer/index.ts'
 import { DEV_ISSUER_EXPOSED_WARNING } from '../../src/dev-issuer/options.ts'
 import { isJwksBridgeError } from '../../src/errors.ts'
-import { createVerifier } from '../../src/verifier.ts'
+import { createVerifier } from '../../src/verifier/verifier.ts'
 import { collectWarnings, cookieAttributes, cookiePair, decodePart, manualClock } from './helpers.ts'
 
 const env = {}

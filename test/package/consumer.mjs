@@ -123,7 +123,7 @@ facts.minScriptGlobal = functions(browserLike.JwksBridge ?? {}, ['start', 'signO
 facts.packageJsonVersion = require('jwks-bridge/package.json').version
 
 // Files outside "exports" stay private: a deep import fails instead of binding to internals.
-facts.deepImport = await import('jwks-bridge/dist/verifier.js').then(
+facts.deepImport = await import('jwks-bridge/dist/verifier/verifier.js').then(
   () => 'imported',
   (error) => error.code,
 )

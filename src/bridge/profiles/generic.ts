@@ -1,5 +1,5 @@
 import { invalidOptions } from '../../errors.js'
-import type { PolicyOptions } from '../../options.js'
+import type { PolicyOptions } from '../../verifier/options.js'
 import {
   type CommonProfileOptions,
   checkClaimValues,

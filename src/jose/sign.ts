@@ -1,29 +1,26 @@
 /**
- * Signing for the test issuer: real keys from node:crypto and real JWS signatures (RFC 7515), so an
- * app's tests exercise the same verification path as production. Test-only code: the library itself
- * never signs anything.
+ * Signing for the test issuer (src/testing) and the development provider (src/dev-issuer): real keys
+ * from node:crypto and real JWS signatures (RFC 7515), so tokens they mint exercise the same
+ * verification path as production. Nothing on the verification side (verifier, bridge, resource
+ * server) imports this file: the library verifies, only those two issuers sign.
  */
 import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto'
 
-/** The algorithms a test issuer signs with (one per key family). */
-export type TestIssuerAlgorithm = 'RS256' | 'ES256' | 'EdDSA'
+/** The algorithms the test issuer and the development provider sign with (one per key family). */
+export type SigningAlgorithm = 'RS256' | 'ES256' | 'EdDSA'
 
-export const TEST_ISSUER_ALGORITHMS: readonly TestIssuerAlgorithm[] = Object.freeze([
-  'RS256',
-  'ES256',
-  'EdDSA',
-])
+export const SIGNING_ALGORITHMS: readonly SigningAlgorithm[] = Object.freeze(['RS256', 'ES256', 'EdDSA'])
 
 export interface SigningKey {
   kid: string
-  alg: TestIssuerAlgorithm
+  alg: SigningAlgorithm
   privateKey: KeyObject
   /** The public JWK as published: kty and key members, plus kid, alg and use. */
   publicJwk: Readonly<Record<string, unknown>>
 }
 
 /** A fresh key pair in memory. RSA keys are 2048 bits: the verifier's floor, and quick to generate. */
-export function generateSigningKey(alg: TestIssuerAlgorithm, kid: string): SigningKey {
+export function generateSigningKey(alg: SigningAlgorithm, kid: string): SigningKey {
   const pair =
     alg === 'RS256'
       ? generateKeyPairSync('rsa', { modulusLength: 2048 })
@@ -54,11 +51,4 @@ export function signCompact(
         ? sign('sha256', data, { key: key.privateKey, dsaEncoding: 'ieee-p1363' })
         : sign(null, data, key.privateKey)
   return `${input}.${base64url(signature)}`
-}
-
-/** A copy without the members whose value is undefined (so callers can remove a default claim). */
-export function withoutUndefined(object: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {}
-  for (const [name, value] of Object.entries(object)) if (value !== undefined) out[name] = value
-  return out
 }

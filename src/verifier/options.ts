@@ -1,12 +1,12 @@
-import { type Algorithm, algorithmSpec, SUPPORTED_ALGORITHMS } from './jose/algorithms.js'
-import { DEFAULT_MAX_TOKEN_LENGTH } from './jose/compact.js'
-import { normalizeTyp } from './jose/header.js'
-import { DEFAULT_KEY_SET_LIMITS, type KeySetLimits } from './jose/key-set.js'
-import type { JwtPolicy } from './jose/verify-jwt.js'
-import type { KeySetEvent } from './keys/events.js'
-import type { FetchFunction } from './keys/http-fetch.js'
-import type { KeySetCache } from './keys/key-set-cache.js'
-import { checkKeySetUrl } from './keys/url-policy.js'
+import { type Algorithm, algorithmSpec, SUPPORTED_ALGORITHMS } from '../jose/algorithms.js'
+import { DEFAULT_MAX_TOKEN_LENGTH } from '../jose/compact.js'
+import { normalizeTyp } from '../jose/header.js'
+import { DEFAULT_KEY_SET_LIMITS, type KeySetLimits } from '../jose/key-set.js'
+import type { JwtPolicy } from '../jose/verify-jwt.js'
+import type { KeySetEvent } from '../keys/events.js'
+import type { FetchFunction } from '../keys/http-fetch.js'
+import type { KeySetCache } from '../keys/key-set-cache.js'
+import { checkKeySetUrl } from '../keys/url-policy.js'
 import {
   booleanOption,
   functionOption,
@@ -18,7 +18,7 @@ import {
   refuseUnknownKeys,
   seconds,
   stringList,
-} from './lib/options.js'
+} from '../lib/options.js'
 
 /** A JSON Web Key Set document, as published at a provider's `jwks_uri`. */
 export interface JsonWebKeySet {

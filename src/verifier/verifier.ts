@@ -1,9 +1,9 @@
-import { invalidOptions, JwksBridgeError } from './errors.js'
-import type { ValidityWindow } from './jose/claims.js'
-import { decodePayload, splitCompact } from './jose/compact.js'
-import type { JsonObject } from './jose/json.js'
-import type { VerificationKey } from './jose/jwk.js'
-import { importKeySet } from './jose/key-set.js'
+import { invalidOptions, JwksBridgeError } from '../errors.js'
+import type { ValidityWindow } from '../jose/claims.js'
+import { decodePayload, splitCompact } from '../jose/compact.js'
+import type { JsonObject } from '../jose/json.js'
+import type { VerificationKey } from '../jose/jwk.js'
+import { importKeySet } from '../jose/key-set.js'
 import {
   type CheckedHeader,
   checkTokenHeader,
@@ -12,12 +12,12 @@ import {
   deepFreeze,
   HeaderCache,
   type VerifiedJwt,
-} from './jose/verify-jwt.js'
-import type { KeySetStats } from './keys/events.js'
-import type { FetchFunction } from './keys/http-fetch.js'
-import { MemoryKeySetCache } from './keys/key-set-cache.js'
-import { type KeySource, StaticKeySource } from './keys/key-source.js'
-import { RemoteKeySource } from './keys/remote-key-source.js'
+} from '../jose/verify-jwt.js'
+import type { KeySetStats } from '../keys/events.js'
+import type { FetchFunction } from '../keys/http-fetch.js'
+import { MemoryKeySetCache } from '../keys/key-set-cache.js'
+import { type KeySource, StaticKeySource } from '../keys/key-source.js'
+import { RemoteKeySource } from '../keys/remote-key-source.js'
 import {
   type IssuerConfig,
   resolveVerifierOptions,

@@ -1,11 +1,12 @@
 /**
- * What the test issuer's tokens look like for each profile: the claims and header a real provider of
+ * What the test issuer's (src/testing) and the development provider's tokens look like for each
+ * profile: the claims and header a real provider of
  * that kind would issue, so that app tests see realistic tokens (identity-providers.md §1.2-1.3 for
  * SuperTokens; OpenID Connect Core §2 for ID tokens; Back-Channel Logout 1.0 §2.4 for logout tokens).
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { BACKCHANNEL_LOGOUT_EVENT } from '../bridge/profiles/common.js'
-import type { TestIssuerAlgorithm } from './signing.js'
+import type { SigningAlgorithm } from '../jose/sign.js'
 
 export type TestIssuerProfile = 'generic' | 'oidc-id-token' | 'supertokens'
 
@@ -19,7 +20,7 @@ export interface ShapeContext {
   profile: TestIssuerProfile
   issuer: string
   audience: string | undefined
-  alg: TestIssuerAlgorithm
+  alg: SigningAlgorithm
   kid: string
   nowSeconds: number
   lifetimeSeconds: number

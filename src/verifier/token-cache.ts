@@ -1,7 +1,7 @@
 import * as crypto from 'node:crypto'
-import type { ValidityWindow } from './jose/claims.js'
-import type { VerificationKey } from './jose/jwk.js'
-import type { VerifiedJwt } from './jose/verify-jwt.js'
+import type { ValidityWindow } from '../jose/claims.js'
+import type { VerificationKey } from '../jose/jwk.js'
+import type { VerifiedJwt } from '../jose/verify-jwt.js'
 
 /** Answers whether a key is still in its issuer's current key set, and still trusted. */
 export interface KeyMembership {
