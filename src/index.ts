@@ -29,7 +29,7 @@ export {
   type RedisKeySetCacheOptions,
   type RedisLikeClient,
 } from './keys/redis-key-set-cache.js'
-export { isLoopbackHost } from './keys/url-policy.js'
+export { isLoopbackHost } from './lib/loopback.js'
 export * from './resource-server/index.js'
 export {
   type CleanupOptions,

@@ -1,7 +1,7 @@
 import type { ForwardAuthOptions } from '../bridge/forward-auth-options.js'
 import { invalidOptions } from '../errors.js'
 import { type Algorithm, algorithmSpec } from '../jose/algorithms.js'
-import { isLoopbackHost } from '../keys/url-policy.js'
+import { isLoopbackHost } from '../lib/loopback.js'
 import type { AccessTokenProfile } from '../resource-server/access-token.js'
 import type { DpopMode } from '../resource-server/challenge.js'
 import { parsePublicPaths } from './public-paths.js'

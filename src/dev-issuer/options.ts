@@ -1,5 +1,5 @@
 import { invalidOptions } from '../errors.js'
-import { isLoopbackHost } from '../keys/url-policy.js'
+import { isLoopbackHost } from '../lib/loopback.js'
 import {
   functionOption,
   integerInRange,

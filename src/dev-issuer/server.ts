@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { invalidOptions } from '../errors.js'
-import { isLoopbackHost } from '../keys/url-policy.js'
+import { isLoopbackHost } from '../lib/loopback.js'
 import { createDevIssuer, type DevIssuer } from './dev-issuer.js'
 import { type DevIssuerRequest, MAX_BODY_BYTES } from './http.js'
 import { type DevIssuerOptions, refuseProduction } from './options.js'

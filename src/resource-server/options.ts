@@ -6,7 +6,7 @@
 import { invalidOptions } from '../errors.js'
 import { type Algorithm, algorithmSpec, SUPPORTED_ALGORITHMS } from '../jose/algorithms.js'
 import { DEFAULT_MAX_TOKEN_LENGTH } from '../jose/compact.js'
-import { isLoopbackHost } from '../keys/url-policy.js'
+import { isLoopbackHost } from '../lib/loopback.js'
 import type { IssuerOptions, VerifierOptions } from '../verifier/options.js'
 import { ACCESS_TOKEN_PROFILES, type AccessTokenProfile, verifierRulesFor } from './access-token.js'
 import type { DpopMode } from './challenge.js'
