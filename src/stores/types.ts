@@ -1,6 +1,6 @@
 /**
  * Store contracts. Small on purpose: every implementation (memory, SQLite, PostgreSQL, Redis) runs
- * the same conformance suite (src/testing/store-conformance.ts). Times are milliseconds since the
+ * the same conformance suite (store-conformance.ts in src/testing). Times are milliseconds since the
  * epoch (`...Ms`). Stores know nothing of JWTs or HTTP.
  */
 
