@@ -11,7 +11,7 @@ import { bridgeMiddleware, devIssuerMiddleware, toBridgeRequest } from 'jwks-bri
 const port = Number(process.env.PORT ?? 3000)
 const origin = `http://127.0.0.1:${port}`
 // Signs anyone in under any name: loopback only, refused with NODE_ENV=production. For a real
-// provider, drop it and give the verifier its issuer (see the README's Provider recipes).
+// provider, drop it and give the verifier its issuer (see docs/providers.md).
 const devIssuer = createDevIssuer({ issuer: `${origin}/dev-issuer` })
 const stores = await createSqliteStores() // ./data/jwks-bridge.sqlite, migrated
 const bridge = createBridge({

@@ -6,7 +6,7 @@ import type { AccessTokenProfile } from '../resource-server/access-token.js'
 import type { DpopMode } from '../resource-server/challenge.js'
 import { parsePublicPaths } from './public-paths.js'
 
-/** The reference app's settings, read from the environment (see README "Configuration"). */
+/** The reference app's settings, read from the environment (see docs/operations.md "Configuration"). */
 export interface AppConfig {
   port: number
   host: string

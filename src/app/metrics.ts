@@ -1,6 +1,6 @@
 /**
- * The reference app's Prometheus metrics (README "Operations" lists them). prom-client is loaded only
- * when metrics are on, and every app instance has its own registry (never prom-client's global one),
+ * The reference app's Prometheus metrics (docs/operations.md "Metrics" lists them). prom-client is loaded
+ * only when metrics are on, and every app instance has its own registry (never prom-client's global one),
  * so that several apps in one process (tests, or two bridges) do not share or clash.
  *
  * Labels only ever carry bounded, server-chosen values: error codes (a fixed list), HTTP status codes,
@@ -54,7 +54,7 @@ const REFUSAL_ROUTES: Readonly<Record<BridgeRoute, string>> = {
   'back-channel-logout': 'back-channel-logout',
 }
 
-// The `reason` label of jwks_bridge_sessions_ended_total (README "Operations").
+// The `reason` label of jwks_bridge_sessions_ended_total (docs/operations.md "Metrics").
 const ENDED_REASONS: Readonly<Record<SessionsEndedReason, string>> = {
   'sign-out-everywhere': 'identity',
   cleanup: 'expired',

@@ -164,8 +164,8 @@ export interface VerifierConfig {
 const WHERE = 'createVerifier'
 
 /**
- * What `createVerifier` uses for an option that is not given. The README's option table and the CLI
- * (`jwks-bridge jwks`) read these rather than keeping copies.
+ * What `createVerifier` uses for an option that is not given. docs/verifier.md's option table and the
+ * CLI (`jwks-bridge jwks`) read these rather than keeping copies.
  */
 export const VERIFIER_DEFAULTS = Object.freeze({
   algorithms: Object.freeze(['RS256'] as const),

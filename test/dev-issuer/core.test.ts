@@ -397,10 +397,10 @@ describe('the token endpoint', () => {
     }
   })
 
-  it('the README documents the same answers as the code: 200 { jwt } signed in, 204 nobody signed in', async () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
-    const paragraph = readme.split('\n\n').find((part) => part.includes('GET /dev-issuer/token'))
-    assert.ok(paragraph, 'the README describes GET /dev-issuer/token')
+  it('docs/dev-issuer.md documents the same answers as the code: 200 { jwt } signed in, 204 nobody signed in', async () => {
+    const page = readFileSync(new URL('../../docs/dev-issuer.md', import.meta.url), 'utf8')
+    const paragraph = page.split('\n\n').find((part) => part.includes('GET /dev-issuer/token'))
+    assert.ok(paragraph, 'docs/dev-issuer.md describes GET /dev-issuer/token')
     const flat = paragraph.replace(/\s+/g, ' ')
     assert.match(flat, /`204 No Content` \(no body\) when no one is signed in/)
     assert.doesNotMatch(flat, /\b401\b/)

@@ -1,8 +1,8 @@
 // The runnable examples (issue #13, "a complete, runnable example per framework"): examples/express
 // and examples/fastify, each copied out of the repo with the packed tarball beside it, installed with
 // npm as a user would (`file:../jwks-bridge.tgz`), started on a free loopback port, and signed in and
-// out in Chromium through the development provider they mount. The README shows these files
-// verbatim, and a test here keeps it so.
+// out in Chromium through the development provider they mount. docs/express.md and docs/fastify.md show
+// these files verbatim, and the README excerpts of them: test/docs/snippets.test.ts keeps both so.
 //
 // Installing: from npm's cache first (--prefer-offline), with --ignore-scripts: better-sqlite3's
 // native build would download headers or prebuilt binaries (no network here but the registry) and
@@ -105,26 +105,6 @@ function stop(started: Started | undefined): void {
     // Already gone.
   }
 }
-
-/** A fenced block of the README holding exactly this text. */
-function inReadme(readme: string, text: string, language: string): boolean {
-  return readme.includes(`\`\`\`${language}\n${text}\`\`\`\n`)
-}
-
-describe('the README shows the examples as they are (they cannot drift)', () => {
-  const readme = readFileSync(join(root, 'README.md'), 'utf8')
-  for (const name of EXAMPLES) {
-    it(`examples/${name}/server.js and public/app.js appear verbatim in the README`, () => {
-      const server = readFileSync(join(root, 'examples', name, 'server.js'), 'utf8')
-      assert.ok(inReadme(readme, server, 'js'), `README.md does not show examples/${name}/server.js as it is`)
-      const page = readFileSync(join(root, 'examples', name, 'public/app.js'), 'utf8')
-      assert.ok(
-        inReadme(readme, page, 'js'),
-        `README.md does not show examples/${name}/public/app.js as it is`,
-      )
-    })
-  }
-})
 
 describe('examples/express and examples/fastify: installed from the tarball, signed in and out in Chromium', {
   skip,

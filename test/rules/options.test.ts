@@ -249,8 +249,8 @@ describe('defaults', () => {
     assert.equal(verifier.signatureThreadPool, d.signatureThreadPool)
   })
 
-  it("the README's option table states VERIFIER_DEFAULTS", () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+  it("docs/verifier.md's option table states VERIFIER_DEFAULTS", () => {
+    const page = readFileSync(new URL('../../docs/verifier.md', import.meta.url), 'utf8')
     const shown = (value: unknown): string =>
       Array.isArray(value)
         ? `[${value.map((item) => `'${item}'`).join(', ')}]`
@@ -260,13 +260,13 @@ describe('defaults', () => {
               .join(', ')} }`
           : String(value)
     const table = new Map<string, string>()
-    for (const [, names, values] of readme.matchAll(/^\| (`[^|]+?`) +\| ([^|]+?) +\|/gm)) {
+    for (const [, names, values] of page.matchAll(/^\| (`[^|]+?`) +\| ([^|]+?) +\|/gm)) {
       const nameList = (names as string).split(' / ').map((name) => name.replaceAll('`', ''))
       const valueList = (values as string).split(' / ').map((value) => value.replaceAll('`', ''))
       for (const [index, name] of nameList.entries()) table.set(name, valueList[index] ?? '')
     }
     for (const [name, value] of Object.entries(VERIFIER_DEFAULTS)) {
-      assert.equal(table.get(name), shown(value), `README default of ${name}`)
+      assert.equal(table.get(name), shown(value), `docs/verifier.md default of ${name}`)
     }
   })
 
