@@ -4,6 +4,13 @@
  * whoever asks (it refuses to exist outside NODE_ENV=test).
  */
 
+export {
+  type AdapterConformanceApp,
+  type AdapterConformanceFixture,
+  type AdapterConformanceSetup,
+  CONFORMANCE_REQUEST_ID_HEADER,
+  describeAdapterConformance,
+} from './adapter-conformance.js'
 export { TEST_ISSUER_ALGORITHMS, type TestIssuerAlgorithm } from './signing.js'
 export {
   describeIdentityStoreConformance,
