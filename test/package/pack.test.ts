@@ -38,6 +38,8 @@ const DOCUMENTED_ENTRY_POINTS = [
   './dev-issuer',
   './express',
   './fastify',
+  './fetch',
+  './hono',
   './package.json',
   './testing',
 ]
@@ -232,9 +234,11 @@ describe('the packed package, installed from its tarball in a scratch project', 
         'isJwksBridgeError',
         'JwksBridgeError',
       ],
-      'jwks-bridge/testing': ['createTestIssuer', 'enableTestSignIn'],
+      'jwks-bridge/testing': ['createTestIssuer', 'enableTestSignIn', 'describeAdapterConformance'],
       'jwks-bridge/fastify': ['jwksBridgeFastify'],
       'jwks-bridge/express': ['bridgeMiddleware'],
+      'jwks-bridge/fetch': ['handleRequest', 'authenticateRequest', 'createFetchAdapter', 'errorToResponse'],
+      'jwks-bridge/hono': ['jwksBridge'],
       'jwks-bridge/client': [
         'start',
         'signOut',
@@ -246,6 +250,7 @@ describe('the packed package, installed from its tarball in a scratch project', 
       'jwks-bridge/dev-issuer': ['createDevIssuer', 'startDevIssuer'],
     })
     assert.equal(facts.fastifySkipOverride, true)
+    assert.deepEqual(facts.fetchAdapter, { other: null, route: 415 })
     assert.equal(facts.verifiedSubject, 'package-user')
     assert.equal(facts.verifiedAlg, 'RS256')
     assert.equal(facts.forgedRejectedWith, 'ERR_SIGNATURE_INVALID')
@@ -262,7 +267,7 @@ describe('the packed package, installed from its tarball in a scratch project', 
     // The frameworks' own types, as the user's project has them installed: the adapters' declarations
     // import them and merge `identity` into their request types.
     mkdirSync(join(app, 'node_modules/@types'), { recursive: true })
-    for (const name of ['fastify', '@types/express', '@types/node']) {
+    for (const name of ['fastify', 'hono', '@types/express', '@types/node']) {
       symlinkSync(join(root, 'node_modules', name), join(app, 'node_modules', name), 'dir')
     }
     writeFileSync(join(app, 'check.ts'), CONSUMER_TYPES_SOURCE)
