@@ -112,9 +112,11 @@ facts.looksLikeJwt = client.looksLikeJwt('a.b.c')
 
 // The Web-standard adapter on plain Request objects: another path is the app's, the bridge's route is
 // answered (here refused for its media type, before any verification).
+const memory = main.createMemoryStores()
 const fetchBridge = main.createBridge({
   verifier: { issuer, jwks: { keys: [jwk] } },
-  ...main.createMemoryStores(),
+  identities: memory.identities,
+  sessions: memory.sessions,
 })
 facts.fetchAdapter = {
   other: await fetchAdapter.handleRequest(fetchBridge, new Request('https://app.example/elsewhere')),
