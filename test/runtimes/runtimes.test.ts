@@ -38,6 +38,7 @@ function run(command: string, args: string[]): Promise<{ code: number | null; ou
 function assertRan(output: string, runtime: 'Bun' | 'Deno', sqlite: string): void {
   for (const part of [
     `Adapter conformance: fetch on ${runtime}.serve`,
+    `Adapter conformance: Hono on ${runtime}.serve`,
     'an oversized chunked body (no Content-Length) is refused with 413 while it is read',
     'follows a rotation to a new kid',
     `SessionStore conformance: ${sqlite} on ${runtime}`,

@@ -8,7 +8,9 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { after, describe, it } from 'node:test'
+import { Hono } from 'hono'
 import { createFetchAdapter, errorToResponse } from '../../dist/adapters/fetch.js'
+import { jwksBridge } from '../../dist/adapters/hono.js'
 import {
   createBridge,
   createMemoryStores,
@@ -78,6 +80,24 @@ function app(bridge, requestIdHeader) {
 
 describeAdapterConformance(`fetch on ${RUNTIME}.serve`, {
   serve: ({ bridge, requestIdHeader }) => listen(app(bridge, requestIdHeader)),
+})
+
+/** The same app as Hono's: the middleware, /public before it (the opt-out). */
+function honoApp(bridge, requestIdHeader) {
+  const hono = new Hono()
+  hono.get('/public', (c) => c.json({ public: true }))
+  hono.use(jwksBridge(bridge, { requestId: (c) => c.req.header(requestIdHeader) }))
+  hono.get('/me', (c) => {
+    const identity = c.var.identity
+    return identity
+      ? c.json({ subject: identity.subject, issuer: identity.issuer })
+      : c.json({ error: 'signed out' }, 401)
+  })
+  return (request) => hono.fetch(request)
+}
+
+describeAdapterConformance(`Hono on ${RUNTIME}.serve`, {
+  serve: ({ bridge, requestIdHeader }) => listen(honoApp(bridge, requestIdHeader)),
 })
 
 describe(`${RUNTIME}: the verifier and a remote key set over HTTP`, () => {
