@@ -42,7 +42,11 @@ export const plugin = jwksBridgeFastify
 bridgeMiddleware()
 
 // The Web-standard adapter and the Hono middleware: typed Request/Response and c.var.
-export async function viaFetch(bridge: Parameters<typeof handleRequest>[0], request: Request): Promise<Response> {
+// (Request here is Express's, imported above: the Web one is globalThis.Request.)
+export async function viaFetch(
+  bridge: Parameters<typeof handleRequest>[0],
+  request: globalThis.Request,
+): Promise<Response> {
   const answered: Response | null = await handleRequest(bridge, request)
   if (answered) return answered
   const auth: Authenticated | null = await authenticateRequest(bridge, request)
