@@ -49,7 +49,9 @@ describe('examples/nextjs: next build, next start, and a sign-in in Chromium', {
 
   before(async () => {
     assert.ok(existsSync(join(root, 'dist/adapters/fetch.js')), 'dist/ is built (npm run build)')
-    await run('npm', ['ci', '--no-audit', '--no-fund'], 600_000)
+    // No install scripts: the file:../.. dependency's `prepare` would rebuild dist/ under the other
+    // test files reading it (and the example's own dependencies need none).
+    await run('npm', ['ci', '--no-audit', '--no-fund', '--ignore-scripts'], 600_000)
     await run(join(example, 'node_modules/.bin/next'), ['build'], 600_000)
     const port = await freePort('127.0.0.1')
     url = `http://127.0.0.1:${port}`
