@@ -34,7 +34,8 @@ export interface FetchAdapter {
   bridgeRequest(request: Request): BridgeRequest
 }
 
-// Options objects checked before, so that a handler passing the same object per request pays once.
+// Options objects checked before, so that a handler passing the same object per request pays once
+// (an options object is read when first used: make a new one rather than change it).
 const resolved = new WeakMap<object, ResolvedFetchOptions>()
 
 function optionsOf(options: FetchAdapterOptions | undefined): ResolvedFetchOptions {
