@@ -15,11 +15,18 @@ import type { IncomingMessage } from 'node:http'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import type { Bridge } from '../bridge/bridge.js'
 import { errorResponse } from '../bridge/http-status.js'
-import type { BridgeRequest, BridgeResponse, BridgeSession } from '../bridge/types.js'
-import { JwksBridgeError } from '../errors.js'
+import type { BridgeResponse, BridgeSession } from '../bridge/types.js'
 import { functionOption, optionNames, readOptions } from '../lib/options.js'
 import type { Identity } from '../stores/types.js'
 import { toBridgeRequest } from './node-request.js'
+import {
+  answerRoute,
+  authenticateOrRespond,
+  bodyTooLarge,
+  declaredTooLarge,
+  type ExtraBridgeRoute,
+  isExtraRoute,
+} from './shared.js'
 
 declare global {
   namespace Express {
@@ -39,12 +46,9 @@ function send(res: Response, response: BridgeResponse): void {
   else res.json(response.body)
 }
 
-const tooLarge = () => new JwksBridgeError('ERR_BODY_TOO_LARGE', 'the body is too large')
-
 /** Reads the body up to `limit` bytes; refuses more without buffering it (Content-Length first). */
 function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
-  const declared = Number(req.headers['content-length'])
-  if (Number.isFinite(declared) && declared > limit) return Promise.reject(tooLarge())
+  if (declaredTooLarge(req.headers['content-length'], limit)) return Promise.reject(bodyTooLarge())
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
@@ -53,7 +57,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
       if (size > limit) {
         req.removeAllListeners('data')
         req.pause()
-        reject(tooLarge())
+        reject(bodyTooLarge())
       } else chunks.push(chunk)
     })
     req.once('end', () => resolve(Buffer.concat(chunks)))
@@ -61,12 +65,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
   })
 }
 
-/** A route to mount beside the bridge's, e.g. `enableTestSignIn(...)` from jwks-bridge/testing. */
-export interface ExtraBridgeRoute {
-  readonly method: 'POST'
-  readonly path: string
-  handle(request: BridgeRequest): Promise<BridgeResponse>
-}
+export type { ExtraBridgeRoute } from './shared.js'
 
 export interface BridgeMiddlewareOptions {
   /** The test sign-in route (`enableTestSignIn` returns undefined outside NODE_ENV=test: pass it as is). */
@@ -92,7 +91,7 @@ export function bridgeMiddleware(bridge: Bridge, options: BridgeMiddlewareOption
   )
   async function run(req: Request, res: Response, next: NextFunction): Promise<void> {
     const target = req.originalUrl
-    const isExtra = extra !== undefined && req.method === 'POST' && target.split('?', 1)[0] === extra.path
+    const isExtra = isExtraRoute(extra, req.method, target)
     if (isExtra || bridge.isRoute(req.method, target)) {
       if (req.readableEnded) {
         throw new Error('jwks-bridge: a body parser read the request first; mount bridgeMiddleware before it')
@@ -109,21 +108,14 @@ export function bridgeMiddleware(bridge: Bridge, options: BridgeMiddlewareOption
       }
       const request = toBridgeRequest(req, target, body)
       if (idOf !== undefined) request.requestId = idOf(req)
-      const response = isExtra
-        ? await (extra as ExtraBridgeRoute).handle(request)
-        : await bridge.handle(request)
+      const response = await answerRoute(bridge, extra, isExtra, request)
       if (response === undefined) return next()
       return send(res, response)
     }
-    try {
-      const auth = await bridge.authenticate(toBridgeRequest(req, target))
-      req.identity = auth?.identity ?? null
-      req.bridgeSession = auth?.session ?? null
-    } catch (error) {
-      const response = errorResponse(error)
-      if (response === undefined) throw error
-      return send(res, response)
-    }
+    const { auth, response } = await authenticateOrRespond(bridge, toBridgeRequest(req, target))
+    if (response !== undefined) return send(res, response)
+    req.identity = auth?.identity ?? null
+    req.bridgeSession = auth?.session ?? null
     next()
   }
   return (req, res, next) => {

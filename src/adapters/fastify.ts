@@ -20,6 +20,7 @@ import { JwksBridgeError } from '../errors.js'
 import { optionNames, readOptions } from '../lib/options.js'
 import type { Identity } from '../stores/types.js'
 import { toBridgeRequest } from './node-request.js'
+import { authenticateOrRespond, bodyTooLarge, type ExtraBridgeRoute } from './shared.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -37,12 +38,7 @@ declare module 'fastify' {
   }
 }
 
-/** A route to mount beside the bridge's, e.g. `enableTestSignIn(...)` from jwks-bridge/testing. */
-export interface ExtraBridgeRoute {
-  readonly method: 'POST'
-  readonly path: string
-  handle(request: BridgeRequest): Promise<BridgeResponse>
-}
+export type { ExtraBridgeRoute } from './shared.js'
 
 export interface JwksBridgeFastifyOptions {
   bridge: Bridge
@@ -70,7 +66,7 @@ function send(reply: FastifyReply, response: BridgeResponse): FastifyReply {
 
 // Fastify's own refusals of a bridge route's body, in the bridge's words.
 const FASTIFY_BODY_ERRORS: Record<string, () => JwksBridgeError> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: () => new JwksBridgeError('ERR_BODY_TOO_LARGE', 'the body is too large'),
+  FST_ERR_CTP_BODY_TOO_LARGE: bodyTooLarge,
   FST_ERR_CTP_INVALID_MEDIA_TYPE: () =>
     new JwksBridgeError('ERR_UNSUPPORTED_MEDIA_TYPE', 'the Content-Type header is not a media type'),
 }
@@ -88,15 +84,10 @@ export async function jwksBridgeFastify(
   fastify.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     if (bridge.isRoute(request.method, request.url)) return
     if (request.routeOptions.config?.jwksBridge?.authenticate === false) return
-    try {
-      const auth = await bridge.authenticate(bridgeRequest(request))
-      request.identity = auth?.identity ?? null
-      request.bridgeSession = auth?.session ?? null
-    } catch (error) {
-      const response = errorResponse(error)
-      if (response === undefined) throw error
-      return send(reply, response)
-    }
+    const { auth, response } = await authenticateOrRespond(bridge, bridgeRequest(request))
+    if (response !== undefined) return send(reply, response)
+    request.identity = auth?.identity ?? null
+    request.bridgeSession = auth?.session ?? null
   })
 
   // The routes live in their own encapsulated context, so that their raw-body parser (the bridge checks

@@ -9,6 +9,13 @@
 
 export { TEST_ISSUER_PROFILES, type TestIssuerProfile } from '../dev-issuer/token-shapes.js'
 export {
+  type AdapterConformanceApp,
+  type AdapterConformanceFixture,
+  type AdapterConformanceSetup,
+  CONFORMANCE_REQUEST_ID_HEADER,
+  describeAdapterConformance,
+} from './adapter-conformance.js'
+export {
   describeIdentityStoreConformance,
   describeSessionStoreConformance,
   describeSignInTransactionConformance,

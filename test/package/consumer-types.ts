@@ -13,6 +13,9 @@ import { functionSource, start, type TokenSource } from 'jwks-bridge/client'
 import { createDevIssuer, type DevIssuer } from 'jwks-bridge/dev-issuer'
 import { bridgeMiddleware, devIssuerMiddleware, requireAccessToken } from 'jwks-bridge/express'
 import { devIssuerFastify, jwksBridgeFastify } from 'jwks-bridge/fastify'
+import { type Authenticated, authenticateRequest, handleRequest } from 'jwks-bridge/fetch'
+import { type JwksBridgeEnv, jwksBridge } from 'jwks-bridge/hono'
+import { Hono } from 'hono'
 import { createTestIssuer, type TestIssuer } from 'jwks-bridge/testing'
 
 const verifier: Verifier = createVerifier({ issuer: 'https://issuer.example', jwksUri: 'https://issuer.example/jwks' })
@@ -47,6 +50,31 @@ export const guard = requireAccessToken(api, { scopes: ['read'] })
 export const scopesOf = (req: Request): readonly string[] | undefined => req.accessToken?.scopes
 // @ts-expect-error dpop is 'off', 'allowed' or 'required'
 createResourceServer({ resource: 'https://api.example', issuer: 'https://issuer.example', dpop: 'yes' })
+
+// The Web-standard adapter and the Hono middleware: typed Request/Response and c.var.
+// (Request here is Express's, imported above: the Web one is globalThis.Request.)
+export async function viaFetch(
+  bridge: Parameters<typeof handleRequest>[0],
+  request: globalThis.Request,
+): Promise<Response> {
+  const answered: Response | null = await handleRequest(bridge, request)
+  if (answered) return answered
+  const auth: Authenticated | null = await authenticateRequest(bridge, request)
+  return new Response(auth?.identity.subject ?? 'anonymous')
+}
+export function honoApp(bridge: Parameters<typeof jwksBridge>[0]): Hono<JwksBridgeEnv> {
+  const app = new Hono<JwksBridgeEnv>()
+  app.use(jwksBridge(bridge))
+  app.get('/me', (c) => {
+    const identity: Identity | null = c.var.identity
+    // @ts-expect-error the identity is not a string
+    const wrong: string = c.var.identity
+    return c.json({ subject: identity?.subject ?? null, wrong })
+  })
+  return app
+}
+// @ts-expect-error the middleware's options are typed: no such option
+jwksBridge(undefined as never, { trustProxy: true })
 
 const source: TokenSource = functionSource(async () => undefined)
 void start({ source })

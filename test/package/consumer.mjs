@@ -12,6 +12,8 @@ import * as client from 'jwks-bridge/client'
 import * as devIssuer from 'jwks-bridge/dev-issuer'
 import * as express from 'jwks-bridge/express'
 import * as fastify from 'jwks-bridge/fastify'
+import * as fetchAdapter from 'jwks-bridge/fetch'
+import * as hono from 'jwks-bridge/hono'
 import * as testing from 'jwks-bridge/testing'
 
 const require = createRequire(import.meta.url)
@@ -33,7 +35,11 @@ facts.functions = {
     'JwksBridgeError',
     'createResourceServer',
   ]),
-  'jwks-bridge/testing': functions(testing, ['createTestIssuer', 'enableTestSignIn']),
+  'jwks-bridge/testing': functions(testing, [
+    'createTestIssuer',
+    'enableTestSignIn',
+    'describeAdapterConformance',
+  ]),
   'jwks-bridge/fastify': functions(fastify, [
     'jwksBridgeFastify',
     'requireAccessToken',
@@ -46,6 +52,13 @@ facts.functions = {
     'protectedResourceMetadata',
     'devIssuerMiddleware',
   ]),
+  'jwks-bridge/fetch': functions(fetchAdapter, [
+    'handleRequest',
+    'authenticateRequest',
+    'createFetchAdapter',
+    'errorToResponse',
+  ]),
+  'jwks-bridge/hono': functions(hono, ['jwksBridge']),
   'jwks-bridge/client': functions(client, [
     'start',
     'signOut',
@@ -107,6 +120,29 @@ const discovery = await dev.handle({ method: 'GET', path: '/.well-known/openid-c
 facts.devIssuerDiscovery = { status: discovery.status, issuer: JSON.parse(discovery.body).issuer }
 
 facts.looksLikeJwt = client.looksLikeJwt('a.b.c')
+
+// The Web-standard adapter on plain Request objects: another path is the app's, the bridge's route is
+// answered (here refused for its media type, before any verification).
+const memory = main.createMemoryStores()
+const fetchBridge = main.createBridge({
+  verifier: { issuer, jwks: { keys: [jwk] } },
+  identities: memory.identities,
+  sessions: memory.sessions,
+})
+facts.fetchAdapter = {
+  other: await fetchAdapter.handleRequest(fetchBridge, new Request('https://app.example/elsewhere')),
+  route: (
+    await fetchAdapter.handleRequest(
+      fetchBridge,
+      new Request('https://app.example/auth', {
+        method: 'PUT',
+        headers: { 'content-type': 'text/plain' },
+        body: 'x',
+      }),
+    )
+  )?.status,
+}
+fetchBridge.close()
 
 // The classic script: resolvable both ways the README shows, and it defines JwksBridge when run.
 const minUrl = import.meta.resolve('jwks-bridge/client/jwks-bridge-client.min.js')

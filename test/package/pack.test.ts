@@ -40,6 +40,8 @@ const DOCUMENTED_ENTRY_POINTS = [
   './dev-issuer',
   './express',
   './fastify',
+  './fetch',
+  './hono',
   './package.json',
   './testing',
 ]
@@ -235,7 +237,7 @@ describe('the packed package, installed from its tarball in a scratch project', 
         'JwksBridgeError',
         'createResourceServer',
       ],
-      'jwks-bridge/testing': ['createTestIssuer', 'enableTestSignIn'],
+      'jwks-bridge/testing': ['createTestIssuer', 'enableTestSignIn', 'describeAdapterConformance'],
       'jwks-bridge/fastify': [
         'jwksBridgeFastify',
         'requireAccessToken',
@@ -248,6 +250,8 @@ describe('the packed package, installed from its tarball in a scratch project', 
         'protectedResourceMetadata',
         'devIssuerMiddleware',
       ],
+      'jwks-bridge/fetch': ['handleRequest', 'authenticateRequest', 'createFetchAdapter', 'errorToResponse'],
+      'jwks-bridge/hono': ['jwksBridge'],
       'jwks-bridge/client': [
         'start',
         'signOut',
@@ -259,6 +263,7 @@ describe('the packed package, installed from its tarball in a scratch project', 
       'jwks-bridge/dev-issuer': ['createDevIssuer', 'startDevIssuer'],
     })
     assert.equal(facts.fastifySkipOverride, true)
+    assert.deepEqual(facts.fetchAdapter, { other: null, route: 415 })
     assert.equal(facts.verifiedSubject, 'package-user')
     assert.equal(facts.verifiedAlg, 'RS256')
     assert.equal(facts.forgedRejectedWith, 'ERR_SIGNATURE_INVALID')
@@ -295,7 +300,7 @@ describe('the packed package, installed from its tarball in a scratch project', 
     if (typesLinked) return
     typesLinked = true
     mkdirSync(join(app, 'node_modules/@types'), { recursive: true })
-    for (const name of ['fastify', '@types/express', '@types/node']) {
+    for (const name of ['fastify', 'hono', '@types/express', '@types/node']) {
       symlinkSync(join(root, 'node_modules', name), join(app, 'node_modules', name), 'dir')
     }
     writeFileSync(join(app, 'check.ts'), CONSUMER_TYPES_SOURCE)

@@ -14,6 +14,7 @@ import { type Checkpointer, startCheckpointer } from './checkpointer.js'
 import { openSqliteFile, type SqliteDatabase } from './driver.js'
 import { SqliteIdentityStore } from './identity-store.js'
 import { migrateSqlite, sqliteMigrationStatus } from './migrate.js'
+import { type PortableSqliteDatabase, toSqliteDatabase } from './portable-driver.js'
 import { SqliteSessionStore } from './session-store.js'
 
 /** Where the embedded database lives by default, relative to the working directory. */
@@ -23,10 +24,12 @@ export interface SqliteStoresOptions {
   /** Database file. Default `./data/jwks-bridge.sqlite` (the folder is created). */
   path?: string
   /**
-   * An open better-sqlite3 database to use instead of `path`. It stays yours: `close()` does not
+   * An open database to use instead of `path`: better-sqlite3's, or bun:sqlite's `Database` on Bun, or
+   * node:sqlite's `DatabaseSync` where the runtime has it (Node 22.5+, Deno); foreign keys are turned on
+   * for the latter two, as better-sqlite3 has them. It stays yours: `close()` does not
    * close it, and its pragmas are left as you set them (better-sqlite3 enables foreign keys).
    */
-  database?: SqliteDatabase
+  database?: SqliteDatabase | PortableSqliteDatabase
   /** Apply pending migrations when the stores are created. Default true (the embedded default). */
   migrate?: boolean
   /** How long a write waits for another process's write lock. Default 5000. */
@@ -88,7 +91,7 @@ export async function createSqliteStores(options: SqliteStoresOptions = {}): Pro
   const path = options.path ?? DEFAULT_SQLITE_PATH
   let db: SqliteDatabase
   if (options.database !== undefined) {
-    db = options.database
+    db = toSqliteDatabase(options.database)
   } else {
     db = await openSqliteFile(path, busyTimeoutMs)
   }
