@@ -116,17 +116,18 @@ export function createMetaInjector(options: MetaInjectorOptions): Transform {
   function step(stream: Transform, final: boolean): void {
     // `text` holds the whole body only when it ended within the bound.
     const scan = scanHead(text, from, final && heldBytes <= maxHeadBytes)
-    if (scan.state === 'found') return release(stream, scan.at)
-    if (scan.state === 'no-head') {
+    if (scan.state === 'found') {
+      release(stream, scan.at)
+    } else if (scan.state === 'no-head') {
       release(stream, undefined)
-      return report('no-head')
-    }
-    if (final || heldBytes >= maxHeadBytes) {
+      report('no-head')
+    } else if (final || heldBytes >= maxHeadBytes) {
       // Past the bound: what is held goes out as it came, and the rest streams untouched.
       release(stream, undefined)
-      return report('too-large')
+      report('too-large')
+    } else {
+      from = scan.from
     }
-    from = scan.from
   }
 
   return new Transform({
