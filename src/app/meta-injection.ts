@@ -95,6 +95,7 @@ export function createMetaInjector(options: MetaInjectorOptions): Transform {
   let text = ''
   let from = 0
   let decided = false
+  const tagBytes = Buffer.from(options.tags, 'utf8')
 
   function release(stream: Transform, insertAt: number | undefined): void {
     decided = true
@@ -104,9 +105,8 @@ export function createMetaInjector(options: MetaInjectorOptions): Transform {
       stream.push(all)
       return
     }
-    stream.push(all.subarray(0, insertAt))
-    stream.push(Buffer.from(options.tags, 'utf8'))
-    stream.push(all.subarray(insertAt))
+    // One write: the head and its tags leave together.
+    stream.push(Buffer.concat([all.subarray(0, insertAt), tagBytes, all.subarray(insertAt)]))
     // A diagnostic only, over what is in hand: the tags are inserted either way (see the module comment).
     const rest = text.slice(insertAt)
     const headEnd = rest.search(/<\/head\b/i)
