@@ -100,6 +100,8 @@ export interface ProxyConfig {
   publicPaths: readonly string[]
   /** Bound on connecting to the upstream and on waiting for its headers (UPSTREAM_TIMEOUT_SECONDS). */
   timeoutMs: number
+  /** INJECT_META_TAGS=true: the proxy writes the meta tags into the upstream's HTML pages. */
+  injectMetaTags?: boolean
 }
 
 const PROFILES = ['generic', 'oidc-id-token', 'supertokens'] as const
@@ -259,12 +261,18 @@ function proxyConfig(env: Record<string, string | undefined>): ProxyConfig | und
   const publicPaths = parsePublicPaths(env.PUBLIC_PATHS)
   if (!env.UPSTREAM_URL) {
     if (publicPaths.length > 0) throw invalidOptions('PUBLIC_PATHS needs UPSTREAM_URL (the reverse proxy)')
+    if (env.INJECT_META_TAGS) throw invalidOptions('INJECT_META_TAGS needs UPSTREAM_URL (the reverse proxy)')
     return undefined
+  }
+  const inject = env.INJECT_META_TAGS ?? ''
+  if (inject !== '' && inject !== 'true' && inject !== 'false') {
+    throw invalidOptions('INJECT_META_TAGS must be true or false')
   }
   return {
     upstream: upstreamUrl(env.UPSTREAM_URL),
     publicPaths,
     timeoutMs: upstreamTimeout(env.UPSTREAM_TIMEOUT_SECONDS),
+    injectMetaTags: inject === 'true',
   }
 }
 

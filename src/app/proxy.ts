@@ -6,6 +6,7 @@
  * upstream connections are kept alive, WebSocket upgrades are proxied.
  */
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
+import { pipeline, type Readable } from 'node:stream'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { toBridgeRequest } from '../adapters/node-request.js'
 import type { Bridge } from '../bridge/bridge.js'
@@ -14,6 +15,14 @@ import { errorResponse } from '../bridge/http-status.js'
 import { isSecureRequest, ownOrigin } from '../bridge/request-guard.js'
 import { invalidOptions } from '../errors.js'
 import type { ProxyConfig } from './config.js'
+import {
+  createMetaInjector,
+  DEFAULT_MAX_HEAD_BYTES,
+  INVALIDATED_HEADERS,
+  type InjectionOutcome,
+  injectionFor,
+  renderMetaTags,
+} from './meta-injection.js'
 import { upstreamHeaders } from './proxy-headers.js'
 import { isPublicPath } from './public-paths.js'
 
@@ -29,6 +38,15 @@ export interface ProxyDeps {
   /** The handoff URL, for the meta tags of upstream pages. */
   authenticationUrl: string
   onOutcome?: ((outcome: ProxyOutcome) => void) | undefined
+  /** With `proxy.injectMetaTags`: how many bytes of a page may come before `<head>` (default 64 KiB). */
+  maxHeadBytes?: number
+}
+
+/** The upstream's answer as @fastify/reply-from hands it to `onResponse` (its types say otherwise). */
+interface UpstreamAnswer {
+  statusCode: number
+  headers: Record<string, string | string[] | undefined>
+  stream: Readable
 }
 
 interface PageMeta {
@@ -63,6 +81,20 @@ export async function installProxy(fastify: FastifyInstance, deps: ProxyDeps): P
   const { bridge, proxy, trustProxy } = deps
   const pages = new WeakMap<IncomingMessage, PageMeta>()
   const count = deps.onOutcome ?? (() => {})
+  const inject = proxy.injectMetaTags === true
+  const maxHeadBytes = deps.maxHeadBytes ?? DEFAULT_MAX_HEAD_BYTES
+  // Each kind of page the tags could not go into is logged once per process, not once per request.
+  const warned = new Set<InjectionOutcome | 'encoded'>()
+  function warnOnce(request: FastifyRequest, outcome: InjectionOutcome | 'encoded'): void {
+    if (outcome === 'injected' || outcome === 'no-head' || warned.has(outcome)) return
+    warned.add(outcome)
+    const why = {
+      duplicate: 'the page already has one of the meta tags: the browser script will refuse it',
+      'too-large': `no <head> within the first ${maxHeadBytes} bytes: the page passed through untouched`,
+      encoded: 'the page is compressed (Content-Encoding): it passed through untouched',
+    }[outcome]
+    request.log.warn({ event: 'proxy.inject-meta-tags', outcome, path: request.url.split('?')[0] }, why)
+  }
 
   async function gate(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
     const signedIn = request.identity !== null
@@ -107,16 +139,50 @@ export async function installProxy(fastify: FastifyInstance, deps: ProxyDeps): P
   }
 
   function headersFor(request: FastifyRequest, headers: IncomingHttpHeaders): IncomingHttpHeaders {
-    return upstreamHeaders({
+    const meta = pages.get(request.raw)?.meta
+    const out = upstreamHeaders({
       headers,
       identityHeaderNames: bridge.identityHeaderNames,
       identity: request.identity === null ? undefined : bridge.identityHeaders(request.identity),
-      meta: pages.get(request.raw)?.meta,
+      meta,
       remoteAddress: request.raw.socket.remoteAddress,
       host: request.headers.host,
       secure: isSecureRequest(toBridgeRequest(request.raw, request.url), trustProxy),
       trustProxy,
     }) as IncomingHttpHeaders
+    // A page the tags go into must come uncompressed: compressed bytes cannot be edited in passing.
+    if (inject && meta !== undefined) out['accept-encoding'] = 'identity'
+    return out
+  }
+
+  /** Sends the upstream's body; a page load's HTML gets the meta tags (INJECT_META_TAGS). */
+  function relay(request: FastifyRequest, reply: FastifyReply, res: UpstreamAnswer): void {
+    const page = inject ? pages.get(request.raw) : undefined
+    if (page === undefined) {
+      reply.send(res.stream)
+      return
+    }
+    const verdict = injectionFor(request.method, res.statusCode, res.headers)
+    if (verdict === 'encoded') warnOnce(request, 'encoded')
+    if (verdict !== 'inject') {
+      // HEAD answers as GET would: the GET's length is not the upstream's once the tags are in.
+      if (request.method === 'HEAD' && injectionFor('GET', res.statusCode, res.headers) === 'inject') {
+        for (const name of INVALIDATED_HEADERS) reply.removeHeader(name)
+      }
+      reply.send(res.stream)
+      return
+    }
+    for (const name of INVALIDATED_HEADERS) reply.removeHeader(name)
+    // The page now holds this browser's CSRF token and session state: no cache may keep it for another.
+    reply.header('cache-control', 'no-store')
+    const injector = createMetaInjector({
+      tags: renderMetaTags(page.meta),
+      maxHeadBytes,
+      onOutcome: (outcome) => warnOnce(request, outcome),
+    })
+    // An upstream that fails mid-body fails the response (pipeline destroys the injector with it).
+    pipeline(res.stream, injector, () => {})
+    reply.send(injector)
   }
 
   // @fastify/http-proxy calls wsClientOptions.rewriteRequestHeaders (its index.js), though its types
@@ -145,6 +211,8 @@ export async function installProxy(fastify: FastifyInstance, deps: ProxyDeps): P
     replyOptions: {
       // No retries: a request must not reach the upstream twice, and its 503 is an answer to pass on.
       retryDelay: () => null,
+      onResponse: (request, reply, res) =>
+        relay(request as FastifyRequest, reply as FastifyReply, res as unknown as UpstreamAnswer),
       rewriteRequestHeaders: (request, headers) => headersFor(request as FastifyRequest, headers),
       rewriteHeaders: (headers, request) => {
         const page = request === undefined ? undefined : pages.get(request.raw as IncomingMessage)

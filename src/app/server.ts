@@ -32,6 +32,7 @@ import { APP_CSS, APP_SCRIPT, renderHome } from './pages.js'
 import { installProxy } from './proxy.js'
 import { renderSignInPage, returnPath } from './sign-in-page.js'
 import { type AppStores, openAppStores } from './stores.js'
+import { checkHeaderNames, isTokenCheck, type TokenCheckDeps, tokenCheck } from './token-check.js'
 
 export interface RunningApp {
   url: string
@@ -228,6 +229,8 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
       })
     }
     if (metrics !== undefined) observeBridgeRoutes(fastify, bridge, metrics)
+    // Before the bridge's plugin: with API_RESOURCE, a check with an access token is the resource server's.
+    if (api !== undefined) tokenCheckHook(fastify, { bridge, api, config, publicUrl })
     await fastify.register(jwksBridgeFastify, { bridge })
     routes(fastify, { bridge, devIssuer, issuer, bundle, stores, metrics, config, cluster: options.cluster })
     if (api !== undefined) apiRoutes(fastify, api, publicUrl)
@@ -516,6 +519,32 @@ function apiRoutes(fastify: FastifyInstance, api: ResourceServer, publicUrl: str
       scheme: auth?.scheme,
       ...(auth?.jkt === undefined ? {} : { jkt: auth.jkt }),
     }
+  })
+}
+
+/**
+ * `GET /auth/check` with `Authorization` (API_RESOURCE): answered from the access token (token-check.ts);
+ * without the header the request goes on to the bridge's session check, untouched.
+ */
+function tokenCheckHook(
+  fastify: FastifyInstance,
+  deps: { bridge: Bridge; api: ResourceServer; config: AppConfig; publicUrl: string },
+): void {
+  const { checkPath } = deps.bridge.routes
+  const check: TokenCheckDeps = {
+    api: deps.api,
+    names: checkHeaderNames(deps.config.forwardAuth),
+    trustProxy: deps.config.trustProxy,
+    origin: new URL(deps.publicUrl).origin,
+  }
+  fastify.addHook('onRequest', async (request, reply) => {
+    if (!isTokenCheck(request.method, request.url, checkPath, request.headers.authorization)) return
+    const distinct = request.raw.headersDistinct
+    const answer = await tokenCheck(check, toBridgeRequest(request.raw, request.url), {
+      authorization: distinct.authorization,
+      dpop: distinct.dpop,
+    })
+    return reply.code(answer.status).headers(answer.headers).send()
   })
 }
 

@@ -44,14 +44,20 @@ describe('PUBLIC_PATHS', () => {
     assert.deepEqual(parsePublicPaths(''), [])
   })
 
-  it('config: UPSTREAM_URL is an origin; PUBLIC_PATHS needs it; timeouts bounded', () => {
+  it('config: UPSTREAM_URL is an origin; PUBLIC_PATHS and INJECT_META_TAGS need it; timeouts bounded', () => {
     const base = { SQLITE_PATH: '/tmp/x.sqlite' }
     const config = readConfig({ ...base, UPSTREAM_URL: 'http://127.0.0.1:4000/', PUBLIC_PATHS: '/public/' })
     assert.deepEqual(config.proxy, {
       upstream: 'http://127.0.0.1:4000',
       publicPaths: ['/public/'],
       timeoutMs: 30_000,
+      injectMetaTags: false,
     })
+    assert.equal(
+      readConfig({ ...base, UPSTREAM_URL: 'http://127.0.0.1:4000', INJECT_META_TAGS: 'true' }).proxy
+        ?.injectMetaTags,
+      true,
+    )
     assert.equal(readConfig(base).proxy, undefined)
     for (const [env, message] of [
       [{ UPSTREAM_URL: 'http://u:p@127.0.0.1:4000' }, /origin only/],
@@ -59,6 +65,11 @@ describe('PUBLIC_PATHS', () => {
       [{ UPSTREAM_URL: 'ftp://127.0.0.1' }, /http:\/\/ or https:\/\//],
       [{ UPSTREAM_URL: 'nope' }, /must be a URL/],
       [{ PUBLIC_PATHS: '/public/' }, /PUBLIC_PATHS needs UPSTREAM_URL/],
+      [{ INJECT_META_TAGS: 'true' }, /INJECT_META_TAGS needs UPSTREAM_URL/],
+      [
+        { UPSTREAM_URL: 'http://127.0.0.1:4000', INJECT_META_TAGS: 'yes' },
+        /INJECT_META_TAGS must be true or false/,
+      ],
       [{ UPSTREAM_URL: 'http://127.0.0.1:4000', UPSTREAM_TIMEOUT_SECONDS: '0' }, /UPSTREAM_TIMEOUT_SECONDS/],
       [{ AUTH_CLAIM_HEADERS: 'email' }, /AUTH_CLAIM_HEADERS must be claim=Header-Name pairs/],
     ] as const) {
