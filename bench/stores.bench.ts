@@ -7,7 +7,7 @@
 //
 // Environment:
 //   BENCH_SECONDS       timed seconds per case (default 2; 0.2 to 30)
-//   BENCH_STORES        comma-separated subset of memory,SQLite,PostgreSQL,Redis (default all)
+//   BENCH_STORES        comma-separated subset of memory,SQLite,PostgreSQL,Redis,Redis Cluster (default all)
 //   BENCH_DATABASE_URL  PostgreSQL to use (default postgres://postgres@127.0.0.1:5432/test)
 import { cpus, loadavg } from 'node:os'
 import {

@@ -1,6 +1,7 @@
 // The stores the benchmark runs against, each set up fresh and torn down after: memory (the
 // reference), SQLite on a file in a temporary folder, PostgreSQL in a throwaway schema, Redis under
-// a throwaway key prefix. And the two operations measured.
+// a throwaway key prefix, a Redis Cluster of three primaries started for the run (redis-server from
+// the machine, as the tests start it). And the two operations measured.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -12,7 +13,7 @@ import { createRedisStores } from '../../src/stores/redis/stores.ts'
 import { createSqliteStores } from '../../src/stores/sqlite/stores.ts'
 import type { IdentityStore, SessionStore } from '../../src/stores/types.ts'
 
-export const STORE_NAMES = ['memory', 'SQLite', 'PostgreSQL', 'Redis'] as const
+export const STORE_NAMES = ['memory', 'SQLite', 'PostgreSQL', 'Redis', 'Redis Cluster'] as const
 export type StoreName = (typeof STORE_NAMES)[number]
 
 export interface BenchStores {
@@ -88,6 +89,31 @@ export async function openStores(name: StoreName): Promise<BenchStores> {
           for (let i = 0; i < keys.length; i += 1000) await client.del(...keys.slice(i, i + 1000))
           client.disconnect()
         },
+      }
+    }
+    case 'Redis Cluster': {
+      const { startPrivateRedisCluster } = await import('../../test/helpers/private-services.ts')
+      const { openRedisClient } = await import('../../src/app/redis-client.ts')
+      const cluster = await startPrivateRedisCluster(3)
+      try {
+        // The reference app's own client and options (REDIS_CLUSTER_NODES).
+        const opened = await openRedisClient({ seeds: cluster.seeds })
+        await opened.connect()
+        const stores = createRedisStores({ client: opened.client, prefix: `jwks-bridge-bench:${tag}:` })
+        await stores.ping()
+        return {
+          name,
+          identities: undefined,
+          sessions: stores.sessions,
+          where: `3 primaries on 127.0.0.1:${cluster.seeds.map((seed) => seed.port).join(',')}, no replicas`,
+          async teardown() {
+            opened.disconnect()
+            await cluster.stop()
+          },
+        }
+      } catch (error) {
+        await cluster.stop()
+        throw error
       }
     }
   }
@@ -178,7 +204,15 @@ export async function handoff(stores: BenchStores, count: number): Promise<(i: n
   return async (i) => {
     const body = bodies[i]
     if (body === undefined) throw new Error('out of pre-minted tokens: raise the count')
-    const response = await bridge.handle({ method: 'PUT', path: '/auth', headers, body, secure: false })
+    // A connection from this machine: plain http is allowed only then (the request guard).
+    const response = await bridge.handle({
+      method: 'PUT',
+      path: '/auth',
+      headers,
+      body,
+      secure: false,
+      loopback: true,
+    })
     if (response?.status !== 204) throw new Error(`handoff answered ${response?.status}`)
     return true
   }

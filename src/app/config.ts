@@ -5,6 +5,7 @@ import { isLoopbackHost } from '../lib/loopback.js'
 import type { AccessTokenProfile } from '../resource-server/access-token.js'
 import type { DpopMode } from '../resource-server/challenge.js'
 import { parsePublicPaths } from './public-paths.js'
+import { type ClusterSeed, parseClusterSeeds } from './redis-client.js'
 
 /** The reference app's settings, read from the environment (see docs/operations.md "Configuration"). */
 export interface AppConfig {
@@ -22,6 +23,8 @@ export interface AppConfig {
   sqlitePath: string
   /** Redis for sessions and the replay guard. */
   redisUrl: string | undefined
+  /** A Redis Cluster instead (REDIS_CLUSTER_NODES, comma-separated host:port seeds). */
+  redisClusterNodes?: ClusterSeed[] | undefined
   trustProxy: boolean
   production: boolean
   /** Mount the development identity provider at /dev-issuer (only without ISSUER_URL, never in production). */
@@ -189,6 +192,17 @@ function cleanupSeconds(value: string | undefined): number {
   return n
 }
 
+function clusterNodes(value: string | undefined): ClusterSeed[] | undefined {
+  if (!value) return undefined
+  const seeds = parseClusterSeeds(value)
+  if (seeds === undefined) {
+    throw invalidOptions(
+      'REDIS_CLUSTER_NODES must be comma-separated host:port pairs, e.g. 10.0.0.1:6379,10.0.0.2:6379',
+    )
+  }
+  return seeds
+}
+
 function redisEviction(value: string | undefined): 'warn' | 'refuse' {
   if (value === undefined || value === '' || value === 'warn') return 'warn'
   if (value === 'refuse') return 'refuse'
@@ -320,6 +334,10 @@ export function readConfig(env: Record<string, string | undefined>): AppConfig {
   if (!REDIS_PREFIX.test(redisPrefix)) {
     throw invalidOptions('REDIS_PREFIX must be 1 to 64 printable characters without spaces')
   }
+  const redisClusterNodes = clusterNodes(env.REDIS_CLUSTER_NODES)
+  if (redisClusterNodes !== undefined && env.REDIS_URL) {
+    throw invalidOptions('set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both')
+  }
   return {
     port: listenPort,
     host,
@@ -331,6 +349,7 @@ export function readConfig(env: Record<string, string | undefined>): AppConfig {
     databaseUrl: env.DATABASE_URL || undefined,
     sqlitePath: env.SQLITE_PATH || './data/jwks-bridge.sqlite',
     redisUrl: env.REDIS_URL || undefined,
+    ...(redisClusterNodes === undefined ? {} : { redisClusterNodes }),
     trustProxy: env.TRUST_PROXY === 'true',
     production,
     devIssuer,

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 import type { IdentityStore, SessionStore } from '../stores/types.js'
 import type { AppConfig } from './config.js'
 
@@ -11,8 +11,8 @@ export interface AppStores {
   sessions: SessionStore
   /** Where each part lives, for the start-up line. */
   description: string
-  /** The Redis client when REDIS_URL is set (the key set cache shares it). */
-  redis: Redis | undefined
+  /** The Redis client when REDIS_URL or REDIS_CLUSTER_NODES is set (the key set cache shares it). */
+  redis: Redis | Cluster | undefined
   /** Problems found at start that do not stop the app (logged by the server). */
   warnings: string[]
   /** Throws when a backing server is unreachable (for /readyz). */
@@ -43,8 +43,8 @@ async function within(ping: () => Promise<void>, timeoutMs: number): Promise<'ok
  * SQLite under ./data/ by default (migrated at start: the embedded default needs no step);
  * PostgreSQL with DATABASE_URL (migrations applied at start too, so `npm start` just works; run
  * `jwks-bridge migrate` yourself in deployments that forbid schema changes at start), in
- * DATABASE_SCHEMA when set; sessions and the replay guard in Redis with REDIS_URL, every key under
- * REDIS_PREFIX.
+ * DATABASE_SCHEMA when set; sessions and the replay guard in Redis with REDIS_URL (or a Redis Cluster
+ * with REDIS_CLUSTER_NODES), every key under REDIS_PREFIX.
  */
 export async function openAppStores(config: AppConfig): Promise<AppStores> {
   const closers: (() => Promise<void>)[] = []
@@ -52,7 +52,7 @@ export async function openAppStores(config: AppConfig): Promise<AppStores> {
   let identities: IdentityStore
   let sessions: SessionStore
   let description: string
-  let redisClient: Redis | undefined
+  let redisClient: Redis | Cluster | undefined
   const warnings: string[] = []
   try {
     if (config.databaseUrl !== undefined) {
@@ -77,29 +77,18 @@ export async function openAppStores(config: AppConfig): Promise<AppStores> {
       sessions = stores.sessions
       description = `SQLite (${config.sqlitePath})`
     }
-    if (config.redisUrl !== undefined) {
-      const { Redis } = await import('ioredis')
-      const client = new Redis(config.redisUrl, {
-        // Fail fast while Redis is away instead of queueing requests (they answer 503).
-        maxRetriesPerRequest: 1,
-        connectTimeout: 2000,
-        commandTimeout: 2000,
-        enableOfflineQueue: false,
-        lazyConnect: true,
-        // Never resend a command whose reply was lost: the replay guard's SET NX would then run twice
-        // and answer a genuine first sign-in with ERR_TOKEN_REPLAYED (seen in the fault tests).
-        autoResendUnfulfilledCommands: false,
-        // Reconnect quickly once Redis is back (the default backs off up to 2 s).
-        retryStrategy: (times: number) => Math.min(50 * times, 500),
-      })
-      // Without a listener ioredis prints a stack trace on every failed reconnect; requests already
-      // answer 503 ERR_STORE_UNAVAILABLE while Redis is away, so a quiet listener is enough.
-      client.on('error', () => {})
+    if (config.redisUrl !== undefined || config.redisClusterNodes !== undefined) {
+      const { openRedisClient } = await import('./redis-client.js')
+      const redisTarget =
+        config.redisClusterNodes !== undefined
+          ? { seeds: config.redisClusterNodes }
+          : { url: config.redisUrl as string }
+      const { client, connect, disconnect } = await openRedisClient(redisTarget)
       // Closed before connecting: if connect() fails, the client must not keep retrying in the background.
       closers.push(async () => {
-        client.disconnect()
+        disconnect()
       })
-      await client.connect()
+      await connect()
       const { createRedisStores } = await import('../stores/redis/stores.js')
       const redis = createRedisStores({ client, prefix: config.redisPrefix ?? 'jwks-bridge:' })
       closers.unshift(() => redis.close())
@@ -114,7 +103,8 @@ export async function openAppStores(config: AppConfig): Promise<AppStores> {
       pings.set('redis', () => redis.ping())
       sessions = redis.sessions
       redisClient = client
-      description += ', sessions in Redis'
+      description +=
+        config.redisClusterNodes === undefined ? ', sessions in Redis' : ', sessions in a Redis Cluster'
     }
   } catch (error) {
     await Promise.allSettled(closers.map((close) => close()))

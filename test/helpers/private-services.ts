@@ -163,6 +163,11 @@ export interface PrivateRedisOptions {
    * restart empties it.
    */
   persistent?: boolean
+  /**
+   * A Redis Cluster node (`--cluster-enabled yes`, its nodes.conf in its folder, so that a restart
+   * keeps its identity and slots); startPrivateRedisCluster joins several into a cluster.
+   */
+  cluster?: boolean
 }
 
 /** A `redis-server` child process on a free loopback port. */
@@ -177,6 +182,10 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
   args.push('--dir', dir, '--protected-mode', 'yes', '--logfile', '')
   if (options.persistent === true) args.push('--appendonly', 'yes', '--appendfsync', 'always')
   else args.push('--appendonly', 'no')
+  if (options.cluster === true) {
+    args.push('--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'))
+    args.push('--cluster-node-timeout', '5000')
+  }
   let child: ChildProcess | undefined
   let output = ''
   let stopped = false
@@ -251,6 +260,79 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
       }
     },
   }
+}
+
+export interface PrivateRedisCluster {
+  /** The primaries, each a PrivateService (restart() keeps its slots; without persistence, not its data). */
+  nodes: PrivateService[]
+  /** host:port of every primary, as REDIS_CLUSTER_NODES takes them. */
+  seeds: { host: string; port: number }[]
+  /** Resolves once every node reports cluster_state:ok (after a restart, for instance). */
+  ready(): Promise<void>
+  /** Stops every node and deletes their folders. */
+  stop(): Promise<void>
+}
+
+function redisCli(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('redis-cli', args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    let output = ''
+    const keep = (chunk: Buffer) => {
+      output = tail(output + chunk.toString('utf8'), 4000)
+    }
+    child.stdout.on('data', keep)
+    child.stderr.on('data', keep)
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
+    child.once('error', (error) => {
+      clearTimeout(timer)
+      reject(new Error(`redis-cli failed (${error.message})`))
+    })
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      if (code === 0) resolve(output)
+      else reject(new Error(`redis-cli ${args.join(' ')} failed (exit ${code}):\n${tail(output)}`))
+    })
+  })
+}
+
+/**
+ * A Redis Cluster of `primaries` primaries (no replicas) on free loopback ports, each a redis-server
+ * child process without persistence, joined with `redis-cli --cluster create` (slots split evenly).
+ */
+export async function startPrivateRedisCluster(primaries = 3): Promise<PrivateRedisCluster> {
+  const nodes: PrivateService[] = []
+  const stop = async () => {
+    await Promise.allSettled(nodes.map((node) => node.stop()))
+  }
+  const ready = async () => {
+    const deadline = Date.now() + READY_TIMEOUT_MS
+    for (;;) {
+      const states = await Promise.all(
+        nodes.map((node) =>
+          redisCli(['-p', String(node.port), 'cluster', 'info']).catch((error: Error) => error.message),
+        ),
+      )
+      if (states.every((state) => state.includes('cluster_state:ok'))) return
+      if (Date.now() > deadline) throw new Error(`the cluster did not reach cluster_state:ok:\n${states[0]}`)
+      await sleep(100)
+    }
+  }
+  try {
+    for (let i = 0; i < primaries; i++) nodes.push(await startPrivateRedis({ cluster: true }))
+    await redisCli([
+      '--cluster',
+      'create',
+      ...nodes.map((node) => `127.0.0.1:${node.port}`),
+      '--cluster-replicas',
+      '0',
+      '--cluster-yes',
+    ])
+    await ready()
+  } catch (error) {
+    await stop()
+    throw error
+  }
+  return { nodes, seeds: nodes.map((node) => ({ host: '127.0.0.1', port: node.port })), ready, stop }
 }
 
 // --- PostgreSQL ------------------------------------------------------------------------------------

@@ -112,7 +112,7 @@ describe('two instances sharing PostgreSQL and Redis', () => {
     } finally {
       await client.end()
     }
-    assert.ok((await redis.keys(`${prefix}session:*`)).length >= 1)
+    assert.ok((await redis.keys(`${prefix}{*}:session:*`)).length >= 1)
 
     const ready = JSON.parse((await request(`${b.url}/readyz`)).text)
     assert.deepEqual(ready, { status: 'ready', checks: { postgres: 'ok', redis: 'ok' } })

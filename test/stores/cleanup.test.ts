@@ -15,6 +15,7 @@ import pg from 'pg'
 import { type CleanupTarget, startCleanup } from '../../src/stores/cleanup.ts'
 import { createMemoryStores } from '../../src/stores/memory/stores.ts'
 import { createPostgresStores, type PostgresStores } from '../../src/stores/postgres/stores.ts'
+import { SHARD_COUNT, shardKeys } from '../../src/stores/redis/layout.ts'
 import { createRedisStores } from '../../src/stores/redis/stores.ts'
 import { createSqliteStores, type SqliteStores } from '../../src/stores/sqlite/stores.ts'
 import type { IdentityStore, SessionStore } from '../../src/stores/types.ts'
@@ -193,14 +194,16 @@ describe('storage growth (defect 9): the cleanup keeps every store bounded acros
       clock,
       async () => {
         // A session's hash is deleted by the cleanup (its PEXPIREAT is hours of real time away).
-        const hashes = await keysLike('session:*')
-        const indexEntries =
-          (await redis.zcard(`${prefix}sessions-by-expiry`)) +
-          (await redis.zcard(`${prefix}sessions-by-last-seen`)) +
-          (await redis.hlen(`${prefix}session-identity-set`)) +
-          (await redis.hlen(`${prefix}session-provider-set`)) +
-          (await keysLike('identity-sessions:*')) +
-          (await keysLike('provider-sessions:*'))
+        // Every shard's keys (src/stores/redis/layout.ts).
+        const hashes = await keysLike('{*}:session:*')
+        let indexEntries = (await keysLike('{*}:identity:*')) + (await keysLike('{*}:provider:*'))
+        for (let shard = 0; shard < SHARD_COUNT; shard++) {
+          const keys = shardKeys(prefix, shard)
+          indexEntries +=
+            (await redis.zcard(keys.byExpiry)) +
+            (await redis.zcard(keys.byLastSeen)) +
+            (await redis.hlen(keys.refs))
+        }
         // Replay records are Redis's to expire: each carries a time-to-live no longer than the token's
         // remaining life (600 s) plus the guard's minute, so they are bounded in time, not by the tick.
         for (const key of await redis.keys(`${prefix}used:*`)) {

@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test'
 import { Redis, type RedisOptions } from 'ioredis'
 import { isJwksBridgeError } from '../../src/errors.ts'
 import { Script } from '../../src/stores/redis/client.ts'
+import { shardKeys, shardOf } from '../../src/stores/redis/layout.ts'
 import { createRedisStores } from '../../src/stores/redis/stores.ts'
 import { describeSessionStoreConformance } from '../../src/testing/store-conformance.ts'
 import { refusesUnknownOption } from '../helpers/unknown-option.ts'
@@ -83,15 +84,18 @@ const sessionFor = (
 describe('Redis session store: keys and expiry', () => {
   const prefix = `${PREFIX}layout:`
   const { sessions } = createRedisStores({ client: connect(), prefix })
+  const keysOf = (id: string) => shardKeys(prefix, shardOf(id))
 
   it('a session is a hash under the prefix that Redis expires at the absolute end; no secret, only its hash', async () => {
     const record = sessionFor()
     await sessions.create(record)
-    const key = `${prefix}session:${record.id}`
+    const keys = keysOf(record.id)
+    const key = keys.session(record.id)
+    assert.ok(key.startsWith(`${prefix}{`), "under the prefix, then the shard's hash tag")
     assert.equal(Number(await admin.call('PEXPIRETIME', key)), record.expiresAtMs)
     const hash = await admin.hgetall(key)
     assert.equal(Buffer.from(hash.secret_hash!, 'base64').length, 32)
-    assert.equal(await admin.sismember(`${prefix}identity-sessions:${record.identityId}`, record.id), 1)
+    assert.equal(await admin.sismember(keys.identitySet(record.identityId), record.id), 1)
     const everything = await admin.keys(`${PREFIX}*`)
     assert.ok(everything.every((k) => k.startsWith(PREFIX)))
   })
@@ -102,17 +106,18 @@ describe('Redis session store: keys and expiry', () => {
     await sessions.create(record)
     await new Promise((resolve) => setTimeout(resolve, 250))
     assert.equal(await sessions.get(record.id), undefined, 'gone at its absolute end')
-    assert.equal(await admin.sismember(`${prefix}identity-sessions:${record.identityId}`, record.id), 1)
+    const keys = keysOf(record.id)
+    assert.equal(await admin.sismember(keys.identitySet(record.identityId), record.id), 1)
+    const providerSet = keys.providerSet('https://issuer.example', providerSessionId)
+    assert.equal(providerSet, `${keys.base}provider:22:https://issuer.example:${providerSessionId}`)
+    assert.equal(await admin.exists(providerSet), 1)
     assert.equal(await sessions.deleteExpired(Date.now(), 3_600_000), 1)
-    assert.equal(await admin.sismember(`${prefix}identity-sessions:${record.identityId}`, record.id), 0)
-    assert.equal(
-      await admin.exists(`${prefix}provider-sessions:22:https://issuer.example:${providerSessionId}`),
-      0,
-    )
-    assert.equal(await admin.zscore(`${prefix}sessions-by-expiry`, record.id), null)
-    assert.equal(await admin.zscore(`${prefix}sessions-by-last-seen`, record.id), null)
-    assert.equal(await admin.hexists(`${prefix}session-identity-set`, record.id), 0)
-    assert.equal(await admin.hexists(`${prefix}session-provider-set`, record.id), 0)
+    assert.equal(await admin.sismember(keys.identitySet(record.identityId), record.id), 0)
+    assert.equal(await admin.exists(providerSet), 0)
+    assert.equal(await admin.zscore(keys.byExpiry, record.id), null)
+    assert.equal(await admin.zscore(keys.byLastSeen, record.id), null)
+    assert.equal(await admin.hexists(keys.refs, `i:${record.id}`), 0)
+    assert.equal(await admin.hexists(keys.refs, `p:${record.id}`), 0)
   })
 
   it('deleteExpired works through more sessions than one batch', async () => {
@@ -143,10 +148,10 @@ describe('Redis session store: keys and expiry', () => {
     const client = connect()
     const source = `return ARGV[1] -- ${randomBytes(8).toString('hex')}`
     const script = new Script(source)
-    assert.equal(await script.run(client, ['echo']), 'echo')
+    assert.equal(await script.run(client, [], ['echo']), 'echo')
     const sha1 = createHash('sha1').update(source).digest('hex')
     assert.deepEqual(await admin.script('EXISTS', sha1), [1], 'loaded by the first run')
-    assert.equal(await script.run(client, ['again']), 'again')
+    assert.equal(await script.run(client, [], ['again']), 'again')
   })
 
   it('refuses a client without the commands it needs', () => {
@@ -205,10 +210,11 @@ describe('Redis down: ERR_STORE_UNAVAILABLE, promptly, nothing half-written', ()
       unavailable()(error)
       assert.ok(ms < 1500)
     }
-    assert.equal(await admin.exists(`${prefix}session:${during.id}`), 0)
+    assert.equal(await admin.exists(shardKeys(prefix, shardOf(during.id)).session(during.id)), 0)
     assert.equal(await admin.exists(`${prefix}used:jti-during`), 0)
-    assert.equal(await admin.exists(`${prefix}session:${before.id}`), 1)
-    assert.deepEqual(await admin.smembers(`${prefix}identity-sessions:${before.identityId}`), [before.id])
+    const keys = shardKeys(prefix, shardOf(before.id))
+    assert.equal(await admin.exists(keys.session(before.id)), 1)
+    assert.deepEqual(await admin.smembers(keys.identitySet(before.identityId)), [before.id])
   })
 })
 

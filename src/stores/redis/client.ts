@@ -18,9 +18,14 @@ export interface RedisStoreClient {
   ping(): Promise<string>
   /** `INFO section`; optional: without it the eviction policy cannot be checked (see eviction.ts). */
   info?(section: string): Promise<string>
+  /** An ioredis `Cluster`'s primaries (`nodes('master')`): the eviction policy is read from each. */
+  nodes?(role: 'master'): { info(section: string): Promise<string> }[]
 }
 
-/** A Lua script run by its SHA-1 (EVALSHA), loaded with EVAL the first time a server lacks it. */
+/**
+ * A Lua script run by its SHA-1 (EVALSHA), loaded with EVAL the first time a server lacks it. Its
+ * keys go in KEYS: a Redis Cluster client sends the script to the primary that serves them.
+ */
 export class Script {
   readonly #source: string
   readonly #sha1: string
@@ -30,13 +35,13 @@ export class Script {
     this.#sha1 = createHash('sha1').update(source).digest('hex')
   }
 
-  async run(client: RedisStoreClient, args: (string | number)[]): Promise<unknown> {
+  async run(client: RedisStoreClient, keys: string[], args: (string | number)[]): Promise<unknown> {
     try {
-      return await client.evalsha(this.#sha1, 0, ...args)
+      return await client.evalsha(this.#sha1, keys.length, ...keys, ...args)
     } catch (error) {
       // After a restart or SCRIPT FLUSH the server has forgotten the script: send it once.
       if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
-        return client.eval(this.#source, 0, ...args)
+        return client.eval(this.#source, keys.length, ...keys, ...args)
       }
       throw error
     }

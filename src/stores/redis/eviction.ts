@@ -31,10 +31,18 @@ export async function checkEviction(
   client: RedisStoreClient,
   options: { refuse?: boolean } = {},
 ): Promise<EvictionCheck> {
-  const info = client.info
-  if (typeof info !== 'function') return { policy: undefined, evicts: false }
-  const text = await guarded('Redis', 'read the eviction policy', () => info.call(client, 'memory'))
-  const policy = parseEvictionPolicy(String(text))
+  let servers: { info(section: string): Promise<string> }[]
+  // A cluster: every primary holds some of the keys, so every primary's policy counts.
+  if (typeof client.nodes === 'function') servers = client.nodes('master')
+  else if (typeof client.info === 'function') servers = [client as { info(section: string): Promise<string> }]
+  else return { policy: undefined, evicts: false }
+  const texts = await guarded('Redis', 'read the eviction policy', () =>
+    Promise.all(servers.map((server) => server.info('memory'))),
+  )
+  const policies = texts.map((text) => parseEvictionPolicy(String(text)))
+  // The first risky policy if any primary has one, else what they report.
+  const policy =
+    policies.find((p) => p !== undefined && policyEvicts(p)) ?? policies.find((p) => p !== undefined)
   const evicts = policy !== undefined && policyEvicts(policy)
   if (evicts && options.refuse === true) {
     throw new JwksBridgeError(

@@ -5,6 +5,7 @@
 import Database from 'better-sqlite3'
 import { Redis } from 'ioredis'
 import pg from 'pg'
+import { SHARD_COUNT, shardKeys, shardOf } from '../../../src/stores/redis/layout.ts'
 import type { Outcome, Session } from './load.ts'
 
 // Failures that can happen after the handoff began writing: the store failed, or the answer was lost.
@@ -72,12 +73,15 @@ export async function readRedisSessions(url: string, prefix: string): Promise<Ma
   client.on('error', () => {})
   await client.connect()
   try {
-    const ids = await client.zrange(`${prefix}sessions-by-expiry`, '0', '-1')
+    const ids: string[] = []
+    for (let shard = 0; shard < SHARD_COUNT; shard++) {
+      ids.push(...(await client.zrange(shardKeys(prefix, shard).byExpiry, '0', '-1')))
+    }
     const sessions = new Map<string, string>()
     for (let i = 0; i < ids.length; i += 500) {
       const batch = ids.slice(i, i + 500)
       const pipeline = client.pipeline()
-      for (const id of batch) pipeline.hget(`${prefix}session:${id}`, 'identity_id')
+      for (const id of batch) pipeline.hget(shardKeys(prefix, shardOf(id)).session(id), 'identity_id')
       const answers = (await pipeline.exec()) ?? []
       batch.forEach((id, j) => {
         const value = answers[j]?.[1]
