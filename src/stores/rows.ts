@@ -49,3 +49,22 @@ export function sessionFromRow<Time>(row: SessionRow<Time>, ms: (value: Time) =>
     lastSeenAtMs: ms(row.last_seen_at),
   }
 }
+
+/**
+ * A session's values in the `sessions` column order (id, secret_hash, identity_id, issuer,
+ * provider_session_id, created_at, expires_at, last_seen_at): the INSERT's parameters. The hash goes
+ * as a Buffer over the same bytes, which both drivers bind as a blob.
+ */
+export function sessionRowValues(session: SessionRecord): unknown[] {
+  const hash = session.secretHash
+  return [
+    session.id,
+    Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength),
+    session.identityId,
+    session.issuer,
+    session.providerSessionId,
+    session.createdAtMs,
+    session.expiresAtMs,
+    session.lastSeenAtMs,
+  ]
+}

@@ -1,6 +1,6 @@
 import { guarded } from '../failure.js'
 import { assertBatchLimit, assertSessionRecord, assertTime } from '../records.js'
-import { type SessionRow as StoredSessionRow, sessionFromRow } from '../rows.js'
+import { type SessionRow as StoredSessionRow, sessionFromRow, sessionRowValues } from '../rows.js'
 import type { CleanupBatch, CleanupLease, IdentityStore, SessionRecord, SessionStore } from '../types.js'
 import { acquirePostgresCleanupLease } from './cleanup-lease.js'
 import { type PgPool, tableName, toMs } from './driver.js'
@@ -80,17 +80,7 @@ export class PostgresSessionStore implements SessionStore {
 
   async create(session: SessionRecord): Promise<void> {
     assertSessionRecord(session)
-    const hash = session.secretHash
-    const values = [
-      session.id,
-      Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength),
-      session.identityId,
-      session.issuer,
-      session.providerSessionId,
-      session.createdAtMs,
-      session.expiresAtMs,
-      session.lastSeenAtMs,
-    ]
+    const values = sessionRowValues(session)
     await guarded('PostgreSQL', 'create session', () => this.#pool.query(this.#sql.insert, values))
   }
 

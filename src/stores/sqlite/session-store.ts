@@ -1,6 +1,6 @@
 import { storeFailure } from '../failure.js'
 import { assertBatchLimit, assertSessionRecord, assertTime } from '../records.js'
-import { type SessionRow as StoredSessionRow, sessionFromRow } from '../rows.js'
+import { type SessionRow as StoredSessionRow, sessionFromRow, sessionRowValues } from '../rows.js'
 import type { CleanupBatch, SessionRecord, SessionStore } from '../types.js'
 import type { SqliteDatabase, SqliteStatement } from './driver.js'
 import type { SqliteIdentityStore } from './identity-store.js'
@@ -72,18 +72,7 @@ export class SqliteSessionStore implements SessionStore {
 
   async create(session: SessionRecord): Promise<void> {
     assertSessionRecord(session)
-    attempt('create session', () =>
-      this.#insert.run(
-        session.id,
-        session.secretHash,
-        session.identityId,
-        session.issuer,
-        session.providerSessionId,
-        session.createdAtMs,
-        session.expiresAtMs,
-        session.lastSeenAtMs,
-      ),
-    )
+    attempt('create session', () => this.#insert.run(...sessionRowValues(session)))
   }
 
   async get(id: string): Promise<SessionRecord | undefined> {
