@@ -16,24 +16,51 @@ export interface HomePage {
   issuer: string
 }
 
+export interface PageHead {
+  title: string
+  authenticationUrl: string
+  signedIn: boolean
+  csrfToken: string
+  /** The development provider's path, when it is mounted (the browser script gets tokens there). */
+  devIssuerPath: string | undefined
+  /** Where the starter script and style live: `/assets`, or the authentication URL's path. */
+  assetsBase: string
+}
+
 /**
- * The reference app's one page. The meta tags are the contract with the browser script:
- * authentication-url, has-session, csrf-token. No inline script (the CSP forbids it).
+ * The document up to `</head>`, the same on every page of the app. The meta tags are the contract with
+ * the browser script: authentication-url, has-session, csrf-token. No inline script (the CSP forbids it).
  */
-export function renderHome(page: HomePage): string {
-  const signedIn = page.identity !== null
+export function renderHead(head: PageHead): string {
   const meta = [
-    `<meta name="authentication-url" content="${escapeHtml(page.authenticationUrl)}">`,
-    `<meta name="has-session" content="${signedIn ? 'true' : 'false'}">`,
-    `<meta name="csrf-token" content="${escapeHtml(page.csrfToken)}">`,
+    `<meta name="authentication-url" content="${escapeHtml(head.authenticationUrl)}">`,
+    `<meta name="has-session" content="${head.signedIn ? 'true' : 'false'}">`,
+    `<meta name="csrf-token" content="${escapeHtml(head.csrfToken)}">`,
     // Turbo must not restore a signed-out page from its cache after sign-in (identity-providers §5).
-    signedIn ? '' : '<meta name="turbo-cache-control" content="no-cache">',
-    page.devIssuerPath === undefined
+    head.signedIn ? '' : '<meta name="turbo-cache-control" content="no-cache">',
+    head.devIssuerPath === undefined
       ? ''
-      : `<meta name="dev-issuer" content="${escapeHtml(page.devIssuerPath)}">`,
+      : `<meta name="dev-issuer" content="${escapeHtml(head.devIssuerPath)}">`,
   ]
     .filter(Boolean)
     .join('\n    ')
+  const assets = escapeHtml(head.assetsBase)
+  return `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8">
+    <meta name="viewport" content="width=device-width, initial-scale=1">
+    <title>${escapeHtml(head.title)}</title>
+    ${meta}
+    <link rel="stylesheet" href="${assets}/app.css">
+    <script src="/assets/jwks-bridge-client.min.js" defer></script>
+    <script src="${assets}/app.js" defer></script>
+  </head>`
+}
+
+/** The reference app's one page (its head: `renderHead`). */
+export function renderHome(page: HomePage): string {
+  const signedIn = page.identity !== null
   const body = signedIn
     ? signedInSection(page.identity as Identity)
     : `<p id="status">You are not signed in.</p>
@@ -42,17 +69,15 @@ export function renderHome(page: HomePage): string {
           ? '<p>Sign in with your identity provider on this page; the browser script hands its token to the app.</p>'
           : `<p><a id="sign-in" href="${escapeHtml(page.signInUrl)}">Sign in</a></p>`
       }`
-  return `<!doctype html>
-<html lang="en">
-  <head>
-    <meta charset="utf-8">
-    <meta name="viewport" content="width=device-width, initial-scale=1">
-    <title>jwks-bridge reference app</title>
-    ${meta}
-    <link rel="stylesheet" href="/assets/app.css">
-    <script src="/assets/jwks-bridge-client.min.js" defer></script>
-    <script src="/assets/app.js" defer></script>
-  </head>
+  const head = renderHead({
+    title: 'jwks-bridge reference app',
+    authenticationUrl: page.authenticationUrl,
+    signedIn,
+    csrfToken: page.csrfToken,
+    devIssuerPath: page.devIssuerPath,
+    assetsBase: '/assets',
+  })
+  return `${head}
   <body>
     <main>
       <h1>jwks-bridge</h1>

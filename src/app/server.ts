@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { jwksBridgeFastify } from '../adapters/fastify.js'
+import { devIssuerFastify } from '../adapters/fastify-dev-issuer.js'
 import { requireAccessToken } from '../adapters/fastify-resource.js'
 import { toBridgeRequest } from '../adapters/node-request.js'
 import { type Bridge, createBridge } from '../bridge/bridge.js'
@@ -367,7 +368,8 @@ function routes(fastify: FastifyInstance, deps: RouteDeps): void {
   // Reverse-proxy mode: the upstream answers /, /me and its own assets.
   if (deps.config.proxy === undefined) pageRoutes(fastify, deps)
   opsRoutes(fastify, deps)
-  if (devIssuer !== undefined) mountDevIssuer(fastify, devIssuer)
+  // `/dev-issuer/*` to the development provider, through the plugin the package ships for apps.
+  if (devIssuer !== undefined) fastify.register(devIssuerFastify, { devIssuer })
 }
 
 /**
@@ -545,26 +547,5 @@ function tokenCheckHook(
       dpop: distinct.dpop,
     })
     return reply.code(answer.status).headers(answer.headers).send()
-  })
-}
-
-/** Routes `/dev-issuer/*` to the development provider's plain-data core, with raw bodies. */
-function mountDevIssuer(fastify: FastifyInstance, devIssuer: DevIssuer): void {
-  fastify.register(async (scope) => {
-    scope.removeAllContentTypeParsers()
-    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 16 * 1024 }, (_request, body, done) =>
-      done(null, body),
-    )
-    const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-      const answer = await devIssuer.handle({
-        method: request.method,
-        path: request.url,
-        headers: request.headers,
-        body: Buffer.isBuffer(request.body) ? request.body : undefined,
-      })
-      return reply.code(answer.status).headers(answer.headers).send(answer.body)
-    }
-    scope.all(devIssuer.basePath, handler)
-    scope.all(`${devIssuer.basePath}/*`, handler)
   })
 }

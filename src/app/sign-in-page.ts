@@ -5,7 +5,7 @@
  * browser back to `return_to` (a path on this origin only: never an open redirect, CWE-601).
  */
 import { isSafeReturnPath } from '../bridge/forward-auth.js'
-import { escapeHtml } from './pages.js'
+import { escapeHtml, renderHead } from './pages.js'
 
 /** Where to go after signing in: `return_to` if it is a safe path on this origin, else `/`. */
 export function returnPath(query: unknown, signInPath: string): string {
@@ -27,32 +27,19 @@ export interface SignInPage {
 }
 
 export function renderSignInPage(page: SignInPage): string {
-  const meta = [
-    `<meta name="authentication-url" content="${escapeHtml(page.authenticationUrl)}">`,
-    '<meta name="has-session" content="false">',
-    `<meta name="csrf-token" content="${escapeHtml(page.csrfToken)}">`,
-    '<meta name="turbo-cache-control" content="no-cache">',
-    page.devIssuerPath === undefined
-      ? ''
-      : `<meta name="dev-issuer" content="${escapeHtml(page.devIssuerPath)}">`,
-  ]
-    .filter(Boolean)
-    .join('\n    ')
   const link =
     page.signInUrl === undefined
       ? '<p>Sign in with your identity provider; this page hands its token to the app.</p>'
       : `<p><a id="sign-in" href="${escapeHtml(page.signInUrl)}">Sign in</a></p>`
-  return `<!doctype html>
-<html lang="en">
-  <head>
-    <meta charset="utf-8">
-    <meta name="viewport" content="width=device-width, initial-scale=1">
-    <title>Sign in</title>
-    ${meta}
-    <link rel="stylesheet" href="${escapeHtml(page.assetsBase)}/app.css">
-    <script src="/assets/jwks-bridge-client.min.js" defer></script>
-    <script src="${escapeHtml(page.assetsBase)}/app.js" defer></script>
-  </head>
+  const head = renderHead({
+    title: 'Sign in',
+    authenticationUrl: page.authenticationUrl,
+    signedIn: false,
+    csrfToken: page.csrfToken,
+    devIssuerPath: page.devIssuerPath,
+    assetsBase: page.assetsBase,
+  })
+  return `${head}
   <body>
     <main>
       <h1>Sign in</h1>

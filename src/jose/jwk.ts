@@ -166,17 +166,7 @@ function importRsa(jwk: Record<string, unknown>, limits: KeyLimits, common: Comm
   if ((last & 1) === 0) throw invalid('RSA public exponent is even')
   if (e.length === 1 && last < 3) throw invalid('RSA public exponent is below 3')
   const members = { kty: 'RSA', n: jwk.n as string, e: jwk.e as string }
-  const keyObject = createKey(members)
-  return Object.freeze({
-    ...common,
-    kty: 'RSA' as const,
-    crv: undefined,
-    modulusBytes: n.length,
-    bits,
-    keyObject,
-    publicJwk: publicMembers(common, members),
-    fingerprint: fingerprintOf(common, members),
-  })
+  return verificationKey(common, members, { kty: 'RSA', crv: undefined, modulusBytes: n.length, bits })
 }
 
 function importEc(jwk: Record<string, unknown>, common: Common): VerificationKey {
@@ -193,16 +183,11 @@ function importEc(jwk: Record<string, unknown>, common: Common): VerificationKey
   if (decodeMember(jwk, 'y').length !== size) throw invalid(`"y" is not ${size} octets for ${crv}`)
   const members = { kty: 'EC', crv, x: jwk.x as string, y: jwk.y as string }
   // node:crypto (OpenSSL) refuses a point that is not on the curve (Wycheproof JWK tcId 22).
-  const keyObject = createKey(members)
-  return Object.freeze({
-    ...common,
-    kty: 'EC' as const,
+  return verificationKey(common, members, {
+    kty: 'EC',
     crv,
     modulusBytes: 0,
     bits: crv === 'P-521' ? 521 : size * 8,
-    keyObject,
-    publicJwk: publicMembers(common, members),
-    fingerprint: fingerprintOf(common, members),
   })
 }
 
@@ -211,13 +196,22 @@ function importOkp(jwk: Record<string, unknown>, common: Common): VerificationKe
   if (crv !== 'Ed25519') throw invalid(`unsupported OKP curve ${JSON.stringify(String(crv).slice(0, 16))}`)
   if (decodeMember(jwk, 'x').length !== 32) throw invalid('"x" is not 32 octets for Ed25519')
   const members = { kty: 'OKP', crv, x: jwk.x as string }
+  return verificationKey(common, members, { kty: 'OKP', crv, modulusBytes: 0, bits: 256 })
+}
+
+/**
+ * The imported key, the same for every key type: node:crypto's KeyObject made from exactly the
+ * public members (createKey refuses what OpenSSL cannot use), the published JWK and the fingerprint.
+ */
+function verificationKey(
+  common: Common,
+  members: Record<string, string>,
+  shape: Pick<VerificationKey, 'kty' | 'crv' | 'modulusBytes' | 'bits'>,
+): VerificationKey {
   const keyObject = createKey(members)
   return Object.freeze({
     ...common,
-    kty: 'OKP' as const,
-    crv,
-    modulusBytes: 0,
-    bits: 256,
+    ...shape,
     keyObject,
     publicJwk: publicMembers(common, members),
     fingerprint: fingerprintOf(common, members),

@@ -1,13 +1,29 @@
 /**
  * `createResourceServer` options: their types, and their validation (eager, in the factory; unknown
- * keys refused). Self-contained on purpose; the verifier's own options pass through to
+ * keys refused) with the shared checks of lib/options.ts. The verifier's own options pass through to
  * `createVerifier`, which checks them under its rules.
  */
-import { invalidOptions } from '../errors.js'
 import { type Algorithm, algorithmSpec, SUPPORTED_ALGORITHMS } from '../jose/algorithms.js'
 import { DEFAULT_MAX_TOKEN_LENGTH } from '../jose/compact.js'
 import { isLoopbackHost } from '../lib/loopback.js'
-import type { IssuerOptions, VerifierOptions } from '../verifier/options.js'
+import {
+  functionOption,
+  isPlainObject,
+  nonEmptyString,
+  oneOf,
+  optionError,
+  optionNames,
+  readOptions,
+  refuseUnknownKeys,
+  seconds,
+  stringList,
+} from '../lib/options.js'
+import {
+  VERIFIER_KEYS as ALL_VERIFIER_KEYS,
+  type IssuerOptions,
+  ISSUER_KEYS as VERIFIER_ISSUER_KEYS,
+  type VerifierOptions,
+} from '../verifier/options.js'
 import { ACCESS_TOKEN_PROFILES, type AccessTokenProfile, verifierRulesFor } from './access-token.js'
 import type { DpopMode } from './challenge.js'
 
@@ -83,7 +99,9 @@ export interface ResourceServerConfig {
   nowMs: () => number
 }
 
-const OWN_KEYS = [
+const WHERE = 'createResourceServer'
+
+const OWN_KEYS = optionNames<Omit<ResourceServerOptions, keyof VerifierOptions>>()([
   'resource',
   'dpop',
   'dpopAlgorithms',
@@ -98,83 +116,32 @@ const OWN_KEYS = [
   'resourceName',
   'resourceDocumentation',
   'realm',
-] as const
+])
 
-// createVerifier's options that are the caller's to give (audience and typ are the resource server's).
-const VERIFIER_KEYS = [
-  'issuer',
-  'jwks',
-  'jwksUri',
-  'issuers',
-  'algorithms',
-  'requiredClaims',
-  'requireExp',
-  'clockToleranceSeconds',
-  'maxTokenAgeSeconds',
-  'criticalHeaders',
-  'minRsaModulusBits',
-  'maxRsaModulusBits',
-  'maxKeys',
-  'cacheMaxAgeSeconds',
-  'cacheMinAgeSeconds',
-  'cooldownSeconds',
-  'maxStaleSeconds',
-  'timeoutMs',
-  'maxResponseBytes',
-  'retryBaseSeconds',
-  'retryMaxSeconds',
-  'maxUnknownKids',
-  'maxTokenLength',
-  'tokenCache',
-  'signatureThreadPool',
-  'nowMs',
-  'onKeyRejected',
-  'fetch',
-  'keySetCache',
-  'onEvent',
-] as const
+/** Set by the resource server itself: `aud` is the resource, `typ` the profile's. */
+const SET_HERE = ['audience', 'typ']
+// createVerifier's options that are the caller's to give.
+const VERIFIER_KEYS = ALL_VERIFIER_KEYS.filter((key) => !SET_HERE.includes(key))
+const ISSUER_KEYS = VERIFIER_ISSUER_KEYS.filter((key) => !SET_HERE.includes(key))
+const KNOWN = [...OWN_KEYS, ...VERIFIER_KEYS]
+const NONCE_KEYS = ['secret', 'lifetimeSeconds']
+const DPOP_MODES: readonly DpopMode[] = ['off', 'allowed', 'required']
 
-const ISSUER_KEYS = new Set<string>(
-  VERIFIER_KEYS.filter(
-    (key) =>
-      ![
-        'issuers',
-        'maxTokenLength',
-        'tokenCache',
-        'signatureThreadPool',
-        'nowMs',
-        'onKeyRejected',
-        'fetch',
-        'keySetCache',
-        'onEvent',
-      ].includes(key),
-  ),
-)
-const KNOWN = new Set<string>([...OWN_KEYS, ...VERIFIER_KEYS])
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-function refuseUnknown(raw: Record<string, unknown>, known: ReadonlySet<string>, where: string): void {
-  for (const key of Object.keys(raw)) {
-    if (known.has(key)) continue
-    const shown = JSON.stringify(key.slice(0, 40))
-    if (key === 'audience') {
-      throw invalidOptions(
-        `${where}audience is not an option of createResourceServer: every token must name the resource`,
-      )
-    }
-    if (key === 'typ')
-      throw invalidOptions(`${where}typ is not an option of createResourceServer: choose accessTokenProfile`)
-    throw invalidOptions(`${where}unknown option ${shown}`)
+/** `audience` and `typ` are verifier options, but not the caller's here: say what to do instead. */
+function refuseSetHere(value: Record<string, unknown>, prefix: string): void {
+  if (Object.hasOwn(value, 'audience')) {
+    throw optionError(WHERE, `${prefix}audience is not an option here: every token must name the resource`)
+  }
+  if (Object.hasOwn(value, 'typ')) {
+    throw optionError(WHERE, `${prefix}typ is not an option here: choose accessTokenProfile`)
   }
 }
 
 /** RFC 8707 §2 and RFC 9728 §1.2: an absolute URL, https (http only on loopback), no fragment. */
 function resourceUrl(value: unknown): URL {
   if (typeof value !== 'string' || value.length === 0) {
-    throw invalidOptions(
+    throw optionError(
+      WHERE,
       'resource is required: this API\'s identifier, an https URL such as "https://api.example.com"',
     )
   }
@@ -182,126 +149,117 @@ function resourceUrl(value: unknown): URL {
   try {
     url = new URL(value)
   } catch {
-    throw invalidOptions('resource must be an absolute URL (RFC 8707 §2), such as "https://api.example.com"')
+    throw optionError(
+      WHERE,
+      'resource must be an absolute URL (RFC 8707 §2), such as "https://api.example.com"',
+    )
   }
-  if (value.includes('#')) throw invalidOptions('resource must not have a fragment (RFC 8707 §2)')
+  if (value.includes('#')) throw optionError(WHERE, 'resource must not have a fragment (RFC 8707 §2)')
   const loopback = url.protocol === 'http:' && isLoopbackHost(url.hostname)
   if (url.protocol !== 'https:' && !loopback) {
-    throw invalidOptions('resource must be an https URL (http only for 127.0.0.0/8, ::1 and localhost)')
+    throw optionError(WHERE, 'resource must be an https URL (http only for 127.0.0.0/8, ::1 and localhost)')
   }
   return url
 }
 
-function stringArray(value: unknown, name: string, allowEmpty = true): string[] | undefined {
-  if (value === undefined) return undefined
-  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string' || item.length === 0)) {
-    throw invalidOptions(`${name} must be an array of non-empty strings`)
-  }
-  if (!allowEmpty && value.length === 0) throw invalidOptions(`${name} must not be empty`)
-  return [...value] as string[]
-}
-
 function scopeList(value: unknown, name: string): string[] | undefined {
-  const list = stringArray(value, name)
+  const list = stringList(WHERE, name, value)
   // RFC 6749 §3.3 scope-token: printable ASCII without space, quote or backslash.
   if (list?.some((scope) => !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(scope))) {
-    throw invalidOptions(
+    throw optionError(
+      WHERE,
       `${name}: a scope is printable ASCII without spaces, quotes or backslashes (RFC 6749 §3.3)`,
     )
   }
   return list
 }
 
-function seconds(value: unknown, name: string, fallback: number, min = 0): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw invalidOptions(`${name} must be a finite number of seconds >= ${min}`)
-  }
-  return value
+/** A duration of at least one second (fractions allowed). */
+function atLeastOneSecond(value: unknown, name: string, fallback: number): number {
+  const result = seconds(WHERE, name, value, fallback)
+  if (result < 1) throw optionError(WHERE, `${name} must be at least 1 second`)
+  return result
 }
 
 function optionalString(value: unknown, name: string): string | undefined {
-  if (value === undefined) return undefined
-  if (typeof value !== 'string' || value.length === 0)
-    throw invalidOptions(`${name} must be a non-empty string`)
-  return value
+  return value === undefined ? undefined : nonEmptyString(WHERE, name, value)
 }
 
 function dpopNonce(value: unknown): ResourceServerConfig['dpopNonce'] {
   if (value === undefined) return undefined
-  if (!isObject(value)) throw invalidOptions('dpopNonce must be { secret, lifetimeSeconds? }')
-  refuseUnknown(value, new Set(['secret', 'lifetimeSeconds']), 'dpopNonce.')
+  if (!isPlainObject(value)) throw optionError(WHERE, 'dpopNonce must be { secret, lifetimeSeconds? }')
+  refuseUnknownKeys(WHERE, value, NONCE_KEYS, 'dpopNonce.')
   const secret = typeof value.secret === 'string' ? Buffer.from(value.secret, 'utf8') : value.secret
   // A shorter secret could be guessed, and with it any nonce forged for any slot.
   if (!(secret instanceof Uint8Array) || secret.length < 32) {
-    throw invalidOptions(
+    throw optionError(
+      WHERE,
       'dpopNonce.secret must be at least 32 bytes (a string or a Uint8Array), the same on every instance',
     )
   }
-  return { secret, lifetimeSeconds: seconds(value.lifetimeSeconds, 'dpopNonce.lifetimeSeconds', 300, 1) }
+  return {
+    secret,
+    lifetimeSeconds: atLeastOneSecond(value.lifetimeSeconds, 'dpopNonce.lifetimeSeconds', 300),
+  }
 }
 
 /** Validates the options and derives the verifier's: `aud` = resource, `typ` and claims by profile. */
 export function resolveResourceServerOptions(options: ResourceServerOptions): ResourceServerConfig {
-  if (!isObject(options)) throw invalidOptions('options must be an object')
-  const raw = options as unknown as Record<string, unknown>
-  refuseUnknown(raw, KNOWN, '')
+  if (isPlainObject(options)) refuseSetHere(options, '')
+  const raw = readOptions(WHERE, options, KNOWN)
   const resource = resourceUrl(raw.resource)
-  const dpop = raw.dpop ?? 'allowed'
-  if (dpop !== 'off' && dpop !== 'allowed' && dpop !== 'required') {
-    throw invalidOptions('dpop must be "off", "allowed" or "required"')
-  }
-  const dpopAlgorithms = stringArray(raw.dpopAlgorithms, 'dpopAlgorithms', false) ?? [...SUPPORTED_ALGORITHMS]
+  const dpop = oneOf(WHERE, 'dpop', raw.dpop, DPOP_MODES, 'allowed')
+  const dpopAlgorithms = stringList(WHERE, 'dpopAlgorithms', raw.dpopAlgorithms, { allowEmpty: false }) ?? [
+    ...SUPPORTED_ALGORITHMS,
+  ]
   for (const name of dpopAlgorithms) {
     if (algorithmSpec(name) === undefined) {
-      throw invalidOptions(
+      throw optionError(
+        WHERE,
         `dpopAlgorithms: ${JSON.stringify(name.slice(0, 32))} is not one of ${SUPPORTED_ALGORITHMS.join(', ')}`,
       )
     }
   }
-  const profile = raw.accessTokenProfile ?? 'rfc9068'
-  if (!ACCESS_TOKEN_PROFILES.includes(profile as AccessTokenProfile)) {
-    throw invalidOptions(`accessTokenProfile must be one of ${ACCESS_TOKEN_PROFILES.join(', ')}`)
-  }
+  const profile = oneOf(WHERE, 'accessTokenProfile', raw.accessTokenProfile, ACCESS_TOKEN_PROFILES, 'rfc9068')
   const replayStore = raw.replayStore as ReplayStore | undefined
   if (replayStore !== undefined && typeof replayStore?.markTokenUsed !== 'function') {
-    throw invalidOptions(
+    throw optionError(
+      WHERE,
       'replayStore must have markTokenUsed(key, expiresAtMs) (every session store of jwks-bridge has it)',
     )
   }
   const resourceDocumentation = optionalString(raw.resourceDocumentation, 'resourceDocumentation')
   if (resourceDocumentation !== undefined && !URL.canParse(resourceDocumentation)) {
-    throw invalidOptions('resourceDocumentation must be an absolute URL')
+    throw optionError(WHERE, 'resourceDocumentation must be an absolute URL')
   }
   // The identifier exactly as given: tokens name it as the client asked for it (RFC 8707 §2), and
   // `aud` is compared as a string (RFC 7519 §4.1.3).
-  const verifierOptions = verifierOptionsFor(raw, raw.resource as string, profile as AccessTokenProfile)
+  const verifierOptions = verifierOptionsFor(raw, raw.resource as string, profile)
   const issuers: string[] = Array.isArray(raw.issuers)
     ? (raw.issuers as { issuer?: unknown }[]).map((item) => String(item?.issuer))
     : [String(raw.issuer)]
   const scopes = scopeList(raw.scopes, 'scopes') ?? []
-  if (raw.nowMs !== undefined && typeof raw.nowMs !== 'function')
-    throw invalidOptions('nowMs must be a function')
   return {
     resource: raw.resource as string,
     resourceUrl: resource,
     verifierOptions,
     dpop,
     dpopAlgorithms: dpopAlgorithms as Algorithm[],
-    dpopMaxAgeSeconds: seconds(raw.dpopMaxAgeSeconds, 'dpopMaxAgeSeconds', 60, 1),
-    dpopClockToleranceSeconds: seconds(raw.dpopClockToleranceSeconds, 'dpopClockToleranceSeconds', 5),
+    dpopMaxAgeSeconds: atLeastOneSecond(raw.dpopMaxAgeSeconds, 'dpopMaxAgeSeconds', 60),
+    dpopClockToleranceSeconds: seconds(WHERE, 'dpopClockToleranceSeconds', raw.dpopClockToleranceSeconds, 5),
     dpopNonce: dpopNonce(raw.dpopNonce),
     replayStore,
     scopes,
-    profile: profile as AccessTokenProfile,
-    authorizationServers: stringArray(raw.authorizationServers, 'authorizationServers', false) ?? issuers,
+    profile,
+    authorizationServers:
+      stringList(WHERE, 'authorizationServers', raw.authorizationServers, { allowEmpty: false }) ?? issuers,
     scopesSupported:
       scopeList(raw.scopesSupported, 'scopesSupported') ?? (scopes.length > 0 ? scopes : undefined),
     resourceName: optionalString(raw.resourceName, 'resourceName'),
     resourceDocumentation,
     realm: optionalString(raw.realm, 'realm'),
     maxTokenLength: typeof raw.maxTokenLength === 'number' ? raw.maxTokenLength : DEFAULT_MAX_TOKEN_LENGTH,
-    nowMs: (raw.nowMs as (() => number) | undefined) ?? Date.now,
+    nowMs: functionOption<() => number>(WHERE, 'nowMs', raw.nowMs) ?? Date.now,
   }
 }
 
@@ -312,7 +270,7 @@ function verifierOptionsFor(
 ): VerifierOptions {
   const rules = verifierRulesFor(profile)
   const withRules = (claims: unknown, where: string): string[] => [
-    ...new Set([...(stringArray(claims, `${where}requiredClaims`) ?? []), ...rules.requiredClaims]),
+    ...new Set([...(stringList(WHERE, `${where}requiredClaims`, claims) ?? []), ...rules.requiredClaims]),
   ]
   const verifier: Record<string, unknown> = {}
   for (const key of VERIFIER_KEYS) if (raw[key] !== undefined) verifier[key] = raw[key]
@@ -320,14 +278,16 @@ function verifierOptionsFor(
   if (rules.audience) verifier.audience = audience
   if (rules.typ !== undefined) verifier.typ = rules.typ
   if (raw.issuers !== undefined) {
-    if (!Array.isArray(raw.issuers)) throw invalidOptions('issuers must be a non-empty array')
+    if (!Array.isArray(raw.issuers)) throw optionError(WHERE, 'issuers must be a non-empty array')
     verifier.issuers = raw.issuers.map((item: unknown, index: number) => {
-      if (!isObject(item)) throw invalidOptions(`issuers[${index}] must be an object`)
-      refuseUnknown(item, ISSUER_KEYS, `issuers[${index}].`)
+      const prefix = `issuers[${index}].`
+      if (!isPlainObject(item)) throw optionError(WHERE, `issuers[${index}] must be an object`)
+      refuseSetHere(item, prefix)
+      refuseUnknownKeys(WHERE, item, ISSUER_KEYS, prefix)
       // A per-issuer requiredClaims replaces the top-level list in the verifier: the profile's claims
       // are added to it too, so that no issuer escapes them.
       if (item.requiredClaims === undefined) return item
-      return { ...item, requiredClaims: withRules(item.requiredClaims, `issuers[${index}].`) }
+      return { ...item, requiredClaims: withRules(item.requiredClaims, prefix) }
     })
   }
   return verifier as VerifierOptions

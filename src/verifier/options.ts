@@ -212,9 +212,11 @@ const POLICY_KEYS = optionNames<PolicyOptions & RemoteKeySetOptions>()([
   'maxUnknownKids',
 ])
 
-const ISSUER_KEYS = optionNames<IssuerOptions>()([...POLICY_KEYS, 'issuer', 'jwks', 'jwksUri'])
+/** The names `createVerifier` knows in an `issuers` entry (the resource server takes them too, less two). */
+export const ISSUER_KEYS = optionNames<IssuerOptions>()([...POLICY_KEYS, 'issuer', 'jwks', 'jwksUri'])
 
-const VERIFIER_KEYS = optionNames<VerifierOptions>()([
+/** The names `createVerifier` knows (the resource server passes them through, less `audience` and `typ`). */
+export const VERIFIER_KEYS = optionNames<VerifierOptions>()([
   ...POLICY_KEYS,
   'issuer',
   'jwks',

@@ -77,7 +77,7 @@ describe('jwks-bridge verify --access-token', () => {
       context(),
     )
     assert.equal(badResource.exitCode, 2)
-    assert.match(badResource.stderr, /^ERR_INVALID_OPTIONS: resource/)
+    assert.match(badResource.stderr, /^ERR_INVALID_OPTIONS: createResourceServer: resource/)
     assert.equal((await runVerify(['--access-token', '--help'], context())).exitCode, 0)
   })
 })

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { createResourceServer } from '../../src/resource-server/resource-server.ts'
 import { signToken } from '../helpers/tokens.ts'
+import { refusesUnknownOption } from '../helpers/unknown-option.ts'
 import {
   API_URL,
   accessToken,
@@ -291,6 +292,20 @@ describe('createResourceServer: options', () => {
 
   it('unknown keys, audience and typ are refused (ERR_INVALID_OPTIONS)', () => {
     assert.match(refused({ ...base, scope: ['read'] }).message, /unknown option "scope"/)
+    // The shared option checks of lib/options.ts (issue #12): the factory named, the nearest name offered.
+    refusesUnknownOption(
+      () => createResourceServer({ ...base, dpopp: 'off' } as never),
+      'createResourceServer',
+      'dpopp',
+      'dpop',
+    )
+    refusesUnknownOption(
+      () =>
+        createResourceServer({ ...base, dpopNonce: { secret: 'x'.repeat(32), lifetimeSecond: 60 } } as never),
+      'createResourceServer',
+      'dpopNonce.lifetimeSecond',
+      'dpopNonce.lifetimeSeconds',
+    )
     assert.match(refused({ ...base, audience: 'x' }).message, /every token must name the resource/)
     assert.match(refused({ ...base, typ: 'JWT' }).message, /accessTokenProfile/)
     assert.match(

@@ -1,29 +1,15 @@
 import { guarded } from '../failure.js'
 import { assertUpsertInput, newIdentityId } from '../records.js'
+import { identityFromRow, type IdentityRow as StoredIdentityRow } from '../rows.js'
 import type { Identity, IdentityStore, UpsertIdentityInput } from '../types.js'
 import { type PgPool, tableName, toMs } from './driver.js'
 
-export interface IdentityRow {
-  id: string
-  issuer: string
-  subject: string
-  claims: unknown
-  created_at: unknown
-  last_sign_in_at: unknown
-}
+export type IdentityRow = StoredIdentityRow<unknown>
 
 const COLUMNS = 'id, issuer, subject, claims, created_at, last_sign_in_at'
 
 export function toIdentity(row: IdentityRow): Identity {
-  return {
-    id: row.id,
-    issuer: row.issuer,
-    subject: row.subject,
-    // pg parses json columns; a pool with its own type parsers may hand the text instead.
-    claims: (typeof row.claims === 'string' ? JSON.parse(row.claims) : row.claims) as Record<string, unknown>,
-    createdAtMs: toMs(row.created_at),
-    lastSignInAtMs: toMs(row.last_sign_in_at),
-  }
+  return identityFromRow(row, toMs)
 }
 
 /** Identities in PostgreSQL. Every statement is parameterized. */

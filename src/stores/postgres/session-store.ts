@@ -1,20 +1,12 @@
 import { guarded } from '../failure.js'
 import { assertBatchLimit, assertSessionRecord, assertTime } from '../records.js'
+import { type SessionRow as StoredSessionRow, sessionFromRow, sessionRowValues } from '../rows.js'
 import type { CleanupBatch, CleanupLease, IdentityStore, SessionRecord, SessionStore } from '../types.js'
 import { acquirePostgresCleanupLease } from './cleanup-lease.js'
 import { type PgPool, tableName, toMs } from './driver.js'
 import { PostgresSignIn } from './sign-in.js'
 
-interface SessionRow {
-  id: string
-  secret_hash: Uint8Array
-  identity_id: string
-  issuer: string
-  provider_session_id: string | null
-  created_at: unknown
-  expires_at: unknown
-  last_seen_at: unknown
-}
+type SessionRow = StoredSessionRow<unknown>
 
 const COLUMNS =
   'id, secret_hash, identity_id, issuer, provider_session_id, created_at, expires_at, last_seen_at'
@@ -88,34 +80,14 @@ export class PostgresSessionStore implements SessionStore {
 
   async create(session: SessionRecord): Promise<void> {
     assertSessionRecord(session)
-    const hash = session.secretHash
-    const values = [
-      session.id,
-      Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength),
-      session.identityId,
-      session.issuer,
-      session.providerSessionId,
-      session.createdAtMs,
-      session.expiresAtMs,
-      session.lastSeenAtMs,
-    ]
+    const values = sessionRowValues(session)
     await guarded('PostgreSQL', 'create session', () => this.#pool.query(this.#sql.insert, values))
   }
 
   async get(id: string): Promise<SessionRecord | undefined> {
     const result = await guarded('PostgreSQL', 'get session', () => this.#pool.query(this.#sql.get, [id]))
     const row = result.rows[0] as SessionRow | undefined
-    if (row === undefined) return undefined
-    return {
-      id: row.id,
-      secretHash: row.secret_hash,
-      identityId: row.identity_id,
-      issuer: row.issuer,
-      providerSessionId: row.provider_session_id,
-      createdAtMs: toMs(row.created_at),
-      expiresAtMs: toMs(row.expires_at),
-      lastSeenAtMs: toMs(row.last_seen_at),
-    }
+    return row === undefined ? undefined : sessionFromRow(row, toMs)
   }
 
   async touch(id: string, lastSeenAtMs: number): Promise<void> {

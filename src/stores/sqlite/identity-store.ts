@@ -1,27 +1,14 @@
 import { storeFailure } from '../failure.js'
 import { assertUpsertInput, newIdentityId } from '../records.js'
+import { identityFromRow, type IdentityRow as StoredIdentityRow } from '../rows.js'
 import type { Identity, IdentityStore, UpsertIdentityInput } from '../types.js'
 import type { SqliteDatabase, SqliteStatement } from './driver.js'
 import { IDENTITY_COLUMNS, UPSERT_IDENTITY_SQL } from './statements.js'
 
-export interface IdentityRow {
-  id: string
-  issuer: string
-  subject: string
-  claims: string
-  created_at: number
-  last_sign_in_at: number
-}
+export type IdentityRow = StoredIdentityRow<number>
 
 export function toIdentity(row: IdentityRow): Identity {
-  return {
-    id: row.id,
-    issuer: row.issuer,
-    subject: row.subject,
-    claims: JSON.parse(row.claims) as Record<string, unknown>,
-    createdAtMs: row.created_at,
-    lastSignInAtMs: row.last_sign_in_at,
-  }
+  return identityFromRow(row, Number)
 }
 
 function attempt<T>(operation: string, run: () => T): T {

@@ -1,21 +1,13 @@
 import { storeFailure } from '../failure.js'
 import { assertBatchLimit, assertSessionRecord, assertTime } from '../records.js'
+import { type SessionRow as StoredSessionRow, sessionFromRow, sessionRowValues } from '../rows.js'
 import type { CleanupBatch, SessionRecord, SessionStore } from '../types.js'
 import type { SqliteDatabase, SqliteStatement } from './driver.js'
 import type { SqliteIdentityStore } from './identity-store.js'
 import { SqliteSignIn } from './sign-in.js'
 import { DELETE_SESSION_SQL, INSERT_SESSION_SQL, MARK_TOKEN_USED_SQL, SESSION_COLUMNS } from './statements.js'
 
-interface SessionRow {
-  id: string
-  secret_hash: Uint8Array
-  identity_id: string
-  issuer: string
-  provider_session_id: string | null
-  created_at: number
-  expires_at: number
-  last_seen_at: number
-}
+type SessionRow = StoredSessionRow<number>
 
 function attempt<T>(operation: string, run: () => T): T {
   try {
@@ -80,33 +72,12 @@ export class SqliteSessionStore implements SessionStore {
 
   async create(session: SessionRecord): Promise<void> {
     assertSessionRecord(session)
-    attempt('create session', () =>
-      this.#insert.run(
-        session.id,
-        session.secretHash,
-        session.identityId,
-        session.issuer,
-        session.providerSessionId,
-        session.createdAtMs,
-        session.expiresAtMs,
-        session.lastSeenAtMs,
-      ),
-    )
+    attempt('create session', () => this.#insert.run(...sessionRowValues(session)))
   }
 
   async get(id: string): Promise<SessionRecord | undefined> {
     const row = attempt('get session', () => this.#get.get(id) as SessionRow | undefined)
-    if (row === undefined) return undefined
-    return {
-      id: row.id,
-      secretHash: row.secret_hash,
-      identityId: row.identity_id,
-      issuer: row.issuer,
-      providerSessionId: row.provider_session_id,
-      createdAtMs: row.created_at,
-      expiresAtMs: row.expires_at,
-      lastSeenAtMs: row.last_seen_at,
-    }
+    return row === undefined ? undefined : sessionFromRow(row, Number)
   }
 
   async touch(id: string, lastSeenAtMs: number): Promise<void> {
