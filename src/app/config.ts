@@ -130,11 +130,12 @@ function metricsToken(value: string | undefined): string | undefined {
   return value
 }
 
-function shutdownSeconds(value: string | undefined): number {
-  if (value === undefined || value === '') return 10_000
+/** A number of seconds from the environment (above 0, at most an hour), in milliseconds. */
+function secondsAsMs(value: string | undefined, name: string, fallbackMs: number): number {
+  if (value === undefined || value === '') return fallbackMs
   const n = Number(value)
   if (!Number.isFinite(n) || n <= 0 || n > 3600) {
-    throw invalidOptions('SHUTDOWN_TIMEOUT_SECONDS must be a number of seconds above 0 (at most 3600)')
+    throw invalidOptions(`${name} must be a number of seconds above 0 (at most 3600)`)
   }
   return Math.round(n * 1000)
 }
@@ -235,15 +236,6 @@ function upstreamUrl(value: string): string {
   return url.origin
 }
 
-function upstreamTimeout(value: string | undefined): number {
-  if (value === undefined || value === '') return 30_000
-  const n = Number(value)
-  if (!Number.isFinite(n) || n <= 0 || n > 3600) {
-    throw invalidOptions('UPSTREAM_TIMEOUT_SECONDS must be a number of seconds above 0 (at most 3600)')
-  }
-  return Math.round(n * 1000)
-}
-
 /** AUTH_CLAIM_HEADERS: `claim=Header-Name` pairs, comma-separated; names are checked by createBridge. */
 function claimHeaders(value: string): Record<string, string> {
   const out: Record<string, string> = {}
@@ -285,7 +277,7 @@ function proxyConfig(env: Record<string, string | undefined>): ProxyConfig | und
   return {
     upstream: upstreamUrl(env.UPSTREAM_URL),
     publicPaths,
-    timeoutMs: upstreamTimeout(env.UPSTREAM_TIMEOUT_SECONDS),
+    timeoutMs: secondsAsMs(env.UPSTREAM_TIMEOUT_SECONDS, 'UPSTREAM_TIMEOUT_SECONDS', 30_000),
     injectMetaTags: inject === 'true',
   }
 }
@@ -358,7 +350,7 @@ export function readConfig(env: Record<string, string | undefined>): AppConfig {
     redisPrefix,
     metrics: metricsSetting(env.METRICS),
     metricsToken: metricsToken(env.METRICS_TOKEN),
-    shutdownTimeoutMs: shutdownSeconds(env.SHUTDOWN_TIMEOUT_SECONDS),
+    shutdownTimeoutMs: secondsAsMs(env.SHUTDOWN_TIMEOUT_SECONDS, 'SHUTDOWN_TIMEOUT_SECONDS', 10_000),
     cleanupIntervalSeconds: cleanupSeconds(env.CLEANUP_INTERVAL_SECONDS),
     redisEviction: redisEviction(env.REDIS_EVICTION),
     api: apiConfig(env),

@@ -1,4 +1,4 @@
-import { JwksBridgeError } from '../../errors.js'
+import { loadDriver } from '../load-driver.js'
 
 /** What a query returns, as node-postgres (`pg` 8) gives it. */
 export interface PgResult {
@@ -44,23 +44,11 @@ export async function createPool(options: {
   queryTimeoutMs: number
   maxConnections: number
 }): Promise<PgPool> {
-  let Pool: PoolConstructor
-  try {
-    const module = (await import('pg')) as unknown as { default: { Pool: PoolConstructor } }
-    Pool = module.default.Pool
-  } catch (error) {
-    const code = (error as { code?: unknown }).code
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
-      throw new JwksBridgeError(
-        'ERR_STORE_UNAVAILABLE',
-        'the PostgreSQL store needs pg 8: npm install pg@8',
-        {
-          reason: 'driver not installed',
-        },
-      )
-    }
-    throw error
-  }
+  const { Pool } = await loadDriver(
+    async () => ((await import('pg')) as unknown as { default: { Pool: PoolConstructor } }).default,
+    'PostgreSQL',
+    'pg 8: npm install pg@8',
+  )
   const pool = new Pool({
     connectionString: options.connectionString,
     // Bounded: with the database down, a request fails after this long instead of hanging.

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { JwksBridgeError } from '../../errors.js'
 import { storeFailure } from '../failure.js'
+import { loadDriver } from '../load-driver.js'
 
 /**
  * The part of a better-sqlite3 12 statement the stores use. Declared here rather than imported so
@@ -38,21 +38,12 @@ type DatabaseConstructor = new (
  * Loads better-sqlite3 only when a SQLite store is created: it is an optional peer dependency, and
  * `import 'jwks-bridge'` must work without it.
  */
-export async function loadBetterSqlite3(): Promise<DatabaseConstructor> {
-  try {
-    const module = (await import('better-sqlite3')) as unknown as { default: DatabaseConstructor }
-    return module.default
-  } catch (error) {
-    const code = (error as { code?: unknown }).code
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
-      throw new JwksBridgeError(
-        'ERR_STORE_UNAVAILABLE',
-        'the SQLite store needs better-sqlite3 12: npm install better-sqlite3@12',
-        { reason: 'driver not installed' },
-      )
-    }
-    throw error
-  }
+export function loadBetterSqlite3(): Promise<DatabaseConstructor> {
+  return loadDriver(
+    async () => ((await import('better-sqlite3')) as unknown as { default: DatabaseConstructor }).default,
+    'SQLite',
+    'better-sqlite3 12: npm install better-sqlite3@12',
+  )
 }
 
 /**
