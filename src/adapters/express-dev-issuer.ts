@@ -14,27 +14,17 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import type { DevIssuer } from '../dev-issuer/dev-issuer.js'
 import { type DevIssuerRequest, type DevIssuerResponse, MAX_BODY_BYTES } from '../dev-issuer/http.js'
+import { isJwksBridgeError } from '../errors.js'
 import { checkMountedDevIssuer } from './dev-issuer-mount.js'
+import { readNodeBody } from './node-body.js'
 
 const WHERE = 'devIssuerMiddleware'
 
 /** The raw body, at most MAX_BODY_BYTES (undefined past it: the caller answers 413). */
 function readRaw(req: Request): Promise<Uint8Array | undefined> {
-  const declared = Number(req.headers['content-length'])
-  if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) return Promise.resolve(undefined)
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length
-      if (size > MAX_BODY_BYTES) {
-        req.removeAllListeners('data')
-        req.pause()
-        resolve(undefined)
-      } else chunks.push(chunk)
-    })
-    req.once('end', () => resolve(Buffer.concat(chunks)))
-    req.once('error', reject)
+  return readNodeBody(req, MAX_BODY_BYTES).catch((error: unknown) => {
+    if (isJwksBridgeError(error) && error.code === 'ERR_BODY_TOO_LARGE') return undefined
+    throw error
   })
 }
 

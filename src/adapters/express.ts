@@ -11,22 +11,15 @@
  * app.use(bridgeMiddleware(bridge))
  * app.get('/me', (req, res) => (req.identity ? res.json(req.identity) : res.sendStatus(401)))
  */
-import type { IncomingMessage } from 'node:http'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import type { Bridge } from '../bridge/bridge.js'
 import { errorResponse } from '../bridge/http-status.js'
 import type { BridgeResponse, BridgeSession } from '../bridge/types.js'
 import { functionOption, optionNames, readOptions } from '../lib/options.js'
 import type { Identity } from '../stores/types.js'
+import { readNodeBody } from './node-body.js'
 import { toBridgeRequest } from './node-request.js'
-import {
-  answerRoute,
-  authenticateOrRespond,
-  bodyTooLarge,
-  declaredTooLarge,
-  type ExtraBridgeRoute,
-  isExtraRoute,
-} from './shared.js'
+import { answerRoute, authenticateOrRespond, type ExtraBridgeRoute, isExtraRoute } from './shared.js'
 
 declare global {
   namespace Express {
@@ -44,25 +37,6 @@ function send(res: Response, response: BridgeResponse): void {
   if (response.cookies.length > 0) res.append('Set-Cookie', response.cookies)
   if (response.body === undefined) res.end()
   else res.json(response.body)
-}
-
-/** Reads the body up to `limit` bytes; refuses more without buffering it (Content-Length first). */
-function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
-  if (declaredTooLarge(req.headers['content-length'], limit)) return Promise.reject(bodyTooLarge())
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length
-      if (size > limit) {
-        req.removeAllListeners('data')
-        req.pause()
-        reject(bodyTooLarge())
-      } else chunks.push(chunk)
-    })
-    req.once('end', () => resolve(Buffer.concat(chunks)))
-    req.once('error', reject)
-  })
 }
 
 export type { ExtraBridgeRoute } from './shared.js'
@@ -98,7 +72,7 @@ export function bridgeMiddleware(bridge: Bridge, options: BridgeMiddlewareOption
       }
       let body: Uint8Array
       try {
-        body = await readBody(req, bridge.maxBodyBytes)
+        body = await readNodeBody(req, bridge.maxBodyBytes)
       } catch (error) {
         const response = errorResponse(error)
         if (response === undefined) throw error
