@@ -1,0 +1,478 @@
+// The mutants of scripts/mutation-probe.mjs: one per rule SECURITY.md promises. `tests` are the test
+// paths the SECURITY.md row names (substrings, as scripts/run-tests.mjs takes them). `build: true`
+// rebuilds dist/ after mutating, for tests that run the built package.
+
+/** One edit in one file: `find` must occur exactly once. */
+function edit(file, find, replace) {
+  return { file, find, replace }
+}
+
+function mutant(id, row, rule, edits, tests, extra = {}) {
+  return { id, row, rule, edits: Array.isArray(edits) ? edits : [edits], tests, ...extra }
+}
+
+const ALG_TESTS = ['test/rules/algorithms.test.ts', 'test/rules/options.test.ts', 'test/vectors/wycheproof-jws']
+const KEYSEL_TESTS = ['test/rules/key-selection.test.ts', 'test/vectors/wycheproof']
+const WEAK_TESTS = ['test/rules/weak-keys.test.ts', 'test/vectors/wycheproof-jwk']
+const B64_TESTS = ['test/rules/base64url.test.ts', 'test/property/base64url.test.ts', 'test/vectors/wycheproof-jws']
+const JSON_TESTS = ['test/rules/json.test.ts', 'test/property/json.test.ts']
+const SIG_TESTS = ['test/rules/signatures.test.ts', 'test/vectors/wycheproof']
+const CLAIM_TESTS = ['test/rules/claims', 'test/property/numeric-date.test.ts']
+
+export const MUTANTS = [
+  // ## Token verification
+  mutant(
+    'tv-alg-allowlist',
+    'alg none / HS*',
+    'header: any supported alg accepted, allowlist ignored',
+    edit('src/jose/header.ts', 'policy.algorithms.has(alg) ? algorithmSpec(alg) : undefined', 'algorithmSpec(alg)'),
+    ALG_TESTS,
+  ),
+  mutant(
+    'tv-alg-case',
+    'alg none / HS*',
+    'alg compared case-insensitively',
+    [
+      edit(
+        'src/jose/header.ts',
+        'policy.algorithms.has(alg) ? algorithmSpec(alg) : undefined',
+        "[...policy.algorithms].some((a) => a.toLowerCase() === alg.toLowerCase()) ? algorithmSpec([...policy.algorithms].find((a) => a.toLowerCase() === alg.toLowerCase()) ?? '') : undefined",
+      ),
+    ],
+    ALG_TESTS,
+  ),
+  mutant(
+    'tv-alg-config-hs',
+    'alg none / HS*',
+    'createVerifier accepts unknown algorithm names (HS256, none) in `algorithms`',
+    edit('src/options.ts', "if (typeof name !== 'string' || !algorithmSpec(name)) {", "if (typeof name !== 'string') {"),
+    ALG_TESTS,
+  ),
+  mutant(
+    'tv-key-kty',
+    'key confusion',
+    'fits(): key type not compared',
+    edit('src/jose/key-set.ts', '  if (key.kty !== spec.kty) return false\n', ''),
+    KEYSEL_TESTS,
+  ),
+  mutant(
+    'tv-key-crv',
+    'key confusion',
+    'fits(): curve not compared',
+    edit('src/jose/key-set.ts', '  if (spec.crv !== undefined && key.crv !== spec.crv) return false\n', ''),
+    KEYSEL_TESTS,
+  ),
+  mutant(
+    'tv-key-alg',
+    'key confusion',
+    "fits(): a JWK's own alg not compared",
+    edit('src/jose/key-set.ts', '  if (key.alg !== undefined && key.alg !== spec.name) return false\n', ''),
+    KEYSEL_TESTS,
+  ),
+  mutant(
+    'tv-key-use',
+    'key confusion',
+    'use: enc key may verify',
+    edit('src/jose/key-set.ts', "(key.use === undefined || key.use === 'sig')", 'true'),
+    KEYSEL_TESTS,
+  ),
+  mutant(
+    'tv-key-ops',
+    'key confusion',
+    'key_ops without verify may verify',
+    edit('src/jose/key-set.ts', "(key.keyOps === undefined || key.keyOps.includes('verify'))", 'true'),
+    KEYSEL_TESTS,
+  ),
+  mutant(
+    'tv-weak-e1',
+    'weak keys',
+    'RSA e < 3 accepted',
+    edit('src/jose/jwk.ts', "  if (e.length === 1 && last < 3) throw invalid('RSA public exponent is below 3')\n", ''),
+    WEAK_TESTS,
+  ),
+  mutant(
+    'tv-weak-even',
+    'weak keys',
+    'RSA even exponent accepted',
+    edit('src/jose/jwk.ts', "  if ((last & 1) === 0) throw invalid('RSA public exponent is even')\n", ''),
+    WEAK_TESTS,
+  ),
+  mutant(
+    'tv-weak-min-bits',
+    'weak keys',
+    'RSA modulus under 2048 bits accepted',
+    edit('src/jose/jwk.ts', 'if (bits < limits.minRsaModulusBits)', 'if (false)'),
+    WEAK_TESTS,
+  ),
+  mutant(
+    'tv-weak-max-bits',
+    'weak keys',
+    'huge RSA modulus accepted',
+    edit('src/jose/jwk.ts', 'if (bits > limits.maxRsaModulusBits)', 'if (false)'),
+    WEAK_TESTS,
+  ),
+  mutant(
+    'tv-weak-private',
+    'weak keys',
+    'private members (d, p, ...) accepted',
+    edit('src/jose/jwk.ts', '    if (member in jwk)\n', '    if (false)\n'),
+    WEAK_TESTS,
+  ),
+  mutant(
+    'tv-weak-oct',
+    'weak keys',
+    'oct keys: the explicit refusal removed (falls to "unsupported key type")',
+    edit('src/jose/jwk.ts', "  if (kty === 'oct') throw invalid('symmetric (\"oct\") keys are not accepted')\n", ''),
+    WEAK_TESTS,
+  ),
+  mutant(
+    'tv-b64-unused-bits',
+    'non-canonical base64url',
+    'non-zero unused bits accepted',
+    edit('src/jose/base64url.ts', 'return rest === 2 ? (last & 0x0f) === 0 : (last & 0x03) === 0', 'return true'),
+    B64_TESTS,
+  ),
+  mutant(
+    'tv-b64-alphabet',
+    'non-canonical base64url',
+    'padding and whitespace accepted in a segment',
+    edit('src/jose/base64url.ts', 'const ALPHABET_ONLY = /^[A-Za-z0-9_-]*$/', 'const ALPHABET_ONLY = /^[A-Za-z0-9_=\\s-]*$/'),
+    B64_TESTS,
+  ),
+  mutant(
+    'tv-json-duplicates',
+    'JSON parser differentials',
+    'duplicate members accepted',
+    edit(
+      'src/jose/json.ts',
+      'if (countMembers(value, 0, part) !== countMemberNames(text)) {',
+      'if (countMembers(value, 0, part) < 0 && countMemberNames(text) < 0) {',
+    ),
+    JSON_TESTS,
+  ),
+  mutant(
+    'tv-json-bom',
+    'JSON parser differentials',
+    'BOM check removed',
+    edit('src/jose/json.ts', 'if (bytes.length >= 3 && bytes[0] === 0xef', 'if (false && bytes[0] === 0xef'),
+    JSON_TESTS,
+  ),
+  mutant(
+    'tv-json-utf8',
+    'JSON parser differentials',
+    'invalid UTF-8 accepted',
+    edit('src/jose/json.ts', '  if (!isUtf8(bytes))\n', '  if (false)\n'),
+    JSON_TESTS,
+  ),
+  mutant(
+    'tv-json-object-only',
+    'JSON parser differentials',
+    'a JSON array accepted as header/claims',
+    edit('src/jose/json.ts', "if (typeof value !== 'object' || value === null || Array.isArray(value)) {", "if (typeof value !== 'object' || value === null) {"),
+    JSON_TESTS,
+  ),
+  mutant(
+    'tv-json-depth',
+    'JSON parser differentials',
+    'depth bound removed',
+    edit('src/jose/json.ts', 'if (depth >= MAX_JSON_DEPTH) {', 'if (false) {'),
+    JSON_TESTS,
+  ),
+  mutant(
+    'tv-sig-ecdsa-range',
+    'psychic signatures',
+    'ECDSA 1 <= r, s < n check removed',
+    edit('src/jose/signature.ts', 'if (!inRange(signature, 0, half, order) || !inRange(signature, half, half * 2, order)) {', 'if (false) {'),
+    SIG_TESTS,
+  ),
+  mutant(
+    'tv-sig-ecdsa-upper',
+    'psychic signatures',
+    'ECDSA r, s = n accepted (only zero refused)',
+    edit('src/jose/signature.ts', 'return Buffer.compare(bytes.subarray(start, end), order) < 0', 'return Buffer.compare(bytes.subarray(start, end), order) <= 0'),
+    SIG_TESTS,
+  ),
+  mutant(
+    'tv-sig-ecdsa-length',
+    'psychic signatures',
+    'ECDSA signature length not checked',
+    edit('src/jose/signature.ts', "      if (signature.length !== spec.signatureBytes) return 'length'\n", ''),
+    SIG_TESTS,
+  ),
+  mutant(
+    'tv-sig-pss-salt',
+    'psychic signatures',
+    'PSS salt length auto instead of hash length',
+    edit('src/jose/signature.ts', 'saltLength: spec.hashBytes', 'saltLength: constants.RSA_PSS_SALTLEN_AUTO'),
+    SIG_TESTS,
+  ),
+  mutant(
+    'tv-sig-rsa-length',
+    'psychic signatures',
+    'RSA PKCS#1 signature length not checked',
+    edit('src/jose/signature.ts', "    case 'rsa-pkcs1':\n      if (signature.length !== key.modulusBytes) return 'length'\n", "    case 'rsa-pkcs1':\n"),
+    SIG_TESTS,
+  ),
+  mutant(
+    'tv-sig-eddsa-length',
+    'psychic signatures',
+    'EdDSA signature length not checked',
+    edit('src/jose/signature.ts', "      if (signature.length !== 64) return 'length'\n", ''),
+    SIG_TESTS,
+  ),
+  mutant(
+    'tv-crit-understood',
+    'crit',
+    'crit names not understood accepted',
+    edit('src/jose/header.ts', 'if (!understood.has(name)) {', 'if (false) {'),
+    ['test/rules/crit.test.ts'],
+  ),
+  mutant(
+    'tv-crit-registered',
+    'crit',
+    'crit listing a registered name accepted',
+    edit('src/jose/header.ts', "    if (REGISTERED.has(name)) throw headerError('ERR_CRIT_INVALID', 'crit', '\"crit\" lists a registered name')\n", ''),
+    ['test/rules/crit.test.ts'],
+  ),
+  mutant(
+    'tv-crit-own',
+    'crit',
+    'crit name present only through the prototype accepted',
+    edit('src/jose/header.ts', 'if (!Object.hasOwn(header, name))', 'if (!(name in header))'),
+    ['test/rules/crit.test.ts'],
+  ),
+  mutant(
+    'tv-crit-twice',
+    'crit',
+    'crit listing a name twice accepted',
+    edit('src/jose/header.ts', "    if (seen.has(name)) throw headerError('ERR_CRIT_INVALID', 'crit', '\"crit\" lists a name twice')\n", ''),
+    ['test/rules/crit.test.ts'],
+  ),
+  mutant(
+    'tv-crit-empty',
+    'crit',
+    'empty crit array accepted',
+    edit('src/jose/header.ts', 'if (!Array.isArray(crit) || crit.length === 0) {', 'if (!Array.isArray(crit)) {'),
+    ['test/rules/crit.test.ts'],
+  ),
+  mutant(
+    'tv-crit-b64',
+    'crit',
+    'b64 accepted in a JWT',
+    edit('src/jose/header.ts', "  if ('b64' in header) throw", "  if (false) throw"),
+    ['test/rules/crit.test.ts'],
+  ),
+  mutant(
+    'tv-claims-finite',
+    'never-expiring tokens',
+    'Infinity accepted as a NumericDate',
+    edit('src/jose/claims.ts', "if (typeof value !== 'number' || !Number.isFinite(value)) {", "if (typeof value !== 'number' || Number.isNaN(value)) {"),
+    CLAIM_TESTS,
+  ),
+  mutant(
+    'tv-claims-exp-default',
+    'never-expiring tokens',
+    'exp not required by default',
+    edit('src/options.ts', '  requireExp: true,\n', '  requireExp: false,\n'),
+    CLAIM_TESTS,
+  ),
+  mutant(
+    'tv-claims-exp-boundary',
+    'never-expiring tokens',
+    'a token accepted at exactly exp (RFC 7519 §4.1.4)',
+    edit('src/jose/claims.ts', 'if (nowSeconds - tolerance >= exp)', 'if (nowSeconds - tolerance > exp)'),
+    CLAIM_TESTS,
+  ),
+  mutant(
+    'tv-claims-iss-type',
+    'never-expiring tokens',
+    'non-string iss accepted when no issuer is configured',
+    edit('src/jose/claims.ts', "  if (iss !== undefined && typeof iss !== 'string')\n", '  if (false)\n'),
+    CLAIM_TESTS,
+  ),
+  mutant(
+    'tv-claims-aud-empty',
+    'never-expiring tokens',
+    'empty aud array accepted',
+    edit('src/jose/claims.ts', 'aud.length === 0 || ', ''),
+    CLAIM_TESTS,
+  ),
+  mutant(
+    'tv-claims-aud-items',
+    'never-expiring tokens',
+    'aud array with a non-string accepted',
+    edit('src/jose/claims.ts', " || aud.some((value) => typeof value !== 'string')", ''),
+    CLAIM_TESTS,
+  ),
+  mutant(
+    'tv-claims-after-signature',
+    'claims trusted before the signature',
+    'claims checked before the signature',
+    edit(
+      'src/jose/verify-jwt.ts',
+      '  assertCompactSignature(checked.compact, checked.spec, key)\n  return checkVerifiedClaims(checked, policy, nowSeconds, payload)',
+      '  const early = checkVerifiedClaims(checked, policy, nowSeconds, payload)\n  assertCompactSignature(checked.compact, checked.spec, key)\n  return early',
+    ),
+    ['test/rules/claims.test.ts'],
+  ),
+  mutant(
+    'tv-length-cap',
+    'oversized tokens',
+    'length cap not checked',
+    edit('src/jose/compact.ts', '  if (token.length > maxTokenLength) {', '  if (false) {'),
+    ['test/rules/structure.test.ts'],
+  ),
+  mutant(
+    'tv-length-default',
+    'oversized tokens',
+    'default cap 64 KiB instead of 16 KiB',
+    edit('src/jose/compact.ts', 'export const DEFAULT_MAX_TOKEN_LENGTH = 16 * 1024', 'export const DEFAULT_MAX_TOKEN_LENGTH = 64 * 1024'),
+    ['test/rules/structure.test.ts'],
+  ),
+  mutant(
+    'tv-cache-until',
+    'cached result outliving the token',
+    'cache serves past the validity window',
+    edit('src/token-cache.ts', '      nowSeconds >= entry.window.untilSeconds ||\n', ''),
+    ['test/rules/token-cache.test.ts', 'test/keys/rotation.test.ts', 'test/keys/outages.test.ts'],
+  ),
+  mutant(
+    'tv-cache-from',
+    'cached result outliving the token',
+    'cache serves before nbf/iat (clock stepped back)',
+    edit('src/token-cache.ts', '      nowSeconds < entry.window.fromSeconds ||\n', ''),
+    ['test/rules/token-cache.test.ts', 'test/keys/rotation.test.ts', 'test/keys/outages.test.ts'],
+  ),
+  mutant(
+    'tv-cache-key',
+    'cached result outliving the token',
+    'cache serves after the key left the set',
+    edit('src/token-cache.ts', '      !entry.source.admitsCached(entry.key)\n', '      false\n'),
+    ['test/rules/token-cache.test.ts', 'test/keys/rotation.test.ts', 'test/keys/outages.test.ts'],
+  ),
+  mutant(
+    'tv-cache-stale',
+    'cached result outliving the token',
+    'cache serves past the key set stale window',
+    edit('src/keys/remote-key-source.ts', '    if (now >= current.freshUntilMs + this.#o.maxStaleMs) return false\n', ''),
+    ['test/rules/token-cache.test.ts', 'test/keys/rotation.test.ts', 'test/keys/outages.test.ts'],
+  ),
+  mutant(
+    'tv-options-unknown',
+    'misspelt option',
+    'refuseUnknownKeys accepts anything',
+    edit('src/lib/options.ts', '    if (known.includes(key)) continue\n', '    continue\n'),
+    ['test/rules/options.test.ts', 'test/lib/options.test.ts'],
+  ),
+
+  // ## Key sets
+  mutant(
+    'ks-https',
+    'key set URL',
+    'http accepted for any host',
+    edit(
+      'src/keys/url-policy.ts',
+      "url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))",
+      "url.protocol !== 'https:' && url.protocol !== 'http:'",
+    ),
+    ['test/keys/url-policy.test.ts', 'test/keys/fetching.test.ts'],
+  ),
+  mutant(
+    'ks-credentials',
+    'key set URL',
+    'credentials in the URL accepted',
+    edit('src/keys/url-policy.ts', "if (url.username !== '' || url.password !== '')", 'if (false)'),
+    ['test/keys/url-policy.test.ts', 'test/keys/fetching.test.ts'],
+  ),
+  mutant(
+    'ks-redirect',
+    'key set URL',
+    'redirects followed',
+    edit('src/keys/http-fetch.ts', "redirect: 'manual'", "redirect: 'follow'"),
+    ['test/keys/url-policy.test.ts', 'test/keys/fetching.test.ts'],
+  ),
+  mutant(
+    'ks-timeout',
+    'slow or huge key set',
+    'no whole-fetch timeout',
+    edit('src/keys/http-fetch.ts', 'setTimeout(() => controller.abort(), limits.timeoutMs)', 'setTimeout(() => {}, limits.timeoutMs)'),
+    ['test/keys/fetching.test.ts'],
+  ),
+  mutant(
+    'ks-body-cap',
+    'slow or huge key set',
+    'body cap removed (declared and streamed)',
+    [
+      edit('src/keys/http-fetch.ts', 'if (declared > limits.maxResponseBytes)', 'if (false)'),
+      edit('src/keys/http-fetch.ts', 'if (total > maxBytes)', 'if (false)'),
+    ],
+    ['test/keys/fetching.test.ts'],
+  ),
+  mutant(
+    'ks-body-cap-streamed',
+    'slow or huge key set',
+    'streamed body cap removed (no Content-Length)',
+    edit('src/keys/http-fetch.ts', 'if (total > maxBytes)', 'if (false)'),
+    ['test/keys/fetching.test.ts'],
+  ),
+  mutant(
+    'ks-key-count',
+    'slow or huge key set',
+    'key count cap removed',
+    edit('src/jose/key-set.ts', 'if (keys.length > limits.maxKeys) {', 'if (false) {'),
+    ['test/keys/fetching.test.ts'],
+  ),
+  mutant(
+    'ks-flood-cooldown',
+    'random-kid floods',
+    'unknown kid fetches not limited by the cooldown',
+    edit('src/keys/remote-key-source.ts', "if (now - this.#lastKidFetchMs < this.#o.cooldownMs) return this.#refuse('cooldown', notFound)", ''),
+    ['test/keys/floods.test.ts'],
+  ),
+  mutant(
+    'ks-flood-negative',
+    'random-kid floods',
+    'negative cache not consulted',
+    edit('src/keys/remote-key-source.ts', 'if (absentSince !== undefined && now - absentSince < this.#o.cooldownMs) {', 'if (false) {'),
+    ['test/keys/floods.test.ts'],
+  ),
+  mutant(
+    'ks-flood-negative-bound',
+    'random-kid floods',
+    'negative cache unbounded',
+    edit('src/keys/remote-key-source.ts', 'if (this.#unknownKids.size >= this.#o.maxUnknownKids) {', 'if (false) {'),
+    ['test/keys/floods.test.ts'],
+  ),
+  mutant(
+    'ks-flood-single-flight',
+    'random-kid floods',
+    'no single flight for refreshes',
+    edit('src/keys/remote-key-source.ts', '    if (this.#inflight !== undefined) return this.#inflight\n', ''),
+    ['test/keys/floods.test.ts'],
+  ),
+  mutant(
+    'ks-outage-stale',
+    'provider outage',
+    'no stale limit: last set served forever',
+    edit('src/keys/remote-key-source.ts', 'if (now >= current.freshUntilMs + this.#o.maxStaleMs) return this.#pastStale(spec, kid, now)', ''),
+    ['test/keys/outages.test.ts'],
+  ),
+  mutant(
+    'ks-discovery-issuer',
+    'discovery mix-up',
+    'discovery issuer not compared',
+    edit('src/keys/discovery.ts', 'if (document.issuer !== issuer) {', 'if (false) {'),
+    ['test/keys/discovery.test.ts'],
+  ),
+  mutant(
+    'ks-route-fallback',
+    'issuer A with B keys',
+    'unknown iss falls back to the first issuer',
+    edit(
+      'src/verifier.ts',
+      "route = typeof iss === 'string' ? routes.get(iss) : undefined",
+      "route = (typeof iss === 'string' ? routes.get(iss) : undefined) ?? routes.values().next().value",
+    ),
+    ['test/keys/several-issuers.test.ts', 'test/rules/issuers.test.ts'],
+  ),
+]
