@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the finds and replacements are source text
 // The mutants of scripts/mutation-probe.mjs: one per rule SECURITY.md promises. `tests` are the test
 // paths the SECURITY.md row names (substrings, as scripts/run-tests.mjs takes them). `build: true`
 // rebuilds dist/ after mutating, for tests that run the built package.
@@ -11,10 +12,18 @@ function mutant(id, row, rule, edits, tests, extra = {}) {
   return { id, row, rule, edits: Array.isArray(edits) ? edits : [edits], tests, ...extra }
 }
 
-const ALG_TESTS = ['test/rules/algorithms.test.ts', 'test/rules/options.test.ts', 'test/vectors/wycheproof-jws']
+const ALG_TESTS = [
+  'test/rules/algorithms.test.ts',
+  'test/rules/options.test.ts',
+  'test/vectors/wycheproof-jws',
+]
 const KEYSEL_TESTS = ['test/rules/key-selection.test.ts', 'test/vectors/wycheproof']
 const WEAK_TESTS = ['test/rules/weak-keys.test.ts', 'test/vectors/wycheproof-jwk']
-const B64_TESTS = ['test/rules/base64url.test.ts', 'test/property/base64url.test.ts', 'test/vectors/wycheproof-jws']
+const B64_TESTS = [
+  'test/rules/base64url.test.ts',
+  'test/property/base64url.test.ts',
+  'test/vectors/wycheproof-jws',
+]
 const JSON_TESTS = ['test/rules/json.test.ts', 'test/property/json.test.ts']
 const SIG_TESTS = ['test/rules/signatures.test.ts', 'test/vectors/wycheproof']
 const CLAIM_TESTS = ['test/rules/claims', 'test/property/numeric-date.test.ts']
@@ -25,7 +34,11 @@ export const MUTANTS = [
     'tv-alg-allowlist',
     'alg none / HS*',
     'header: any supported alg accepted, allowlist ignored',
-    edit('src/jose/header.ts', 'policy.algorithms.has(alg) ? algorithmSpec(alg) : undefined', 'algorithmSpec(alg)'),
+    edit(
+      'src/jose/header.ts',
+      'policy.algorithms.has(alg) ? algorithmSpec(alg) : undefined',
+      'algorithmSpec(alg)',
+    ),
     ALG_TESTS,
   ),
   mutant(
@@ -45,7 +58,11 @@ export const MUTANTS = [
     'tv-alg-config-hs',
     'alg none / HS*',
     'createVerifier accepts unknown algorithm names (HS256, none) in `algorithms`',
-    edit('src/options.ts', "if (typeof name !== 'string' || !algorithmSpec(name)) {", "if (typeof name !== 'string') {"),
+    edit(
+      'src/options.ts',
+      "if (typeof name !== 'string' || !algorithmSpec(name)) {",
+      "if (typeof name !== 'string') {",
+    ),
     ALG_TESTS,
   ),
   mutant(
@@ -87,7 +104,11 @@ export const MUTANTS = [
     'tv-weak-e1',
     'weak keys',
     'RSA e < 3 accepted',
-    edit('src/jose/jwk.ts', "  if (e.length === 1 && last < 3) throw invalid('RSA public exponent is below 3')\n", ''),
+    edit(
+      'src/jose/jwk.ts',
+      "  if (e.length === 1 && last < 3) throw invalid('RSA public exponent is below 3')\n",
+      '',
+    ),
     WEAK_TESTS,
   ),
   mutant(
@@ -122,21 +143,33 @@ export const MUTANTS = [
     'tv-weak-oct',
     'weak keys',
     'oct keys: the explicit refusal removed (falls to "unsupported key type")',
-    edit('src/jose/jwk.ts', "  if (kty === 'oct') throw invalid('symmetric (\"oct\") keys are not accepted')\n", ''),
+    edit(
+      'src/jose/jwk.ts',
+      "  if (kty === 'oct') throw invalid('symmetric (\"oct\") keys are not accepted')\n",
+      '',
+    ),
     WEAK_TESTS,
   ),
   mutant(
     'tv-b64-unused-bits',
     'non-canonical base64url',
     'non-zero unused bits accepted',
-    edit('src/jose/base64url.ts', 'return rest === 2 ? (last & 0x0f) === 0 : (last & 0x03) === 0', 'return true'),
+    edit(
+      'src/jose/base64url.ts',
+      'return rest === 2 ? (last & 0x0f) === 0 : (last & 0x03) === 0',
+      'return true',
+    ),
     B64_TESTS,
   ),
   mutant(
     'tv-b64-alphabet',
     'non-canonical base64url',
     'padding and whitespace accepted in a segment',
-    edit('src/jose/base64url.ts', 'const ALPHABET_ONLY = /^[A-Za-z0-9_-]*$/', 'const ALPHABET_ONLY = /^[A-Za-z0-9_=\\s-]*$/'),
+    edit(
+      'src/jose/base64url.ts',
+      'const ALPHABET_ONLY = /^[A-Za-z0-9_-]*$/',
+      'const ALPHABET_ONLY = /^[A-Za-z0-9_=\\s-]*$/',
+    ),
     B64_TESTS,
   ),
   mutant(
@@ -168,7 +201,11 @@ export const MUTANTS = [
     'tv-json-object-only',
     'JSON parser differentials',
     'a JSON array accepted as header/claims',
-    edit('src/jose/json.ts', "if (typeof value !== 'object' || value === null || Array.isArray(value)) {", "if (typeof value !== 'object' || value === null) {"),
+    edit(
+      'src/jose/json.ts',
+      "if (typeof value !== 'object' || value === null || Array.isArray(value)) {",
+      "if (typeof value !== 'object' || value === null) {",
+    ),
     JSON_TESTS,
   ),
   mutant(
@@ -182,21 +219,33 @@ export const MUTANTS = [
     'tv-sig-ecdsa-range',
     'psychic signatures',
     'ECDSA 1 <= r, s < n check removed',
-    edit('src/jose/signature.ts', 'if (!inRange(signature, 0, half, order) || !inRange(signature, half, half * 2, order)) {', 'if (false) {'),
+    edit(
+      'src/jose/signature.ts',
+      'if (!inRange(signature, 0, half, order) || !inRange(signature, half, half * 2, order)) {',
+      'if (false) {',
+    ),
     SIG_TESTS,
   ),
   mutant(
     'tv-sig-ecdsa-upper',
     'psychic signatures',
     'ECDSA r, s = n accepted (only zero refused)',
-    edit('src/jose/signature.ts', 'return Buffer.compare(bytes.subarray(start, end), order) < 0', 'return Buffer.compare(bytes.subarray(start, end), order) <= 0'),
+    edit(
+      'src/jose/signature.ts',
+      'return Buffer.compare(bytes.subarray(start, end), order) < 0',
+      'return Buffer.compare(bytes.subarray(start, end), order) <= 0',
+    ),
     SIG_TESTS,
   ),
   mutant(
     'tv-sig-ecdsa-length',
     'psychic signatures',
     'ECDSA signature length not checked',
-    edit('src/jose/signature.ts', "      if (signature.length !== spec.signatureBytes) return 'length'\n", ''),
+    edit(
+      'src/jose/signature.ts',
+      "      if (signature.length !== spec.signatureBytes) return 'length'\n",
+      '',
+    ),
     SIG_TESTS,
   ),
   mutant(
@@ -210,7 +259,11 @@ export const MUTANTS = [
     'tv-sig-rsa-length',
     'psychic signatures',
     'RSA PKCS#1 signature length not checked',
-    edit('src/jose/signature.ts', "    case 'rsa-pkcs1':\n      if (signature.length !== key.modulusBytes) return 'length'\n", "    case 'rsa-pkcs1':\n"),
+    edit(
+      'src/jose/signature.ts',
+      "    case 'rsa-pkcs1':\n      if (signature.length !== key.modulusBytes) return 'length'\n",
+      "    case 'rsa-pkcs1':\n",
+    ),
     SIG_TESTS,
   ),
   mutant(
@@ -231,7 +284,11 @@ export const MUTANTS = [
     'tv-crit-registered',
     'crit',
     'crit listing a registered name accepted',
-    edit('src/jose/header.ts', "    if (REGISTERED.has(name)) throw headerError('ERR_CRIT_INVALID', 'crit', '\"crit\" lists a registered name')\n", ''),
+    edit(
+      'src/jose/header.ts',
+      "    if (REGISTERED.has(name)) throw headerError('ERR_CRIT_INVALID', 'crit', '\"crit\" lists a registered name')\n",
+      '',
+    ),
     ['test/rules/crit.test.ts'],
   ),
   mutant(
@@ -245,28 +302,40 @@ export const MUTANTS = [
     'tv-crit-twice',
     'crit',
     'crit listing a name twice accepted',
-    edit('src/jose/header.ts', "    if (seen.has(name)) throw headerError('ERR_CRIT_INVALID', 'crit', '\"crit\" lists a name twice')\n", ''),
+    edit(
+      'src/jose/header.ts',
+      "    if (seen.has(name)) throw headerError('ERR_CRIT_INVALID', 'crit', '\"crit\" lists a name twice')\n",
+      '',
+    ),
     ['test/rules/crit.test.ts'],
   ),
   mutant(
     'tv-crit-empty',
     'crit',
     'empty crit array accepted',
-    edit('src/jose/header.ts', 'if (!Array.isArray(crit) || crit.length === 0) {', 'if (!Array.isArray(crit)) {'),
+    edit(
+      'src/jose/header.ts',
+      'if (!Array.isArray(crit) || crit.length === 0) {',
+      'if (!Array.isArray(crit)) {',
+    ),
     ['test/rules/crit.test.ts'],
   ),
   mutant(
     'tv-crit-b64',
     'crit',
     'b64 accepted in a JWT',
-    edit('src/jose/header.ts', "  if ('b64' in header) throw", "  if (false) throw"),
+    edit('src/jose/header.ts', "  if ('b64' in header) throw", '  if (false) throw'),
     ['test/rules/crit.test.ts'],
   ),
   mutant(
     'tv-claims-finite',
     'never-expiring tokens',
     'Infinity accepted as a NumericDate',
-    edit('src/jose/claims.ts', "if (typeof value !== 'number' || !Number.isFinite(value)) {", "if (typeof value !== 'number' || Number.isNaN(value)) {"),
+    edit(
+      'src/jose/claims.ts',
+      "if (typeof value !== 'number' || !Number.isFinite(value)) {",
+      "if (typeof value !== 'number' || Number.isNaN(value)) {",
+    ),
     CLAIM_TESTS,
   ),
   mutant(
@@ -326,7 +395,11 @@ export const MUTANTS = [
     'tv-length-default',
     'oversized tokens',
     'default cap 64 KiB instead of 16 KiB',
-    edit('src/jose/compact.ts', 'export const DEFAULT_MAX_TOKEN_LENGTH = 16 * 1024', 'export const DEFAULT_MAX_TOKEN_LENGTH = 64 * 1024'),
+    edit(
+      'src/jose/compact.ts',
+      'export const DEFAULT_MAX_TOKEN_LENGTH = 16 * 1024',
+      'export const DEFAULT_MAX_TOKEN_LENGTH = 64 * 1024',
+    ),
     ['test/rules/structure.test.ts'],
   ),
   mutant(
@@ -354,7 +427,11 @@ export const MUTANTS = [
     'tv-cache-stale',
     'cached result outliving the token',
     'cache serves past the key set stale window',
-    edit('src/keys/remote-key-source.ts', '    if (now >= current.freshUntilMs + this.#o.maxStaleMs) return false\n', ''),
+    edit(
+      'src/keys/remote-key-source.ts',
+      '    if (now >= current.freshUntilMs + this.#o.maxStaleMs) return false\n',
+      '',
+    ),
     ['test/rules/token-cache.test.ts', 'test/keys/rotation.test.ts', 'test/keys/outages.test.ts'],
   ),
   mutant(
@@ -395,7 +472,11 @@ export const MUTANTS = [
     'ks-timeout',
     'slow or huge key set',
     'no whole-fetch timeout',
-    edit('src/keys/http-fetch.ts', 'setTimeout(() => controller.abort(), limits.timeoutMs)', 'setTimeout(() => {}, limits.timeoutMs)'),
+    edit(
+      'src/keys/http-fetch.ts',
+      'setTimeout(() => controller.abort(), limits.timeoutMs)',
+      'setTimeout(() => {}, limits.timeoutMs)',
+    ),
     ['test/keys/fetching.test.ts'],
   ),
   mutant(
@@ -426,35 +507,55 @@ export const MUTANTS = [
     'ks-flood-cooldown',
     'random-kid floods',
     'unknown kid fetches not limited by the cooldown',
-    edit('src/keys/remote-key-source.ts', "if (now - this.#lastKidFetchMs < this.#o.cooldownMs) return this.#refuse('cooldown', notFound)", ''),
+    edit(
+      'src/keys/remote-key-source.ts',
+      "if (now - this.#lastKidFetchMs < this.#o.cooldownMs) return this.#refuse('cooldown', notFound)",
+      '',
+    ),
     ['test/keys/floods.test.ts'],
   ),
   mutant(
     'ks-flood-negative',
     'random-kid floods',
     'negative cache not consulted',
-    edit('src/keys/remote-key-source.ts', 'if (absentSince !== undefined && now - absentSince < this.#o.cooldownMs) {', 'if (false) {'),
+    edit(
+      'src/keys/remote-key-source.ts',
+      'if (absentSince !== undefined && now - absentSince < this.#o.cooldownMs) {',
+      'if (false) {',
+    ),
     ['test/keys/floods.test.ts'],
   ),
   mutant(
     'ks-flood-negative-bound',
     'random-kid floods',
     'negative cache unbounded',
-    edit('src/keys/remote-key-source.ts', 'if (this.#unknownKids.size >= this.#o.maxUnknownKids) {', 'if (false) {'),
+    edit(
+      'src/keys/remote-key-source.ts',
+      'if (this.#unknownKids.size >= this.#o.maxUnknownKids) {',
+      'if (false) {',
+    ),
     ['test/keys/floods.test.ts'],
   ),
   mutant(
     'ks-flood-single-flight',
     'random-kid floods',
     'no single flight for refreshes',
-    edit('src/keys/remote-key-source.ts', '    if (this.#inflight !== undefined) return this.#inflight\n', ''),
+    edit(
+      'src/keys/remote-key-source.ts',
+      '    if (this.#inflight !== undefined) return this.#inflight\n',
+      '',
+    ),
     ['test/keys/floods.test.ts'],
   ),
   mutant(
     'ks-outage-stale',
     'provider outage',
     'no stale limit: last set served forever',
-    edit('src/keys/remote-key-source.ts', 'if (now >= current.freshUntilMs + this.#o.maxStaleMs) return this.#pastStale(spec, kid, now)', ''),
+    edit(
+      'src/keys/remote-key-source.ts',
+      'if (now >= current.freshUntilMs + this.#o.maxStaleMs) return this.#pastStale(spec, kid, now)',
+      '',
+    ),
     ['test/keys/outages.test.ts'],
   ),
   mutant(
@@ -474,5 +575,919 @@ export const MUTANTS = [
       "route = (typeof iss === 'string' ? routes.get(iss) : undefined) ?? routes.values().next().value",
     ),
     ['test/keys/several-issuers.test.ts', 'test/rules/issuers.test.ts'],
+  ),
+  // ## The handoff and sessions
+  mutant(
+    'hs-csrf-default',
+    'login CSRF',
+    'CSRF token off unless csrf: true',
+    edit('src/bridge/options.ts', 'csrf: options.csrf !== false,', 'csrf: options.csrf === true,'),
+    ['test/bridge/guard.test.ts'],
+  ),
+  mutant(
+    'hs-csrf-compare',
+    'login CSRF',
+    'X-CSRF-Token not compared with the cookie',
+    edit(
+      'src/bridge/csrf.ts',
+      'if (a.length !== b.length || !timingSafeEqual(a, b)) {',
+      'if (a.length !== b.length) {',
+    ),
+    ['test/bridge/guard.test.ts'],
+  ),
+  mutant(
+    'hs-fetch-site',
+    'login CSRF',
+    'Sec-Fetch-Site not checked',
+    edit(
+      'src/bridge/request-guard.ts',
+      "if (site !== undefined && site !== 'same-origin' && site !== 'none' && !originAllowed) {",
+      'if (false) {',
+    ),
+    ['test/bridge/guard.test.ts'],
+  ),
+  mutant(
+    'hs-fetch-site-same-site',
+    'login CSRF',
+    'Sec-Fetch-Site: same-site accepted',
+    edit(
+      'src/bridge/request-guard.ts',
+      "site !== 'same-origin' && site !== 'none'",
+      "site !== 'same-origin' && site !== 'none' && site !== 'same-site'",
+    ),
+    ['test/bridge/guard.test.ts'],
+  ),
+  mutant(
+    'hs-origin',
+    'login CSRF',
+    'Origin not compared with our own origin',
+    edit(
+      'src/bridge/request-guard.ts',
+      "    if (origin !== own && !originAllowed) throw crossSite('Origin is another origin')\n",
+      '',
+    ),
+    ['test/bridge/guard.test.ts'],
+  ),
+  mutant(
+    'hs-origin-null',
+    'login CSRF',
+    'Origin: null (unusable origin) accepted',
+    edit(
+      'src/bridge/request-guard.ts',
+      "    if (origin === undefined) throw crossSite('Origin is not a usable origin')\n",
+      '',
+    ),
+    ['test/bridge/guard.test.ts'],
+  ),
+  mutant(
+    'hs-fixation-step',
+    'session fixation',
+    'presented session not ended (stores without a sign-in transaction)',
+    edit(
+      'src/bridge/handoff.ts',
+      'const replaced = presented !== undefined && (await config.sessions.delete(presented.id))',
+      'const replaced = false',
+    ),
+    ['test/bridge/handoff.test.ts', 'test/bridge/sqlite.integration.test.ts', 'test/stores/memory.test.ts'],
+  ),
+  mutant(
+    'hs-fixation-tx',
+    'session fixation',
+    'presented session not ended (sign-in transaction: SQLite, PostgreSQL)',
+    edit(
+      'src/bridge/handoff.ts',
+      'presented: presented === undefined ? undefined : { id: presented.id },',
+      'presented: undefined,',
+    ),
+    ['test/bridge/handoff.test.ts', 'test/bridge/sqlite.integration.test.ts', 'test/stores/sqlite.test.ts'],
+  ),
+  mutant(
+    'hs-fixation-secret',
+    'session fixation',
+    'a session id alone (without its secret) ends the presented session',
+    edit(
+      'src/bridge/sessions.ts',
+      'if (record === undefined || !secretMatches(parsed.secret, record.secretHash)) return undefined',
+      'if (record === undefined) return undefined',
+    ),
+    ['test/bridge/handoff.test.ts', 'test/bridge/sqlite.integration.test.ts'],
+  ),
+  mutant(
+    'hs-fixation-csrf-cookie',
+    'session fixation',
+    'pre-session CSRF cookie not cleared at sign-in',
+    edit(
+      'src/bridge/handoff.ts',
+      '  if (config.csrf) cookies.push(clearCsrfCookie(secure, config.cookie))\n',
+      '',
+    ),
+    ['test/bridge/handoff.test.ts', 'test/bridge/sqlite.integration.test.ts'],
+  ),
+  mutant(
+    'hs-replay-age',
+    'token replay',
+    'token age not checked',
+    edit('src/bridge/replay-guard.ts', 'if (nowMs / 1000 - iat > maxAgeSeconds) {', 'if (false) {'),
+    ['test/bridge/handoff.test.ts', 'test/bridge/sqlite.integration.test.ts'],
+  ),
+  mutant(
+    'hs-replay-age-default',
+    'token replay',
+    'default maximum age 3600 s instead of 120 s',
+    edit(
+      'src/bridge/options.ts',
+      'options.maxTokenAgeSeconds, 120, false)',
+      'options.maxTokenAgeSeconds, 3600, false)',
+    ),
+    ['test/bridge/handoff.test.ts', 'test/bridge/sqlite.integration.test.ts'],
+  ),
+  mutant(
+    'hs-replay-single-step',
+    'token replay',
+    'single use not enforced (stores without a sign-in transaction)',
+    edit('src/bridge/handoff.ts', '  if (!first) throw tokenReplayed()\n', ''),
+    ['test/bridge/handoff.test.ts', 'test/bridge/sqlite.integration.test.ts'],
+  ),
+  mutant(
+    'hs-replay-single-tx',
+    'token replay',
+    'single use not enforced (sign-in transaction)',
+    edit('src/bridge/handoff.ts', '  if (outcome.replayed) throw tokenReplayed()\n', ''),
+    ['test/bridge/handoff.test.ts', 'test/bridge/sqlite.integration.test.ts'],
+  ),
+  mutant(
+    'hs-replay-until-exp',
+    'token replay',
+    'replay record kept until exp instead of iat + max age + 60 s',
+    edit(
+      'src/bridge/handoff.ts',
+      'expiresAtMs: usedUntilMs(acceptedUntilMs, nowMs),',
+      'expiresAtMs: Math.min(usedUntilMs(acceptedUntilMs, nowMs), (payload.exp ?? 0) * 1000),',
+    ),
+    ['test/bridge/handoff.test.ts', 'test/bridge/sqlite.integration.test.ts'],
+  ),
+  mutant(
+    'hs-replay-margin',
+    'token replay',
+    'no 60 s margin on the replay record',
+    edit(
+      'src/bridge/replay-guard.ts',
+      'export const REPLAY_MARGIN_MS = 60_000',
+      'export const REPLAY_MARGIN_MS = 0',
+    ),
+    ['test/bridge/handoff.test.ts', 'test/bridge/sqlite.integration.test.ts'],
+  ),
+  mutant(
+    'hs-profile-logout-typ',
+    'another kind of token',
+    'profiles accept typ logout+jwt / secevent+jwt',
+    edit(
+      'src/bridge/profiles/common.ts',
+      "if (normalized === 'logout+jwt' || normalized === 'secevent+jwt' || extraTypes.includes(normalized)) {",
+      'if (extraTypes.includes(normalized)) {',
+    ),
+    ['test/profiles/', 'test/bridge/profiles-in-bridge.test.ts'],
+  ),
+  mutant(
+    'hs-profile-events',
+    'another kind of token',
+    'profiles accept a token with an events claim',
+    edit(
+      'src/bridge/profiles/common.ts',
+      "  if (Object.hasOwn(result.payload, 'events')) {",
+      '  if (false) {',
+    ),
+    ['test/profiles/', 'test/bridge/profiles-in-bridge.test.ts'],
+  ),
+  mutant(
+    'hs-session-secret',
+    'stolen session store contents',
+    'session secret not compared (id alone authenticates)',
+    edit(
+      'src/bridge/sessions.ts',
+      'if (record === undefined || !secretMatches(parsed.secret, record.secretHash)) return undefined',
+      'if (record === undefined) return undefined',
+    ),
+    ['test/bridge/sessions.test.ts', 'test/stores/memory.test.ts'],
+  ),
+  mutant(
+    'hs-session-hash',
+    'stolen session store contents',
+    'the session secret itself stored instead of its SHA-256',
+    [
+      edit(
+        'src/bridge/session-token.ts',
+        "return new Uint8Array(createHash('sha256').update(secret).digest())",
+        'return new Uint8Array(Buffer.from(secret).subarray(0, 32))',
+      ),
+    ],
+    ['test/bridge/sessions.test.ts', 'test/stores/memory.test.ts'],
+  ),
+  mutant(
+    'hs-cookie-httponly',
+    'cookies',
+    'HttpOnly dropped',
+    edit('src/bridge/cookies.ts', "  cookie += '; HttpOnly'\n", ''),
+    ['test/bridge/guard.test.ts', 'test/adapters/node-request.test.ts', 'test/app/plain-http.test.ts'],
+  ),
+  mutant(
+    'hs-cookie-samesite',
+    'cookies',
+    'SameSite=Lax dropped',
+    edit('src/bridge/cookies.ts', 'return `${cookie}; SameSite=Lax`', 'return cookie'),
+    ['test/bridge/guard.test.ts', 'test/adapters/node-request.test.ts', 'test/app/plain-http.test.ts'],
+  ),
+  mutant(
+    'hs-cookie-secure',
+    'cookies',
+    'Secure dropped',
+    edit('src/bridge/cookies.ts', "  if (input.secure) cookie += '; Secure'\n", ''),
+    ['test/bridge/guard.test.ts', 'test/adapters/node-request.test.ts', 'test/app/plain-http.test.ts'],
+  ),
+  mutant(
+    'hs-cookie-host-prefix',
+    'cookies',
+    '__Host- prefix dropped over https',
+    edit(
+      'src/bridge/cookies.ts',
+      'return config.domain === undefined ? `__Host-${config.name}` : `__Secure-${config.name}`',
+      'return config.domain === undefined ? config.name : `__Secure-${config.name}`',
+    ),
+    ['test/bridge/guard.test.ts', 'test/adapters/node-request.test.ts', 'test/app/plain-http.test.ts'],
+  ),
+  mutant(
+    'hs-transport-any-peer',
+    'cookies',
+    'plain http for any peer, not only loopback',
+    edit(
+      'src/bridge/request-guard.ts',
+      '  if (req.loopback === true && !proxied) return\n',
+      '  if (!proxied) return\n',
+    ),
+    ['test/bridge/guard.test.ts', 'test/adapters/node-request.test.ts', 'test/app/plain-http.test.ts'],
+  ),
+  mutant(
+    'hs-transport-host-header',
+    'cookies',
+    'plain http allowed for Host: localhost',
+    edit(
+      'src/bridge/request-guard.ts',
+      '  if (req.loopback === true && !proxied) return\n',
+      "  if ((req.loopback === true || req.headers.host?.startsWith('localhost') === true) && !proxied) return\n",
+    ),
+    ['test/bridge/guard.test.ts', 'test/adapters/node-request.test.ts', 'test/app/plain-http.test.ts'],
+  ),
+  mutant(
+    'hs-transport-proxied',
+    'cookies',
+    'loopback exception also through a trusted proxy',
+    edit(
+      'src/bridge/request-guard.ts',
+      "  const proxied = trustProxy && req.headers['x-forwarded-proto'] !== undefined\n",
+      '  const proxied = false\n',
+    ),
+    ['test/bridge/guard.test.ts', 'test/adapters/node-request.test.ts', 'test/app/plain-http.test.ts'],
+  ),
+  mutant(
+    'hs-forwarded-proto-first',
+    'cookies',
+    'X-Forwarded-Proto: first value instead of last',
+    edit('src/bridge/request-guard.ts', ".split(',').at(-1)?.trim()", ".split(',').at(0)?.trim()"),
+    ['test/bridge/guard.test.ts', 'test/adapters/node-request.test.ts', 'test/app/plain-http.test.ts'],
+  ),
+  mutant(
+    'hs-bcl-aud',
+    'back-channel logout',
+    'logout token aud not checked by the bridge',
+    edit(
+      'src/bridge/backchannel-logout.ts',
+      'if (!audienceList(payload).some((value) => audiences.includes(value))) {',
+      'if (false) {',
+    ),
+    ['test/bridge/backchannel-logout.test.ts'],
+  ),
+  mutant(
+    'hs-bcl-exp-required',
+    'back-channel logout',
+    'logout token without exp accepted',
+    edit(
+      'src/bridge/backchannel-logout.ts',
+      "  if (typeof exp !== 'number' || !Number.isFinite(exp))\n    throw",
+      '  if (false)\n    throw',
+    ),
+    ['test/bridge/backchannel-logout.test.ts'],
+  ),
+  mutant(
+    'hs-bcl-exp-check',
+    'back-channel logout',
+    'bridge does not check logout exp itself',
+    edit('src/bridge/backchannel-logout.ts', '  if (nowMs / 1000 - tolerance >= exp) {', '  if (false) {'),
+    ['test/bridge/backchannel-logout.test.ts'],
+  ),
+  mutant(
+    'hs-bcl-nonce',
+    'back-channel logout',
+    'logout token with nonce accepted',
+    edit('src/bridge/backchannel-logout.ts', "  if (Object.hasOwn(payload, 'nonce')) {", '  if (false) {'),
+    ['test/bridge/backchannel-logout.test.ts'],
+  ),
+  mutant(
+    'hs-bcl-typ',
+    'back-channel logout',
+    'logout token typ not checked',
+    edit(
+      'src/bridge/backchannel-logout.ts',
+      "  if (typeof header.typ !== 'string' || normalizeTyp(header.typ) !== LOGOUT_TYP) {",
+      '  if (false) {',
+    ),
+    ['test/bridge/backchannel-logout.test.ts'],
+  ),
+  mutant(
+    'hs-bcl-events',
+    'back-channel logout',
+    'logout token events not checked',
+    edit(
+      'src/bridge/backchannel-logout.ts',
+      '  if (!isPlainObject(events) || !Object.hasOwn(events, BACKCHANNEL_LOGOUT_EVENT)) {',
+      '  if (false) {',
+    ),
+    ['test/bridge/backchannel-logout.test.ts'],
+  ),
+  mutant(
+    'hs-bcl-single-use',
+    'back-channel logout',
+    'logout token single use not recorded',
+    edit(
+      'src/bridge/backchannel-logout.ts',
+      '    await markTokenUsed(\n',
+      '    void (async (..._: unknown[]) => {})(\n',
+    ),
+    ['test/bridge/backchannel-logout.test.ts'],
+  ),
+  mutant(
+    'hs-bcl-audience-required',
+    'back-channel logout',
+    'createBridge accepts backChannelLogout without an audience',
+    edit(
+      'src/bridge/logout-verifier.ts',
+      '    if (audience === undefined) {\n      const field',
+      '    if (false) {\n      const field',
+    ),
+    ['test/bridge/backchannel-logout.test.ts'],
+  ),
+  mutant(
+    'hs-store-error',
+    'half-written state',
+    'driver errors passed on as they are (not ERR_STORE_UNAVAILABLE)',
+    edit(
+      'src/stores/failure.ts',
+      '  if (error instanceof JwksBridgeError) return error\n',
+      '  if (error instanceof Error) return error as JwksBridgeError\n',
+    ),
+    ['test/bridge/bad-input.test.ts', 'test/stores/sqlite.test.ts', 'test/bridge/sqlite.integration.test.ts'],
+  ),
+  mutant(
+    'hs-log-scrub',
+    'tokens and secrets in logs',
+    'scrub removes no secret-named field',
+    edit('src/app/logging.ts', '    if (SECRET_FIELDS.has(key)) {', '    if (false) {'),
+    ['test/ops/logging.test.ts'],
+  ),
+  mutant(
+    'hs-log-query',
+    'tokens and secrets in logs',
+    'access line keeps the query string',
+    edit('src/app/logging.ts', '  return query === -1 ? url : url.slice(0, query)', '  return url'),
+    ['test/ops/logging.test.ts'],
+  ),
+  mutant(
+    'hs-test-sign-in-production',
+    'test-only sign-in',
+    'test sign-in under NODE_ENV=production does not throw',
+    edit('src/testing/test-sign-in.ts', "  if (env === 'production') {", '  if (false) {'),
+    ['test/testing/test-sign-in.test.ts', 'test/adapters/test-sign-in.test.ts'],
+  ),
+  mutant(
+    'hs-test-sign-in-env',
+    'test-only sign-in',
+    'test sign-in route also outside NODE_ENV=test',
+    edit('src/testing/test-sign-in.ts', "  return env === 'test'\n", '  return true\n'),
+    ['test/testing/test-sign-in.test.ts', 'test/adapters/test-sign-in.test.ts'],
+  ),
+  mutant(
+    'hs-dev-issuer-production',
+    'development provider',
+    'dev issuer runs with NODE_ENV=production',
+    edit('src/dev-issuer/options.ts', "  if (env.NODE_ENV === 'production') {", '  if (false) {'),
+    ['test/dev-issuer/core.test.ts', 'test/dev-issuer/served.test.ts'],
+  ),
+  mutant(
+    'hs-dev-issuer-loopback',
+    'development provider',
+    'dev issuer accepts a non-loopback issuer',
+    edit(
+      'src/dev-issuer/options.ts',
+      '  if (dangerouslyAllow === true || isLoopbackHost(url.hostname)) return',
+      '  return',
+    ),
+    ['test/dev-issuer/core.test.ts', 'test/dev-issuer/served.test.ts'],
+  ),
+
+  // ## Forward auth / proxy
+  mutant(
+    'fa-spoof-identity',
+    'identity header spoofing',
+    "client's identity headers passed upstream",
+    edit(
+      'src/app/proxy-headers.ts',
+      'const drop = new Set<string>([...input.identityHeaderNames, ...Object.values(META_HEADERS)])',
+      'const drop = new Set<string>([...Object.values(META_HEADERS)])',
+    ),
+    ['test/proxy/units.test.ts'],
+  ),
+  mutant(
+    'fa-spoof-meta',
+    'identity header spoofing',
+    "client's meta headers passed upstream",
+    edit(
+      'src/app/proxy-headers.ts',
+      'const drop = new Set<string>([...input.identityHeaderNames, ...Object.values(META_HEADERS)])',
+      'const drop = new Set<string>([...input.identityHeaderNames])',
+    ),
+    ['test/proxy/units.test.ts'],
+  ),
+  mutant(
+    'fa-spoof-case',
+    'identity header spoofing',
+    'header names compared case-sensitively',
+    edit(
+      'src/app/proxy-headers.ts',
+      '    if (!drop.has(name.toLowerCase())) out[name] = value',
+      '    if (!drop.has(name)) out[name] = value',
+    ),
+    ['test/proxy/units.test.ts'],
+  ),
+  mutant(
+    'fa-forwarded-drop',
+    'forged X-Forwarded-*',
+    "client's X-Forwarded-* kept without TRUST_PROXY",
+    edit(
+      'src/app/proxy-headers.ts',
+      '  if (!input.trustProxy) for (const name of FORWARDED) drop.add(name)\n',
+      '',
+    ),
+    ['test/proxy/units.test.ts', 'test/forward-auth/check.test.ts'],
+  ),
+  mutant(
+    'fa-original-trust',
+    'forged X-Forwarded-*',
+    'X-Original-URI read without trustProxy',
+    edit(
+      'src/bridge/forward-auth.ts',
+      '  if (!trustProxy) return { method: undefined, uri: undefined }\n',
+      '',
+    ),
+    ['test/forward-auth/check.test.ts', 'test/proxy/units.test.ts'],
+  ),
+  mutant(
+    'fa-return-path',
+    'forged X-Forwarded-*',
+    'return path: //host and backslash accepted',
+    edit(
+      'src/bridge/forward-auth.ts',
+      'return value.length <= 2048 && /^\\/(?![/\\\\])[^\\\\\\u0000-\\u0020\\u007f]*$/.test(value)',
+      "return value.length <= 2048 && value.startsWith('/')",
+    ),
+    ['test/forward-auth/check.test.ts', 'test/proxy/units.test.ts'],
+  ),
+  mutant(
+    'fa-header-value',
+    'CR/LF in identity headers',
+    'claim values not percent-encoded',
+    edit('src/bridge/header-value.ts', '  if (PLAIN.test(text)) return text\n', '  return text\n'),
+    [
+      'test/forward-auth/header-value.test.ts',
+      'test/forward-auth/check.test.ts',
+      'test/forward-auth/options.test.ts',
+    ],
+  ),
+  mutant(
+    'fa-header-reserved',
+    'CR/LF in identity headers',
+    'reserved header names (Host, Cookie, X-Forwarded-*) accepted',
+    edit('src/bridge/forward-auth-options.ts', '  if (RESERVED.test(value)) {', '  if (false) {'),
+    [
+      'test/forward-auth/header-value.test.ts',
+      'test/forward-auth/check.test.ts',
+      'test/forward-auth/options.test.ts',
+    ],
+  ),
+  mutant(
+    'fa-public-ambiguous',
+    'PUBLIC_PATHS bypass',
+    'ambiguous paths may be public',
+    edit('src/app/public-paths.ts', '  if (ambiguous(path)) return false\n', ''),
+    ['test/proxy/units.test.ts'],
+  ),
+  mutant(
+    'fa-public-dot',
+    'PUBLIC_PATHS bypass',
+    'dot segments not treated as ambiguous',
+    edit(
+      'src/app/public-paths.ts',
+      "    path.includes('//') ||\n    /(^|\\/)\\.\\.?(\\/|$)/.test(path) ||",
+      "    path.includes('//') ||",
+    ),
+    ['test/proxy/units.test.ts'],
+  ),
+  mutant(
+    'fa-websocket-origin',
+    'cross-site WebSocket hijacking',
+    'WebSocket Origin not checked',
+    edit(
+      'src/app/proxy.ts',
+      '      if (origin !== undefined && origin !== ownOrigin(bridged, isSecureRequest(bridged, trustProxy))) {',
+      '      if (false) {',
+    ),
+    ['test/proxy/proxy.test.ts'],
+  ),
+  mutant(
+    'fa-store-down',
+    'check failing open',
+    'a store failure answers 200',
+    edit(
+      'src/bridge/forward-auth.ts',
+      '    return { status: 503, headers: { ...NO_STORE }, cookies: [] }',
+      '    return { status: 200, headers: { ...NO_STORE }, cookies: [] }',
+    ),
+    ['test/forward-auth/check.test.ts'],
+  ),
+  // ## Resource server
+  mutant(
+    'rs-header-repeated',
+    'malformed credentials',
+    'several Authorization lines: the first one used',
+    edit(
+      'src/resource-server/authorization-header.ts',
+      '  if (lines.length > 1)\n    throw invalidRequest',
+      '  if (false)\n    throw invalidRequest',
+    ),
+    ['test/resource-server/authorization-header.test.ts', 'test/resource-server/adapters.test.ts'],
+  ),
+  mutant(
+    'rs-header-list',
+    'malformed credentials',
+    'a list of credentials accepted',
+    edit('src/resource-server/authorization-header.ts', "  if (token.includes(',')) {", '  if (false) {'),
+    ['test/resource-server/authorization-header.test.ts', 'test/resource-server/adapters.test.ts'],
+  ),
+  mutant(
+    'rs-header-length',
+    'malformed credentials',
+    'header length not checked before parsing',
+    edit(
+      'src/resource-server/authorization-header.ts',
+      '  if (line.length > max) throw',
+      '  if (false) throw',
+    ),
+    ['test/resource-server/authorization-header.test.ts', 'test/resource-server/adapters.test.ts'],
+  ),
+  mutant(
+    'rs-header-token68',
+    'malformed credentials',
+    'token characters not checked (token68)',
+    edit(
+      'src/resource-server/authorization-header.ts',
+      '  if (!TOKEN68.test(token)) throw',
+      '  if (false) throw',
+    ),
+    ['test/resource-server/authorization-header.test.ts', 'test/resource-server/adapters.test.ts'],
+  ),
+  mutant(
+    'rs-scheme-case',
+    'scheme names',
+    'scheme matched case-sensitively',
+    edit(
+      'src/resource-server/authorization-header.ts',
+      'const lower = (match[1] as string).toLowerCase()',
+      "const lower = (match[1] as string).replace('Bearer', 'bearer').replace('DPoP', 'dpop')",
+    ),
+    ['test/resource-server/authorization-header.test.ts', 'test/resource-server/adapters.test.ts'],
+  ),
+  mutant(
+    'rs-query-token',
+    'token in the query or body',
+    'access_token in the query ignored',
+    edit(
+      'src/resource-server/authorization-header.ts',
+      "  if (search.length > 1 && new URLSearchParams(search).has('access_token')) {",
+      '  if (false) {',
+    ),
+    [
+      'test/resource-server/authorization-header.test.ts',
+      'test/resource-server/adapters.test.ts',
+      'test/resource-server/resource-server.test.ts',
+    ],
+  ),
+  mutant(
+    'rs-body-token',
+    'token in the query or body',
+    'access_token in the body ignored',
+    edit(
+      'src/resource-server/authorization-header.ts',
+      "  if (typeof body === 'object' && body !== null && Object.hasOwn(body, 'access_token')) {",
+      '  if (false) {',
+    ),
+    [
+      'test/resource-server/authorization-header.test.ts',
+      'test/resource-server/adapters.test.ts',
+      'test/resource-server/resource-server.test.ts',
+    ],
+  ),
+  mutant(
+    'rs-aud',
+    'tokens for another API',
+    'aud not checked against the resource',
+    edit(
+      'src/resource-server/options.ts',
+      '  if (rules.audience) verifier.audience = audience',
+      '  if (false) verifier.audience = audience',
+    ),
+    ['test/resource-server/resource-server.test.ts', 'test/resource-server/interop.test.ts'],
+  ),
+  mutant(
+    'rs-cognito-aud',
+    'tokens for another API',
+    'cognito: aud not compared with the resource',
+    edit('src/resource-server/access-token.ts', '    if (!list.includes(resource)) {', '    if (false) {'),
+    ['test/resource-server/resource-server.test.ts', 'test/resource-server/interop.test.ts'],
+  ),
+  mutant(
+    'rs-cognito-scope',
+    'tokens for another API',
+    'cognito: no scope of the resource server needed',
+    edit(
+      'src/resource-server/access-token.ts',
+      '  if (!scopesOf(payload).some((scope) => scope.startsWith(prefix) && scope.length > prefix.length)) {',
+      '  if (false) {',
+    ),
+    ['test/resource-server/resource-server.test.ts', 'test/resource-server/interop.test.ts'],
+  ),
+  mutant(
+    'rs-typ-at-jwt',
+    'other tokens signed by the same keys',
+    'typ at+jwt not required (rfc9068)',
+    edit(
+      'src/resource-server/access-token.ts',
+      "return { typ: 'at+jwt', requiredClaims",
+      'return { typ: undefined, requiredClaims',
+    ),
+    [
+      'test/resource-server/resource-server.test.ts',
+      'test/resource-server/interop.test.ts',
+      'test/resource-server/cli.test.ts',
+    ],
+  ),
+  mutant(
+    'rs-other-types',
+    'other tokens signed by the same keys',
+    'logout+jwt / secevent+jwt / dpop+jwt typ accepted',
+    edit(
+      'src/resource-server/access-token.ts',
+      "  if (typeof header.typ === 'string' && OTHER_TYPES.has(normalizeTyp(header.typ))) {",
+      '  if (false) {',
+    ),
+    [
+      'test/resource-server/resource-server.test.ts',
+      'test/resource-server/interop.test.ts',
+      'test/resource-server/cli.test.ts',
+    ],
+  ),
+  mutant(
+    'rs-id-claims',
+    'other tokens signed by the same keys',
+    'nonce / at_hash / c_hash accepted',
+    edit(
+      'src/resource-server/access-token.ts',
+      '    if (Object.hasOwn(payload, claim)) throw notAnAccessToken',
+      '    if (false) throw notAnAccessToken',
+    ),
+    [
+      'test/resource-server/resource-server.test.ts',
+      'test/resource-server/interop.test.ts',
+      'test/resource-server/cli.test.ts',
+    ],
+  ),
+  mutant(
+    'rs-events',
+    'other tokens signed by the same keys',
+    'events claim accepted',
+    edit(
+      'src/resource-server/access-token.ts',
+      "  if (Object.hasOwn(payload, 'events'))\n",
+      '  if (false)\n',
+    ),
+    [
+      'test/resource-server/resource-server.test.ts',
+      'test/resource-server/interop.test.ts',
+      'test/resource-server/cli.test.ts',
+    ],
+  ),
+  mutant(
+    'rs-claim-typ-id',
+    'other tokens signed by the same keys',
+    'claim typ: ID accepted',
+    edit(
+      'src/resource-server/access-token.ts',
+      "  if (typeof payload.typ === 'string' && payload.typ.toLowerCase() === 'id') {",
+      '  if (false) {',
+    ),
+    [
+      'test/resource-server/resource-server.test.ts',
+      'test/resource-server/interop.test.ts',
+      'test/resource-server/cli.test.ts',
+    ],
+  ),
+  mutant(
+    'rs-required-claims',
+    'RFC 9068 §2.2 claims',
+    'client_id, sub, iat, jti not required',
+    edit(
+      'src/resource-server/access-token.ts',
+      "requiredClaims: ['sub', 'client_id', 'iat', 'jti']",
+      'requiredClaims: []',
+    ),
+    ['test/resource-server/resource-server.test.ts'],
+  ),
+  mutant(
+    'rs-required-claims-issuer',
+    'RFC 9068 §2.2 claims',
+    "an issuer's own requiredClaims replaces the profile's",
+    edit(
+      'src/resource-server/options.ts',
+      '      return { ...item, requiredClaims: withRules(item.requiredClaims, `issuers[${index}].`) }',
+      '      return item',
+    ),
+    ['test/resource-server/resource-server.test.ts'],
+  ),
+  mutant(
+    'rs-scope',
+    'missing scope',
+    'required scopes not checked',
+    edit('src/resource-server/access-token.ts', '  if (required.length === 0) return\n', '  return\n'),
+    [
+      'test/resource-server/resource-server.test.ts',
+      'test/resource-server/adapters.test.ts',
+      'test/resource-server/interop.test.ts',
+    ],
+  ),
+  mutant(
+    'rs-bound-bearer',
+    'a bound token used as a bearer token',
+    'cnf with the Bearer scheme accepted',
+    edit('src/resource-server/resource-server.ts', '      if (cnf !== undefined) {', '      if (false) {'),
+    [
+      'test/resource-server/resource-server.test.ts',
+      'test/resource-server/adapters.test.ts',
+      'test/resource-server/interop.test.ts',
+    ],
+  ),
+  mutant(
+    'rs-dpop-typ',
+    'forged or misused DPoP proofs',
+    'proof typ not checked',
+    edit(
+      'src/resource-server/dpop-proof.ts',
+      "  if (typeof header.typ !== 'string' || normalizeTyp(header.typ) !== 'dpop+jwt') {",
+      '  if (false) {',
+    ),
+    ['test/resource-server/dpop-proof.test.ts', 'test/resource-server/interop.test.ts'],
+  ),
+  mutant(
+    'rs-dpop-fits',
+    'forged or misused DPoP proofs',
+    'proof key need not fit alg',
+    edit('src/resource-server/dpop-proof.ts', '  if (!fits(key, spec)) throw', '  if (false) throw'),
+    ['test/resource-server/dpop-proof.test.ts', 'test/resource-server/interop.test.ts'],
+  ),
+  mutant(
+    'rs-dpop-htm',
+    'forged or misused DPoP proofs',
+    'htm not compared',
+    edit(
+      'src/resource-server/dpop-proof.ts',
+      "  if (stringClaim(claims, 'htm', 32) !== request.method) {",
+      "  if (stringClaim(claims, 'htm', 32) === '') {",
+    ),
+    ['test/resource-server/dpop-proof.test.ts', 'test/resource-server/interop.test.ts'],
+  ),
+  mutant(
+    'rs-dpop-htu',
+    'forged or misused DPoP proofs',
+    'htu not compared',
+    edit(
+      'src/resource-server/dpop-proof.ts',
+      '  if (htuOf(proofUrl) !== htuOf(request.url))\n',
+      '  if (false)\n',
+    ),
+    ['test/resource-server/dpop-proof.test.ts', 'test/resource-server/interop.test.ts'],
+  ),
+  mutant(
+    'rs-dpop-iat-old',
+    'forged or misused DPoP proofs',
+    'old proofs accepted',
+    edit(
+      'src/resource-server/dpop-proof.ts',
+      '  if (request.nowSeconds - iat > policy.maxAgeSeconds + policy.clockToleranceSeconds) {',
+      '  if (false) {',
+    ),
+    ['test/resource-server/dpop-proof.test.ts', 'test/resource-server/interop.test.ts'],
+  ),
+  mutant(
+    'rs-dpop-iat-future',
+    'forged or misused DPoP proofs',
+    'proofs from the future accepted',
+    edit(
+      'src/resource-server/dpop-proof.ts',
+      '  if (iat - request.nowSeconds > policy.clockToleranceSeconds)\n',
+      '  if (false)\n',
+    ),
+    ['test/resource-server/dpop-proof.test.ts', 'test/resource-server/interop.test.ts'],
+  ),
+  mutant(
+    'rs-dpop-ath',
+    'forged or misused DPoP proofs',
+    'ath not compared',
+    edit(
+      'src/resource-server/dpop-proof.ts',
+      '  if (ath !== accessTokenHash(request.accessToken)) {',
+      '  if (false) {',
+    ),
+    ['test/resource-server/dpop-proof.test.ts', 'test/resource-server/interop.test.ts'],
+  ),
+  mutant(
+    'rs-dpop-jkt',
+    'a proof by another key',
+    'cnf.jkt not compared with the proof key',
+    edit('src/resource-server/resource-server.ts', '    if (jkt !== proof.jkt) {', '    if (false) {'),
+    ['test/resource-server/thumbprint.test.ts', 'test/resource-server/resource-server.test.ts'],
+  ),
+  mutant(
+    'rs-dpop-replay',
+    'replayed proofs',
+    'proof jti not recorded',
+    edit(
+      'src/resource-server/resource-server.ts',
+      '    if (!(await replayStore.markTokenUsed(key, untilMs))) {',
+      '    if (false) {',
+    ),
+    ['test/resource-server/resource-server.test.ts', 'test/resource-server/replay-stores.test.ts'],
+  ),
+  mutant(
+    'rs-dpop-nonce',
+    'stale proofs',
+    'server nonce not checked',
+    edit(
+      'src/resource-server/resource-server.ts',
+      '      if (proof.nonce === undefined || !nonces.isValid(proof.nonce)) {',
+      '      if (proof.nonce === undefined) {',
+    ),
+    ['test/resource-server/resource-server.test.ts'],
+  ),
+  mutant(
+    'rs-challenge-chars',
+    'challenges',
+    'error_description not restricted to RFC 6750 characters',
+    edit('src/resource-server/challenge.ts', ".replace(/[^\\x20-\\x21\\x23-\\x5b\\x5d-\\x7e]/g, '')", ''),
+    ['test/resource-server/challenge.test.ts', 'test/resource-server/interop.test.ts'],
+  ),
+  mutant(
+    'rs-challenge-metadata',
+    'challenges',
+    'resource_metadata missing from challenges',
+    edit(
+      'src/resource-server/challenge.ts',
+      "    params.push(['resource_metadata', config.resourceMetadataUrl])\n",
+      '',
+    ),
+    ['test/resource-server/challenge.test.ts', 'test/resource-server/interop.test.ts'],
+  ),
+  mutant(
+    'rs-profile-cnf',
+    'a DPoP-bound token at the handoff',
+    'generic / oidc-id-token profiles accept cnf',
+    edit('src/bridge/profiles/common.ts', "  if (Object.hasOwn(result.payload, 'cnf')) {", '  if (false) {'),
+    ['test/profiles/generic.test.ts', 'test/profiles/oidc-id-token.test.ts'],
+  ),
+  mutant(
+    'rs-profile-at-jwt',
+    'a DPoP-bound token at the handoff',
+    'oidc-id-token accepts typ at+jwt',
+    edit(
+      'src/bridge/profiles/oidc-id-token.ts',
+      "      refuseEventTokens(result, ['at+jwt'])",
+      '      refuseEventTokens(result, [])',
+    ),
+    ['test/profiles/oidc-id-token.test.ts'],
   ),
 ]

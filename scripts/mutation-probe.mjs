@@ -10,7 +10,9 @@
 // Each mutated file is restored byte for byte after its run (also on Ctrl-C). A mutant whose `find`
 // text no longer occurs exactly once is reported as STALE: update the table with the code.
 import { spawnSync } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { MUTANTS } from './mutation-probe-table.mjs'
 
@@ -18,7 +20,9 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 process.chdir(root)
 
 const TIMEOUT_MS = 10 * 60 * 1000
-const filters = process.argv.slice(2)
+// --check: only confirm that every `find` text occurs exactly once (no tests run).
+const checkOnly = process.argv.includes('--check')
+const filters = process.argv.slice(2).filter((a) => a !== '--check')
 const chosen = MUTANTS.filter((m) => filters.length === 0 || filters.some((f) => m.id.startsWith(f)))
 
 // Originals of the files currently mutated, restored on exit whatever happens.
@@ -42,7 +46,10 @@ function apply(mutant) {
     const count = current.split(edit.find).length - 1
     if (count !== 1) return `STALE (${edit.file}: find text occurs ${count} times)`
     if (!originals.has(edit.file)) originals.set(edit.file, text)
-    writeFileSync(edit.file, current.replace(edit.find, () => edit.replace))
+    writeFileSync(
+      edit.file,
+      current.replace(edit.find, () => edit.replace),
+    )
   }
   return undefined
 }
@@ -53,6 +60,25 @@ function run(command, args) {
   const seconds = Math.round((Date.now() - started) / 1000)
   return { ...result, seconds }
 }
+
+if (checkOnly) {
+  let stale = 0
+  for (const mutant of chosen) {
+    for (const e of mutant.edits) {
+      const count = readFileSync(e.file, 'utf8').split(e.find).length - 1
+      if (count !== 1) {
+        stale++
+        console.log(`${mutant.id}: ${e.file}: find text occurs ${count} times`)
+      }
+    }
+  }
+  console.log(`${chosen.length} mutants, ${stale} stale edits`)
+  process.exit(stale === 0 ? 0 : 1)
+}
+
+// Each run's test output, for a look at why a mutant was killed (or not).
+const logDir = join(tmpdir(), 'mutation-probe')
+mkdirSync(logDir, { recursive: true })
 
 const rows = []
 for (const mutant of chosen) {
@@ -66,6 +92,7 @@ for (const mutant of chosen) {
     if (mutant.build) buildFailed = run('npm', ['run', '--silent', 'build']).status !== 0
     const result = buildFailed ? undefined : run(process.execPath, ['scripts/run-tests.mjs', ...mutant.tests])
     seconds = result?.seconds ?? 0
+    if (result) writeFileSync(join(logDir, `${mutant.id}.log`), `${result.stdout}\n${result.stderr}`)
     if (buildFailed) verdict = 'killed (build fails)'
     else if (result.error?.code === 'ETIMEDOUT') verdict = 'killed (timeout)'
     else if (result.status !== 0) {
