@@ -267,6 +267,17 @@ export const MUTANTS = [
     SIG_TESTS,
   ),
   mutant(
+    'tv-sig-pss-length',
+    'psychic signatures',
+    'RSA-PSS signature length not checked',
+    edit(
+      'src/jose/signature.ts',
+      "    case 'rsa-pss':\n      if (signature.length !== key.modulusBytes) return 'length'\n",
+      "    case 'rsa-pss':\n",
+    ),
+    SIG_TESTS,
+  ),
+  mutant(
     'tv-sig-eddsa-length',
     'psychic signatures',
     'EdDSA signature length not checked',
