@@ -570,6 +570,24 @@ export const MUTANTS = [
     ['test/keys/outages.test.ts'],
   ),
   mutant(
+    'ks-backoff-exponential',
+    'provider outage',
+    'retry delay does not grow (no exponential backoff)',
+    edit('src/keys/cache-policy.ts', 'policy.baseMs * 2 ** exponent', 'policy.baseMs'),
+    ['test/keys/outages.test.ts'],
+  ),
+  mutant(
+    'ks-backoff-jitter',
+    'provider outage',
+    'retry delay without jitter',
+    edit(
+      'src/keys/cache-policy.ts',
+      'return Math.round(ceiling / 2 + (ceiling / 2) * random)',
+      'return Math.round(ceiling)',
+    ),
+    ['test/keys/outages.test.ts'],
+  ),
+  mutant(
     'ks-discovery-issuer',
     'discovery mix-up',
     'discovery issuer not compared',
@@ -1002,6 +1020,43 @@ export const MUTANTS = [
       '  return',
     ),
     ['test/dev-issuer/core.test.ts', 'test/dev-issuer/served.test.ts'],
+  ),
+
+  mutant(
+    'hs-app-dev-host',
+    'development provider',
+    'reference app: dev issuer with a non-loopback HOST',
+    edit('src/app/config.ts', '  if (!isLoopbackHost(host)) {', '  if (false) {'),
+    ['test/app/config.test.ts'],
+  ),
+  mutant(
+    'hs-app-dev-public-url',
+    'development provider',
+    'reference app: dev issuer with a non-loopback PUBLIC_URL',
+    edit('src/app/config.ts', '  if (!isLoopbackHost(publicHost)) {', '  if (false) {'),
+    ['test/app/config.test.ts'],
+  ),
+  mutant(
+    'hs-app-dev-trust-proxy',
+    'development provider',
+    'reference app: dev issuer with TRUST_PROXY=true',
+    edit(
+      'src/app/config.ts',
+      '  if (trustProxy) {\n    throw invalidOptions(\n      `TRUST_PROXY=true',
+      '  if (false) {\n    throw invalidOptions(\n      `TRUST_PROXY=true',
+    ),
+    ['test/app/config.test.ts'],
+  ),
+  mutant(
+    'hs-app-dev-hatch-spelling',
+    'development provider',
+    'reference app: any DANGEROUSLY_EXPOSE_DEV_ISSUER value opens the hatch',
+    edit(
+      'src/app/config.ts',
+      "  if (value !== 'true') throw invalidOptions(`${EXPOSE} must be true or unset`)\n",
+      '',
+    ),
+    ['test/app/config.test.ts'],
   ),
 
   // ## Forward auth / proxy
