@@ -7,6 +7,7 @@
 // work tree:
 //   node scripts/mutation-probe.mjs                 every mutant
 //   node scripts/mutation-probe.mjs tv-alg ks-      mutants whose id starts with one of these
+// `timeoutMs` on a mutant bounds its run (default 10 minutes); a run cut off by it counts as killed.
 // Each mutated file is restored byte for byte after its run (also on Ctrl-C). A mutant whose `find`
 // text no longer occurs exactly once is reported as STALE: update the table with the code.
 import { spawnSync } from 'node:child_process'
@@ -54,9 +55,9 @@ function apply(mutant) {
   return undefined
 }
 
-function run(command, args) {
+function run(command, args, timeoutMs = TIMEOUT_MS) {
   const started = Date.now()
-  const result = spawnSync(command, args, { encoding: 'utf8', timeout: TIMEOUT_MS, maxBuffer: 1 << 28 })
+  const result = spawnSync(command, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 1 << 28 })
   const seconds = Math.round((Date.now() - started) / 1000)
   return { ...result, seconds }
 }
@@ -90,7 +91,9 @@ for (const mutant of chosen) {
   } else {
     let buildFailed = false
     if (mutant.build) buildFailed = run('npm', ['run', '--silent', 'build']).status !== 0
-    const result = buildFailed ? undefined : run(process.execPath, ['scripts/run-tests.mjs', ...mutant.tests])
+    const result = buildFailed
+      ? undefined
+      : run(process.execPath, ['scripts/run-tests.mjs', ...mutant.tests], mutant.timeoutMs)
     seconds = result?.seconds ?? 0
     if (result) writeFileSync(join(logDir, `${mutant.id}.log`), `${result.stdout}\n${result.stderr}`)
     if (buildFailed) verdict = 'killed (build fails)'
