@@ -489,6 +489,8 @@ export const MUTANTS = [
       'setTimeout(() => {}, limits.timeoutMs)',
     ),
     ['test/keys/fetching.test.ts'],
+    // Without the timeout the test waits forever on a server that never answers: a hang is a kill.
+    { timeoutMs: 90_000 },
   ),
   mutant(
     'ks-body-cap',
