@@ -558,7 +558,7 @@ export const MUTANTS = [
       '    if (this.#inflight !== undefined) return this.#inflight\n',
       '',
     ),
-    ['test/keys/floods.test.ts'],
+    ['test/keys/floods.test.ts', 'test/keys/caching.test.ts', 'test/keys/rotation.test.ts'],
   ),
   mutant(
     'ks-outage-stale',
@@ -576,7 +576,7 @@ export const MUTANTS = [
     'provider outage',
     'retry delay does not grow (no exponential backoff)',
     edit('src/keys/cache-policy.ts', 'policy.baseMs * 2 ** exponent', 'policy.baseMs'),
-    ['test/keys/outages.test.ts'],
+    ['test/keys/outages.test.ts', 'test/keys/cache-policy.test.ts'],
   ),
   mutant(
     'ks-backoff-jitter',
@@ -587,7 +587,7 @@ export const MUTANTS = [
       'return Math.round(ceiling / 2 + (ceiling / 2) * random)',
       'return Math.round(ceiling)',
     ),
-    ['test/keys/outages.test.ts'],
+    ['test/keys/outages.test.ts', 'test/keys/cache-policy.test.ts'],
   ),
   mutant(
     'ks-discovery-issuer',
