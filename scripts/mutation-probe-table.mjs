@@ -887,6 +887,17 @@ export const MUTANTS = [
     ['test/bridge/guard.test.ts', 'test/adapters/node-request.test.ts', 'test/app/plain-http.test.ts'],
   ),
   mutant(
+    'hs-app-public-url-plain',
+    'cookies',
+    'reference app: plain-http exemption also with a public PUBLIC_URL (local proxy)',
+    edit(
+      'src/app/server.ts',
+      '  if (isLoopbackHost(new URL(publicUrl).hostname)) return bridge\n',
+      '  return bridge\n',
+    ),
+    ['test/bridge/guard.test.ts', 'test/adapters/node-request.test.ts', 'test/app/plain-http.test.ts'],
+  ),
+  mutant(
     'hs-bcl-aud',
     'back-channel logout',
     'logout token aud not checked by the bridge',
@@ -976,6 +987,28 @@ export const MUTANTS = [
       '  if (error instanceof Error) return error as JwksBridgeError\n',
     ),
     ['test/bridge/bad-input.test.ts', 'test/stores/sqlite.test.ts', 'test/bridge/sqlite.integration.test.ts'],
+  ),
+  mutant(
+    'hs-cleanup-bounded',
+    'storage growth',
+    'a cleanup tick runs rounds until done (maxBatchesPerTick ignored)',
+    edit(
+      'src/stores/cleanup.ts',
+      '    while (result.batches < maxBatches && performance.now()',
+      '    while (performance.now()',
+    ),
+    ['test/stores/cleanup.test.ts'],
+  ),
+  mutant(
+    'hs-cleanup-lease',
+    'storage growth',
+    'a cleanup tick runs without the lease (several instances at once)',
+    edit(
+      'src/stores/cleanup.ts',
+      '    if (sessions.acquireCleanupLease !== undefined) {',
+      '    if (false) {',
+    ),
+    ['test/stores/cleanup.test.ts'],
   ),
   mutant(
     'hs-log-scrub',
