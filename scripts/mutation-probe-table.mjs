@@ -662,7 +662,7 @@ export const MUTANTS = [
   mutant(
     'hs-origin-null',
     'login CSRF',
-    'Origin: null (unusable origin) accepted',
+    'Origin: null accepted (near-equivalent: "another origin" refuses it next unless the Host header is unusable too)',
     edit(
       'src/bridge/request-guard.ts',
       "    if (origin === undefined) throw crossSite('Origin is not a usable origin')\n",
@@ -947,12 +947,19 @@ export const MUTANTS = [
   mutant(
     'hs-bcl-events',
     'back-channel logout',
-    'logout token events not checked',
-    edit(
-      'src/bridge/backchannel-logout.ts',
-      '  if (!isPlainObject(events) || !Object.hasOwn(events, BACKCHANNEL_LOGOUT_EVENT)) {',
-      '  if (false) {',
-    ),
+    'logout token events not checked (both checks: the second alone catches what the first does)',
+    [
+      edit(
+        'src/bridge/backchannel-logout.ts',
+        '  if (!isPlainObject(events) || !Object.hasOwn(events, BACKCHANNEL_LOGOUT_EVENT)) {',
+        '  if (false) {',
+      ),
+      edit(
+        'src/bridge/backchannel-logout.ts',
+        '  if (!isPlainObject(events[BACKCHANNEL_LOGOUT_EVENT])) {',
+        '  if (false) {',
+      ),
+    ],
     ['test/bridge/backchannel-logout.test.ts'],
   ),
   mutant(
