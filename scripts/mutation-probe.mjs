@@ -11,7 +11,7 @@
 // Each mutated file is restored byte for byte after its run (also on Ctrl-C). A mutant whose `find`
 // text no longer occurs exactly once is reported as STALE: update the table with the code.
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -75,6 +75,16 @@ if (checkOnly) {
   }
   console.log(`${chosen.length} mutants, ${stale} stale edits`)
   process.exit(stale === 0 ? 0 : 1)
+}
+
+// The reference app's tests serve the client bundle from dist/: without it they fail in a hook, which
+// would count every mutant they run as killed. Built once from the unmutated sources.
+if (
+  !existsSync('dist/client/jwks-bridge-client.min.js') &&
+  run('npm', ['run', '--silent', 'build']).status !== 0
+) {
+  console.error('npm run build failed: fix the build before probing')
+  process.exit(2)
 }
 
 // Each run's test output, for a look at why a mutant was killed (or not).
