@@ -1023,7 +1023,7 @@ export const MUTANTS = [
     'scrub removes no secret-named field',
     edit('src/app/logging.ts', '    if (SECRET_FIELDS.has(key)) {', '    if (false) {'),
     ['test/ops/logging.test.ts'],
-    // A failing assertion there leaves the app's servers open and the file never ends: a hang is a kill.
+    // Bounded in case a failure leaves the app's servers open (a hang counts as a kill).
     { timeoutMs: 150_000 },
   ),
   mutant(
@@ -1032,7 +1032,7 @@ export const MUTANTS = [
     'access line keeps the query string',
     edit('src/app/logging.ts', '  return query === -1 ? url : url.slice(0, query)', '  return url'),
     ['test/ops/logging.test.ts'],
-    // A failing assertion there leaves the app's servers open and the file never ends: a hang is a kill.
+    // Bounded in case a failure leaves the app's servers open (a hang counts as a kill).
     { timeoutMs: 150_000 },
   ),
   mutant(
