@@ -1055,6 +1055,8 @@ export const MUTANTS = [
     'dev issuer runs with NODE_ENV=production',
     edit('src/dev-issuer/options.ts', "  if (env.NODE_ENV === 'production') {", '  if (false) {'),
     ['test/dev-issuer/core.test.ts', 'test/dev-issuer/served.test.ts'],
+    // served.test.ts then starts a provider it cannot stop and never ends: bounded (a hang is a kill).
+    { timeoutMs: 120_000 },
   ),
   mutant(
     'hs-dev-issuer-loopback',
@@ -1066,6 +1068,8 @@ export const MUTANTS = [
       '  return',
     ),
     ['test/dev-issuer/core.test.ts', 'test/dev-issuer/served.test.ts'],
+    // served.test.ts then starts a provider it cannot stop and never ends: bounded (a hang is a kill).
+    { timeoutMs: 120_000 },
   ),
 
   mutant(
