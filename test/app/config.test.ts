@@ -83,6 +83,9 @@ describe('reference app configuration (environment variables)', () => {
     refusedWith({ PUBLIC_URL: 'http://192.168.1.10:3000' }, /PUBLIC_URL/)
     refusedWith({ PUBLIC_URL: 'not a url' }, /PUBLIC_URL must be a URL/)
     refusedWith({ TRUST_PROXY: 'true' }, /TRUST_PROXY=true/)
+    // A loopback PUBLIC_URL does not make a provider listening on every interface private: the
+    // listening HOST is checked on its own.
+    refusedWith({ HOST: '0.0.0.0', PUBLIC_URL: 'http://127.0.0.1:3000' }, /HOST "0\.0\.0\.0" is not loopback/)
     // The undocumented switch that turned the guard off is gone, and says what replaced it.
     refusedWith(
       { HOST: '0.0.0.0', ALLOW_DEV_ISSUER_ON_NETWORK: 'true' },

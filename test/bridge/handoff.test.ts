@@ -129,6 +129,24 @@ describe('handoff: a verified token becomes an identity and a new session', () =
     assert.equal(auth?.identity.subject, 'user-1')
   })
 
+  it('OWASP session management: a cookie with a session id but the wrong secret ends nothing at sign-in', async () => {
+    // Only a cookie whose secret matches proves the session: a session id alone (they are not
+    // secrets) must not let anyone end another browser's session by signing in with it.
+    const { bridge, clock, sessions } = makeBridge()
+    const victim = cookieHeader(await bridge.handle(handoffRequest(signInToken(clock))))
+    const [name, value] = victim.split('=') as [string, string]
+    const [id, secret] = value.split('.') as [string, string]
+    const wrongSecret = `${secret[0] === 'A' ? 'B' : 'A'}${secret.slice(1)}`
+    const forged = `${name}=${id}.${wrongSecret}`
+    const attacker = await bridge.handle(
+      handoffRequest(signInToken(clock, { sub: 'attacker' }), { headers: { cookie: forged } }),
+    )
+    assert.equal(attacker?.status, 204)
+    assert.ok(await sessions.get(id), "the victim's session still exists")
+    const auth = await bridge.authenticate(browserRequest({ method: 'GET', headers: { cookie: victim } }))
+    assert.equal(auth?.identity.subject, 'user-1')
+  })
+
   it('OWASP CSRF Prevention (login CSRF): signing in again clears the pre-session CSRF cookie too', async () => {
     const { bridge, clock } = makeBridge({ csrf: true })
     const page = (cookie?: string) =>

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
 import { describe, it } from 'node:test'
 import { readCookie, serializeCookie } from '../../src/bridge/cookies.ts'
 import {
@@ -46,6 +47,19 @@ describe('session tokens', () => {
       'a corrupt hash never matches',
     )
     assert.notEqual(generateSessionToken().id, id)
+  })
+
+  it("a stolen store holds no usable secret: the record keeps SHA-256 of the cookie's secret, never the secret (OWASP Session Management)", async () => {
+    const harness = makeBridge()
+    const cookie = await signIn(harness)
+    const [id, secret] = (cookie.split('=')[1] as string).split('.') as [string, string]
+    const record = await harness.sessions.get(id)
+    assert.ok(record)
+    // Computed here with node:crypto, not with the code under test.
+    const expected = createHash('sha256').update(secret).digest()
+    assert.deepEqual(Buffer.from(record.secretHash), expected)
+    assert.equal(JSON.stringify(record).includes(secret), false)
+    assert.equal(Buffer.from(record.secretHash).includes(Buffer.from(secret)), false)
   })
 
   it('refuse anything not shaped like one before any lookup', () => {

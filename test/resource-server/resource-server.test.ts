@@ -84,6 +84,14 @@ describe('createResourceServer: access tokens (RFC 9068)', () => {
     assert.equal(await codeOf(generic.authenticate(bearer(logout))), 'ERR_ACCESS_TOKEN_INVALID')
   })
 
+  it('RFC 8417 / RFC 8725 §2.8: a token with an "events" claim (a security event or logout token) is refused even when typed at+jwt', async () => {
+    const events = { 'http://schemas.openid.net/event/backchannel-logout': {} }
+    assert.equal(await codeOf(api.authenticate(bearer(accessToken({ events })))), 'ERR_ACCESS_TOKEN_INVALID')
+    const generic = makeApi({ accessTokenProfile: 'generic' })
+    const untyped = signToken(issuerKey(), { aud: RESOURCE, events })
+    assert.equal(await codeOf(generic.authenticate(bearer(untyped))), 'ERR_ACCESS_TOKEN_INVALID')
+  })
+
   it('cognito profile: token_use must be access; without aud, a scope of the resource server names the API', async () => {
     const cognito = makeApi({ accessTokenProfile: 'cognito' })
     const token = (claims: Record<string, unknown>) =>

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { VerifierOptions } from '../../src/index.ts'
-import { ISSUER, makeKey, signToken } from '../helpers/tokens.ts'
+import { ISSUER, makeKey, NOW_SECONDS, signToken } from '../helpers/tokens.ts'
 import { expectAccepted, expectCode, verifierFor } from './support.ts'
 
 const key = makeKey('ES256')
@@ -167,4 +167,26 @@ describe('requiredClaims', () => {
     const both = make({ requireExp: false, requiredClaims: ['exp'] })
     await expectCode(both.verify(signToken(key, { exp: undefined })), 'ERR_CLAIM_MISSING')
   })
+})
+
+describe('claims are read only after the signature verifies (RFC 8725 §3.1; ruby-jwt #153)', () => {
+  // A forged token must learn nothing from the claims checks: whatever is wrong with its claims, the
+  // answer is the signature's. Checking claims first would also act on attacker-chosen values.
+  const other = makeKey('ES256', 'not-in-the-set')
+  // Signed by another key under the kid of the configured one.
+  const forged = (claims: Record<string, unknown>) => signToken(other, claims, { kid: key.kid })
+
+  for (const [label, claims, code] of [
+    ['expired', { exp: NOW_SECONDS - 3600 }, 'ERR_JWT_EXPIRED'],
+    ['of another issuer', { iss: 'https://evil.example' }, 'ERR_ISSUER_MISMATCH'],
+    ['for another audience', { aud: 'someone-else' }, 'ERR_AUDIENCE_MISMATCH'],
+    ['with an array iss', { iss: [ISSUER] }, 'ERR_CLAIMS_INVALID'],
+  ] as const) {
+    it(`ruby-jwt #153: a token ${label}, signed by a key not in the set, is ERR_SIGNATURE_INVALID (not ${code})`, async () => {
+      const strict = make({ audience: 'api' })
+      // The same claims under the genuine key are refused by the claims rule, so the claim is bad.
+      await expectCode(strict.verify(signToken(key, { aud: 'api', ...claims })), code)
+      await expectCode(strict.verify(forged({ aud: 'api', ...claims })), 'ERR_SIGNATURE_INVALID')
+    })
+  }
 })

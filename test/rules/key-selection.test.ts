@@ -170,6 +170,34 @@ describe('a key with the right kid must also be usable for signatures (RFC 7517 
   })
 })
 
+describe('one key, one algorithm: a key without "alg" still needs the type and curve of the token\'s "alg" (RFC 8725 §3.1; RFC 7518 §3.1)', () => {
+  // Keys without their own "alg" (most providers publish none): only kty and crv tie them to an
+  // algorithm, and the refusal must come from key selection, before any signature is computed.
+  it('RFC 8725 §3.1: an RS256 token whose kid names an EC key (no "alg") is refused as ERR_KEY_UNUSABLE', async () => {
+    const rsa = makeKey('RS256', 'shared-kid')
+    const ec = makeKey('ES256', 'ec-for-kty')
+    const verifier = createVerifier({
+      issuer: ISSUER,
+      jwks: { keys: [{ ...jwkWithout(ec, 'alg'), kid: 'shared-kid' }] },
+      algorithms: ['RS256', 'ES256'],
+      nowMs: fixedClock(),
+    })
+    await expectCode(verifier.verify(signToken(rsa)), 'ERR_KEY_UNUSABLE')
+  })
+
+  it('RFC 8725 §3.1: an ES384 token whose kid names a P-256 key (no "alg") is refused as ERR_KEY_UNUSABLE', async () => {
+    const p384 = makeKey('ES384', 'shared-kid')
+    const p256 = makeKey('ES256', 'p256-for-crv')
+    const verifier = createVerifier({
+      issuer: ISSUER,
+      jwks: { keys: [{ ...jwkWithout(p256, 'alg'), kid: 'shared-kid' }] },
+      algorithms: ['ES256', 'ES384'],
+      nowMs: fixedClock(),
+    })
+    await expectCode(verifier.verify(signToken(p384)), 'ERR_KEY_UNUSABLE')
+  })
+})
+
 describe('exactly one candidate key, never several tried (RFC 7517 §4.5; Wycheproof JWK tcId 4)', () => {
   it('rejects a token whose kid is held by two keys in the set with ERR_KEY_AMBIGUOUS', async () => {
     const twin = makeKey('ES256', 'twin')

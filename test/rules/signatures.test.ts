@@ -176,6 +176,24 @@ describe('RSA signatures are exactly the modulus length (RFC 8017 §8.2.2 step 1
       'ERR_SIGNATURE_INVALID',
     )
   })
+
+  it('RFC 8017 §8.1.2 / §8.2.2 step 1: the length rule itself refuses RS256 and PS256 signatures one octet short or long', () => {
+    // OpenSSL 3 refuses these lengths too, so the verifier's final answer cannot show whether the rule
+    // is still in place: this asks the rule directly.
+    for (const alg of ['RS256', 'PS256'] as const) {
+      const rsa = makeKey(alg)
+      const spec = algorithmSpec(alg) as AlgorithmSpec
+      const verificationKey = importPublicJwk(rsa.jwk)
+      const genuine = signatureOf(signToken(rsa))
+      assert.equal(typeof verifyCall(spec, verificationKey, genuine), 'object', `${alg} genuine`)
+      assert.equal(verifyCall(spec, verificationKey, genuine.subarray(1)), 'length', `${alg} 255 octets`)
+      assert.equal(
+        verifyCall(spec, verificationKey, Buffer.concat([Buffer.from([0]), genuine])),
+        'length',
+        `${alg} 257 octets`,
+      )
+    }
+  })
 })
 
 describe('RSA-PSS salt is exactly the hash length (RFC 7518 §3.5; Wycheproof ps256 SaltLenChanged)', () => {
@@ -226,6 +244,15 @@ describe('EdDSA signatures are 64 octets with a canonical S (RFC 8032 §5.1.7)',
       verifier.verify(withSignatureBytes(token, Buffer.concat([signature, Buffer.from([0])]))),
       'ERR_SIGNATURE_INVALID',
     )
+  })
+
+  it('RFC 8037 §3.1 (RFC 8032 §5.1.7): the length rule itself refuses EdDSA signatures of 63 and 65 octets', () => {
+    // OpenSSL refuses these too: this asks the rule directly, so that removing it shows.
+    const spec = algorithmSpec('EdDSA') as AlgorithmSpec
+    const verificationKey = importPublicJwk(key.jwk)
+    assert.equal(typeof verifyCall(spec, verificationKey, signature), 'object')
+    assert.equal(verifyCall(spec, verificationKey, signature.subarray(0, 63)), 'length')
+    assert.equal(verifyCall(spec, verificationKey, Buffer.concat([signature, Buffer.from([0])])), 'length')
   })
 
   it('rejects S + L (same value mod L, non-canonical: a malleable second signature) with ERR_SIGNATURE_INVALID', async () => {
