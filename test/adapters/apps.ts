@@ -13,7 +13,7 @@ import Fastify from 'fastify'
 import { Hono } from 'hono'
 import { bridgeMiddleware } from '../../src/adapters/express.ts'
 import { jwksBridgeFastify } from '../../src/adapters/fastify.ts'
-import { createFetchAdapter, errorToResponse } from '../../src/adapters/fetch.ts'
+import { createFetchAdapter, errorToResponse, type FetchConnection } from '../../src/adapters/fetch.ts'
 import { type JwksBridgeEnv, jwksBridge } from '../../src/adapters/hono.ts'
 import type { Identity } from '../../src/stores/types.ts'
 import type { AdapterConformanceApp, AdapterConformanceSetup } from '../../src/testing/adapter-conformance.ts'
@@ -87,12 +87,14 @@ export const serveFastify: ServeApp = async (setup) => {
 }
 
 /** A plain fetch handler (no framework) over jwks-bridge/fetch. */
-export function fetchHandler(setup: AppSetup): (request: Request) => Promise<Response> {
+export function fetchHandler(
+  setup: AppSetup,
+): (request: Request, connection?: FetchConnection) => Promise<Response> {
   const adapter = createFetchAdapter(setup.bridge, {
     requestId: (request) => request.headers.get(setup.requestIdHeader) ?? undefined,
   })
-  return async (request) => {
-    const answered = await adapter.handleRequest(request)
+  return async (request, connection) => {
+    const answered = await adapter.handleRequest(request, connection)
     if (answered) return answered
     const path = new URL(request.url).pathname
     // Routes that do not call authenticateRequest: the fetch adapter's opt-out is not asking.
@@ -103,7 +105,7 @@ export function fetchHandler(setup: AppSetup): (request: Request) => Promise<Res
       return new Response('no such page', { status: 404 })
     let auth: Awaited<ReturnType<typeof adapter.authenticateRequest>>
     try {
-      auth = await adapter.authenticateRequest(request)
+      auth = await adapter.authenticateRequest(request, connection)
     } catch (error) {
       const refusal = errorToResponse(error)
       if (refusal === null) throw error
@@ -116,11 +118,21 @@ export function fetchHandler(setup: AppSetup): (request: Request) => Promise<Res
   }
 }
 
+/** @hono/node-server's env: the node:http request, whose socket has the peer address. */
+export interface NodeServerEnv {
+  incoming: import('node:http').IncomingMessage
+}
+
 /** Serves a fetch handler with @hono/node-server (node:http requests as Web-standard Requests). */
-async function onNode(handler: (request: Request) => Promise<Response>): Promise<AdapterConformanceApp> {
+async function onNode(
+  handler: (request: Request, env: NodeServerEnv) => Promise<Response>,
+): Promise<AdapterConformanceApp> {
   let server: ReturnType<typeof serveNode> | undefined
   const port = await new Promise<number>((resolve) => {
-    server = serveNode({ fetch: handler, hostname: '127.0.0.1', port: 0 }, (info) => resolve(info.port))
+    server = serveNode(
+      { fetch: (request, env) => handler(request, env as NodeServerEnv), hostname: '127.0.0.1', port: 0 },
+      (info) => resolve(info.port),
+    )
   })
   const running = server as unknown as import('node:http').Server
   return {
@@ -133,7 +145,11 @@ async function onNode(handler: (request: Request) => Promise<Response>): Promise
   }
 }
 
-export const serveFetchOnNode: ServeApp = (setup) => onNode(fetchHandler(setup))
+export const serveFetchOnNode: ServeApp = (setup) => {
+  const handler = fetchHandler(setup)
+  // The peer address from the socket, as the app on @hono/node-server has it.
+  return onNode((request, env) => handler(request, { remoteAddress: env.incoming.socket.remoteAddress }))
+}
 
 export function honoApp(setup: AppSetup): Hono<JwksBridgeEnv> {
   const app = new Hono<JwksBridgeEnv>()
@@ -155,7 +171,8 @@ export function honoApp(setup: AppSetup): Hono<JwksBridgeEnv> {
 
 export const serveHono: ServeApp = (setup) => {
   const app = honoApp(setup)
-  return onNode(async (request) => app.fetch(request))
+  // The env reaches the middleware as c.env: it takes the peer address from env.incoming.socket.
+  return onNode(async (request, env) => app.fetch(request, env))
 }
 
 export const ADAPTER_APPS: readonly (readonly [string, ServeApp])[] = [
