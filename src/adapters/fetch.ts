@@ -17,8 +17,8 @@
  */
 import type { Bridge } from '../bridge/bridge.js'
 import { errorResponse } from '../bridge/http-status.js'
-import { invalidOptions } from '../errors.js'
 import type { Authenticated, BridgeRequest } from '../bridge/types.js'
+import { invalidOptions } from '../errors.js'
 import { answer } from './fetch-answer.js'
 import {
   type FetchAdapterOptions,
@@ -115,7 +115,9 @@ export function errorToResponse(error: unknown): Response | null {
 export function createFetchAdapter(bridge: Bridge, options?: FetchAdapterOptions): FetchAdapter {
   const checked = resolveFetchOptions(options, 'jwks-bridge/fetch')
   if (options?.remoteAddress !== undefined) {
-    throw invalidOptions('jwks-bridge/fetch: remoteAddress is per request: pass { remoteAddress } to each call')
+    throw invalidOptions(
+      'jwks-bridge/fetch: remoteAddress is per request: pass { remoteAddress } to each call',
+    )
   }
   // The peer address is per request: the adapter's methods take it next to the request.
   const per = (connection: FetchConnection | undefined): ResolvedFetchOptions =>

@@ -1,7 +1,8 @@
 // One small app per adapter, the same routes for each, served on 127.0.0.1 over real HTTP: the apps
 // that the adapter conformance suite (src/testing/adapter-conformance.ts) and the Chromium sign-in
 // test drive.
-//   GET /        a page: the meta tags and the browser script (only when `page` is given)
+//   GET /        a page: the meta tags (the CSRF token among them) and the browser script (only when
+//                `page` is given); the CSRF cookie is set with it
 //   GET /client.js   the browser script (classic, window.JwksBridge)
 //   GET /me      200 { subject, issuer } or 401; the bridge's 503 when its store is down
 //   GET /public  opted out of authentication: 200 { public: true }, no session lookup
@@ -11,16 +12,20 @@ import { serve as serveNode } from '@hono/node-server'
 import express from 'express'
 import Fastify from 'fastify'
 import { Hono } from 'hono'
-import { bridgeMiddleware } from '../../src/adapters/express.ts'
+import { bridgeMiddleware, toBridgeRequest as expressBridgeRequest } from '../../src/adapters/express.ts'
 import { jwksBridgeFastify } from '../../src/adapters/fastify.ts'
 import { createFetchAdapter, errorToResponse, type FetchConnection } from '../../src/adapters/fetch.ts'
-import { type JwksBridgeEnv, jwksBridge } from '../../src/adapters/hono.ts'
+import {
+  toBridgeRequest as honoBridgeRequest,
+  type JwksBridgeEnv,
+  jwksBridge,
+} from '../../src/adapters/hono.ts'
 import type { Identity } from '../../src/stores/types.ts'
 import type { AdapterConformanceApp, AdapterConformanceSetup } from '../../src/testing/adapter-conformance.ts'
 
 export interface AppSetup extends AdapterConformanceSetup {
-  /** The page for GET /, given whether the request has a session. */
-  page?: (hasSession: boolean) => string
+  /** The page for GET /, given whether the request has a session and the CSRF token for its meta tag. */
+  page?: (hasSession: boolean, csrfToken: string) => string
   /** The classic browser script, for GET /client.js. */
   clientScript?: string
 }
@@ -48,7 +53,9 @@ export const serveExpress: ServeApp = async (setup) => {
   if (setup.page !== undefined) {
     const page = setup.page
     app.get('/', (req, res) => {
-      res.type(HTML).send(page(req.identity != null))
+      const csrf = setup.bridge.csrfTokenFor(expressBridgeRequest(req, req.originalUrl))
+      if (csrf.cookies.length > 0) res.append('Set-Cookie', csrf.cookies)
+      res.type(HTML).send(page(req.identity != null, csrf.token))
     })
   }
   const server = app.listen(0, '127.0.0.1')
@@ -74,7 +81,11 @@ export const serveFastify: ServeApp = async (setup) => {
   )
   if (setup.page !== undefined) {
     const page = setup.page
-    app.get('/', async (request, reply) => reply.type(HTML).send(page(request.identity !== null)))
+    app.get('/', async (request, reply) => {
+      const csrf = setup.bridge.csrfTokenFor(expressBridgeRequest(request.raw, request.url))
+      if (csrf.cookies.length > 0) reply.header('set-cookie', csrf.cookies)
+      return reply.type(HTML).send(page(request.identity !== null, csrf.token))
+    })
   }
   await app.listen({ port: 0, host: '127.0.0.1' })
   return {
@@ -112,7 +123,10 @@ export function fetchHandler(
       return refusal
     }
     if (path === '/' && setup.page !== undefined) {
-      return new Response(setup.page(auth !== null), { headers: { 'content-type': HTML } })
+      const csrf = setup.bridge.csrfTokenFor(adapter.bridgeRequest(request, connection))
+      const headers = new Headers({ 'content-type': HTML })
+      for (const cookie of csrf.cookies) headers.append('set-cookie', cookie)
+      return new Response(setup.page(auth !== null, csrf.token), { headers })
     }
     return auth ? Response.json(me(auth.identity)) : Response.json({ error: 'signed out' }, { status: 401 })
   }
@@ -164,7 +178,11 @@ export function honoApp(setup: AppSetup): Hono<JwksBridgeEnv> {
   })
   if (setup.page !== undefined) {
     const page = setup.page
-    app.get('/', (c) => c.html(page(c.var.identity !== null)))
+    app.get('/', (c) => {
+      const csrf = setup.bridge.csrfTokenFor(honoBridgeRequest(c))
+      for (const cookie of csrf.cookies) c.header('set-cookie', cookie, { append: true })
+      return c.html(page(c.var.identity !== null, csrf.token))
+    })
   }
   return app
 }
