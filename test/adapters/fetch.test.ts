@@ -122,7 +122,7 @@ describe('jwks-bridge/fetch: transport security', () => {
       )
       assert.equal(response?.status, 403, String(remoteAddress))
       assert.equal(
-        ((await response?.json()) as { error: { code: string } }).error.code,
+        ((await response?.json()) as { error?: { code?: string } } | undefined)?.error?.code,
         'ERR_INSECURE_TRANSPORT',
       )
       assert.equal(response?.headers.getSetCookie().length, 0)
