@@ -3,6 +3,7 @@
  * given, with unknown keys refused (a misspelt option must not silently do nothing).
  */
 import { invalidOptions } from '../errors.js'
+import { isLoopbackAddress } from '../lib/loopback.js'
 import type { ExtraBridgeRoute } from './shared.js'
 
 export interface FetchAdapterOptions {
@@ -23,6 +24,19 @@ export interface FetchAdapterOptions {
    * through that URL.
    */
   publicUrl?: string | undefined
+  /**
+   * The connection's peer address, as the runtime gives it (Bun: `server.requestIP(request)?.address`,
+   * Deno: `info.remoteAddr.hostname`, @hono/node-server: `env.incoming.socket.remoteAddress`): pass it
+   * per request (a new options object each time). Plain http sets a session cookie only when this is
+   * a loopback address; never a value taken from a request header.
+   */
+  remoteAddress?: string | undefined
+  /**
+   * A development switch for runtimes that give no peer address (Next.js route handlers): every
+   * request counts as coming from this machine, so plain http may carry the session cookie. Refused
+   * with NODE_ENV=production. Set it only when the dev server listens on loopback alone.
+   */
+  developmentLoopback?: boolean | undefined
 }
 
 /** The options as the adapter uses them. */
@@ -31,14 +45,20 @@ export interface ResolvedFetchOptions {
   readonly requestId: ((request: Request) => string | undefined) | undefined
   /** From `publicUrl`: the transport and the host every request is taken to have. */
   readonly publicOrigin: { readonly secure: boolean; readonly host: string } | undefined
+  /** From `developmentLoopback`: every request counts as from this machine. */
+  readonly developmentLoopback: boolean
+  /** From `remoteAddress` or `developmentLoopback`: the request came from this machine. */
+  readonly loopback: boolean
 }
 
-const KNOWN = new Set(['testSignIn', 'requestId', 'publicUrl'])
+const KNOWN = new Set(['testSignIn', 'requestId', 'publicUrl', 'remoteAddress', 'developmentLoopback'])
 
 const NONE: ResolvedFetchOptions = Object.freeze({
   testSignIn: undefined,
   requestId: undefined,
   publicOrigin: undefined,
+  developmentLoopback: false,
+  loopback: false,
 })
 
 function checkRoute(route: unknown, where: string): ExtraBridgeRoute | undefined {
@@ -68,6 +88,27 @@ function checkPublicUrl(value: unknown, where: string): ResolvedFetchOptions['pu
   return Object.freeze({ secure: url.protocol === 'https:', host: url.host })
 }
 
+/** NODE_ENV where the runtime has a `process` (Node, Bun, Deno's compatibility layer), else undefined. */
+function nodeEnv(): string | undefined {
+  const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
+  return proc?.env?.NODE_ENV
+}
+
+function checkDevelopmentLoopback(value: unknown, where: string): boolean {
+  if (value === undefined || value === false) return false
+  if (value !== true) throw invalidOptions(`${where}: developmentLoopback must be true or false`)
+  // A development switch: in production a plain-http session cookie would travel in clear text.
+  if (nodeEnv() === 'production') {
+    throw invalidOptions(`${where}: developmentLoopback is refused with NODE_ENV=production; serve https`)
+  }
+  return true
+}
+
+/** The request's `loopback`: the dev switch, or the peer address the runtime gave (never a header). */
+export function loopbackOf(developmentLoopback: boolean, remoteAddress: string | undefined): boolean {
+  return developmentLoopback || isLoopbackAddress(remoteAddress)
+}
+
 /**
  * Checks the options; `extraKeys` are the ones a wrapping adapter (Hono) adds and checks itself.
  * Throws ERR_INVALID_OPTIONS.
@@ -83,13 +124,19 @@ export function resolveFetchOptions(
   for (const key of Object.keys(options)) {
     if (!KNOWN.has(key) && !extraKeys.has(key)) throw invalidOptions(`${where}: unknown option "${key}"`)
   }
-  const { requestId } = options
+  const { requestId, remoteAddress } = options
   if (requestId !== undefined && typeof requestId !== 'function') {
     throw invalidOptions(`${where}: requestId must be a function`)
   }
+  if (remoteAddress !== undefined && typeof remoteAddress !== 'string') {
+    throw invalidOptions(`${where}: remoteAddress must be the connection's peer address (a string)`)
+  }
+  const developmentLoopback = checkDevelopmentLoopback(options.developmentLoopback, where)
   return Object.freeze({
     testSignIn: checkRoute(options.testSignIn, where),
     requestId,
     publicOrigin: checkPublicUrl(options.publicUrl, where),
+    developmentLoopback,
+    loopback: loopbackOf(developmentLoopback, remoteAddress),
   })
 }

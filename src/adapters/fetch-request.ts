@@ -37,6 +37,8 @@ export function fetchToBridgeRequest(
     headers: bridgeHeaders(request, url, options),
     body,
     secure: options.publicOrigin?.secure ?? url.protocol === 'https:',
+    // From the peer address the runtime gave, or the development switch; never from Host.
+    loopback: options.loopback,
   }
   if (options.requestId !== undefined) bridged.requestId = options.requestId(request)
   return bridged

@@ -5,10 +5,12 @@
  * @example
  * import { authenticateRequest, handleRequest } from 'jwks-bridge/fetch'
  * Bun.serve({
- *   async fetch(request) {
- *     const answered = await handleRequest(bridge, request) // the handoff, sign-out, back-channel logout
+ *   async fetch(request, server) {
+ *     // The peer address from the socket: plain http on loopback is allowed for development.
+ *     const options = { remoteAddress: server.requestIP(request)?.address }
+ *     const answered = await handleRequest(bridge, request, options) // the handoff, sign-out, back-channel logout
  *     if (answered) return answered
- *     const auth = await authenticateRequest(bridge, request)
+ *     const auth = await authenticateRequest(bridge, request, options)
  *     return auth ? Response.json(auth.identity) : new Response(null, { status: 401 })
  *   },
  * })
@@ -16,22 +18,34 @@
 import type { Bridge } from '../bridge/bridge.js'
 import { errorResponse } from '../bridge/http-status.js'
 import type { Authenticated, BridgeRequest } from '../bridge/types.js'
+import { invalidOptions } from '../errors.js'
 import { answer } from './fetch-answer.js'
-import { type FetchAdapterOptions, type ResolvedFetchOptions, resolveFetchOptions } from './fetch-options.js'
+import {
+  type FetchAdapterOptions,
+  loopbackOf,
+  type ResolvedFetchOptions,
+  resolveFetchOptions,
+} from './fetch-options.js'
 import { fetchToBridgeRequest, toResponse } from './fetch-request.js'
 
 export type { Authenticated, BridgeSession } from '../bridge/types.js'
 export type { FetchAdapterOptions } from './fetch-options.js'
 export type { ExtraBridgeRoute } from './shared.js'
 
+/** What the runtime knows of the request's connection (Bun: `server.requestIP(request)`, Deno: `info.remoteAddr`). */
+export interface FetchConnection {
+  /** The peer address from the socket; plain http sets a session cookie only when it is loopback. */
+  remoteAddress?: string | undefined
+}
+
 /** The entry points with their options checked once (`createFetchAdapter`). */
 export interface FetchAdapter {
   /** The bridge's answer to its own routes, or null for every other request. */
-  handleRequest(request: Request): Promise<Response | null>
+  handleRequest(request: Request, connection?: FetchConnection): Promise<Response | null>
   /** The request's identity and session from its cookie, or null. Rejects when a store is down (see `errorToResponse`). */
-  authenticateRequest(request: Request): Promise<Authenticated | null>
+  authenticateRequest(request: Request, connection?: FetchConnection): Promise<Authenticated | null>
   /** The bridge's view of the request, for `bridge.csrfTokenFor` and `bridge.hasSession`. */
-  bridgeRequest(request: Request): BridgeRequest
+  bridgeRequest(request: Request, connection?: FetchConnection): BridgeRequest
 }
 
 // Options objects checked before, so that a handler passing the same object per request pays once
@@ -100,9 +114,20 @@ export function errorToResponse(error: unknown): Response | null {
 /** The entry points bound to a bridge, with their options checked now (ERR_INVALID_OPTIONS). */
 export function createFetchAdapter(bridge: Bridge, options?: FetchAdapterOptions): FetchAdapter {
   const checked = resolveFetchOptions(options, 'jwks-bridge/fetch')
+  if (options?.remoteAddress !== undefined) {
+    throw invalidOptions(
+      'jwks-bridge/fetch: remoteAddress is per request: pass { remoteAddress } to each call',
+    )
+  }
+  // The peer address is per request: the adapter's methods take it next to the request.
+  const per = (connection: FetchConnection | undefined): ResolvedFetchOptions =>
+    connection?.remoteAddress === undefined
+      ? checked
+      : { ...checked, loopback: loopbackOf(checked.developmentLoopback, connection.remoteAddress) }
   return {
-    handleRequest: (request) => answer(bridge, request, checked),
-    authenticateRequest: (request) => bridge.authenticate(fetchToBridgeRequest(request, checked)),
-    bridgeRequest: (request) => fetchToBridgeRequest(request, checked),
+    handleRequest: (request, connection) => answer(bridge, request, per(connection)),
+    authenticateRequest: (request, connection) =>
+      bridge.authenticate(fetchToBridgeRequest(request, per(connection))),
+    bridgeRequest: (request, connection) => fetchToBridgeRequest(request, per(connection)),
   }
 }

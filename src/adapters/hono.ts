@@ -17,7 +17,12 @@ import type { BridgeSession } from '../bridge/types.js'
 import { invalidOptions } from '../errors.js'
 import type { Identity } from '../stores/types.js'
 import { answer } from './fetch-answer.js'
-import { type FetchAdapterOptions, type ResolvedFetchOptions, resolveFetchOptions } from './fetch-options.js'
+import {
+  type FetchAdapterOptions,
+  loopbackOf,
+  type ResolvedFetchOptions,
+  resolveFetchOptions,
+} from './fetch-options.js'
 import { fetchToBridgeRequest, toResponse } from './fetch-request.js'
 import { authenticateOrRespond } from './shared.js'
 
@@ -36,7 +41,7 @@ export interface JwksBridgeEnv {
   Variables: JwksBridgeVariables
 }
 
-export interface JwksBridgeHonoOptions extends Omit<FetchAdapterOptions, 'requestId'> {
+export interface JwksBridgeHonoOptions extends Omit<FetchAdapterOptions, 'requestId' | 'remoteAddress'> {
   /**
    * The request's id, for the bridge's log records. Default: `c.var.requestId` when set (Hono's
    * `requestId()` middleware, mounted before this one), else none.
@@ -52,6 +57,32 @@ function honoRequestId(c: Context): string | undefined {
   return typeof id === 'string' ? id : undefined
 }
 
+/**
+ * The connection's peer address where the runtime puts it on `c.env`: @hono/node-server
+ * (`env.incoming.socket.remoteAddress`), Bun.serve with the app's fetch (`env` is the server:
+ * `requestIP`), Deno.serve with the app's fetch (`env` is the handler info: `remoteAddr.hostname`).
+ * Undefined elsewhere (then plain http never carries a session cookie, unless `developmentLoopback`).
+ * These come from the socket, not from anything the client wrote.
+ */
+export function honoRemoteAddress(c: Context): string | undefined {
+  const env: unknown = c.env
+  if (env === null || typeof env !== 'object') return undefined
+  const e = env as {
+    incoming?: { socket?: { remoteAddress?: unknown } }
+    requestIP?: unknown
+    remoteAddr?: { hostname?: unknown }
+  }
+  const node = e.incoming?.socket?.remoteAddress
+  if (typeof node === 'string') return node
+  if (typeof e.requestIP === 'function') {
+    const ip: unknown = (e.requestIP as (r: Request) => unknown).call(env, c.req.raw)
+    const address = (ip as { address?: unknown } | null | undefined)?.address
+    if (typeof address === 'string') return address
+  }
+  const deno = e.remoteAddr?.hostname
+  return typeof deno === 'string' ? deno : undefined
+}
+
 /** The middleware. Options are checked now (unknown keys refused: ERR_INVALID_OPTIONS). */
 export function jwksBridge(
   bridge: Bridge,
@@ -61,12 +92,19 @@ export function jwksBridge(
   if (requestId !== undefined && typeof requestId !== 'function') {
     throw invalidOptions(`${WHERE}: requestId must be a function`)
   }
+  if ((rest as FetchAdapterOptions).remoteAddress !== undefined) {
+    throw invalidOptions(`${WHERE}: remoteAddress is taken per request from the runtime (c.env)`)
+  }
   const checked = resolveFetchOptions(options === undefined ? undefined : rest, WHERE)
   const idOf = requestId ?? honoRequestId
   return async (c, next) => {
     const request = c.req.raw
     // The context's request id, read per request (the Request alone does not carry it).
-    const perRequest: ResolvedFetchOptions = { ...checked, requestId: () => idOf(c) }
+    const perRequest: ResolvedFetchOptions = {
+      ...checked,
+      requestId: () => idOf(c),
+      loopback: loopbackOf(checked.developmentLoopback, honoRemoteAddress(c)),
+    }
     const answered = await answer(bridge, request, perRequest)
     if (answered !== null) return answered
     const { auth, response } = await authenticateOrRespond(bridge, fetchToBridgeRequest(request, perRequest))
@@ -77,10 +115,15 @@ export function jwksBridge(
   }
 }
 
-/** The bridge's view of a Hono request, for `bridge.csrfTokenFor(...)` (pass the middleware's publicUrl too). */
+/**
+ * The bridge's view of a Hono request, for `bridge.csrfTokenFor(...)` (pass the middleware's
+ * publicUrl and developmentLoopback too); the peer address comes from `c.env` as in the middleware.
+ */
 export function toBridgeRequest(
   c: Context,
-  options?: Pick<FetchAdapterOptions, 'publicUrl'>,
+  options?: Pick<FetchAdapterOptions, 'publicUrl' | 'developmentLoopback'>,
 ): ReturnType<typeof fetchToBridgeRequest> {
-  return fetchToBridgeRequest(c.req.raw, resolveFetchOptions(options, WHERE))
+  const checked = resolveFetchOptions(options, WHERE)
+  const loopback = loopbackOf(checked.developmentLoopback, honoRemoteAddress(c))
+  return fetchToBridgeRequest(c.req.raw, { ...checked, loopback })
 }

@@ -4,6 +4,9 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import type { TLSSocket } from 'node:tls'
 import type { BridgeRequest } from '../bridge/types.js'
+import { isLoopbackAddress } from '../lib/loopback.js'
+
+export { isLoopbackAddress } from '../lib/loopback.js'
 
 /** Node already lower-cases names and joins `cookie` with `; `; other repeated headers are joined with `, `. */
 export function bridgeHeaders(headers: IncomingHttpHeaders): Record<string, string | undefined> {
@@ -29,14 +32,4 @@ export function toBridgeRequest(raw: IncomingMessage, target: string, body?: Uin
     secure: (raw.socket as Partial<TLSSocket> | null)?.encrypted === true,
     loopback: isLoopbackAddress(raw.socket?.remoteAddress),
   }
-}
-
-/**
- * Whether a socket's peer address is this machine: 127.0.0.0/8, ::1, or an IPv4-mapped 127.x. The
- * address comes from the kernel, not from anything the client wrote.
- */
-export function isLoopbackAddress(address: string | undefined): boolean {
-  if (address === undefined) return false
-  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address
-  return v4 === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4)
 }

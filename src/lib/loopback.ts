@@ -12,3 +12,13 @@ export function isLoopbackHost(hostname: string): boolean {
     parts.every((part) => /^\d{1,3}$/.test(part) && Number(part) <= 255)
   )
 }
+
+/**
+ * Whether a socket's peer address is this machine: 127.0.0.0/8, ::1, or an IPv4-mapped 127.x. Give it
+ * only an address the runtime took from the connection (the kernel), never one a client wrote.
+ */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  if (typeof address !== 'string') return false
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address
+  return v4 === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4)
+}

@@ -2,7 +2,10 @@
  * The conformance suite every adapter runs (Express, Fastify, fetch, Hono, and the fetch adapter on
  * Bun and Deno), exported so that glue you write for another framework can prove the same behaviour.
  * It drives a real server over HTTP on loopback: sign-in and sign-out, the refusals, an oversized
- * chunked body, a store that is down, back-channel logout, route opt-out and the request id.
+ * chunked body, a store that is down, back-channel logout, route opt-out and the request id. The bridge
+ * has its defaults (`csrf: true`): state-changing requests carry the CSRF cookie and `X-CSRF-Token`,
+ * so the adapter must hand both to the bridge; and plain http on loopback works only when the adapter
+ * tells the bridge the connection's peer is this machine (`loopback`, from the socket's address).
  *
  * @example
  * import { describeAdapterConformance } from 'jwks-bridge/testing'
@@ -102,9 +105,27 @@ async function serveWith(
   return { app, bridge, logger }
 }
 
-/** The `name=value` of the response's first Set-Cookie. */
+const SESSION_COOKIE = 'jwks-bridge-session'
+
+/** The `name=value` of the response's session Set-Cookie (sign-in also clears the CSRF cookie). */
 function cookieOf(response: Response): string {
-  return (response.headers.getSetCookie()[0] ?? '').split(';')[0] ?? ''
+  const session = response.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`))
+  return (session ?? '').split(';')[0] ?? ''
+}
+
+/**
+ * A CSRF token and its cookie (`name=value`), as a page of the app would hand them to the browser. The
+ * bridge issues them for a plain-http request from this machine, as the suite's requests are.
+ */
+function csrfPair(bridge: Bridge, base: string): { token: string; cookie: string } {
+  const issued = bridge.csrfTokenFor({
+    method: 'GET',
+    path: '/',
+    headers: { host: new URL(base).host },
+    secure: false,
+    loopback: true,
+  })
+  return { token: issued.token, cookie: (issued.cookies[0] ?? '').split(';')[0] ?? '' }
 }
 
 async function errorCode(response: Response): Promise<string | undefined> {
@@ -119,17 +140,25 @@ export function describeAdapterConformance(name: string, fixture: AdapterConform
     let main: Served
     let down: Served
     let base: string
+    let csrf: { token: string; cookie: string }
     before(async () => {
       main = await serveWith(fixture, issuer, false)
       down = await serveWith(fixture, issuer, true)
       base = main.app.url
+      csrf = csrfPair(main.bridge, base)
     })
     after(async () => {
       await main?.app.close()
       await down?.app.close()
     })
 
-    const same = () => ({ origin: base, 'sec-fetch-site': 'same-origin' })
+    // A same-origin browser request with the page's CSRF token: its cookie and the X-CSRF-Token header.
+    const same = (session?: string) => ({
+      origin: base,
+      'sec-fetch-site': 'same-origin',
+      cookie: session === undefined ? csrf.cookie : `${session}; ${csrf.cookie}`,
+      'x-csrf-token': csrf.token,
+    })
     const put = (headers: Record<string, string>, body: RequestInit['body']) =>
       fetch(`${base}/auth`, { method: 'PUT', headers: { ...same(), ...headers }, body })
     const signIn = async (claims: Record<string, unknown> = {}) => {
@@ -148,7 +177,12 @@ export function describeAdapterConformance(name: string, fixture: AdapterConform
       )
       assert.equal(response.status, 204)
       assert.equal(response.headers.get('cache-control'), 'no-store')
-      assert.equal(response.headers.getSetCookie().length, 1, 'one Set-Cookie: the session')
+      const setCookies = response.headers.getSetCookie()
+      assert.equal(setCookies.length, 2, 'two Set-Cookie: the session, and the CSRF cookie cleared')
+      assert.ok(
+        setCookies.some((c) => /^jwks-bridge-session-csrf=;.*Max-Age=0/.test(c)),
+        'OWASP login CSRF: the pre-session token ends at sign-in',
+      )
       const cookie = cookieOf(response)
       assert.match(cookie, /^jwks-bridge-session=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/)
 
@@ -156,9 +190,12 @@ export function describeAdapterConformance(name: string, fixture: AdapterConform
       assert.equal(me.status, 200)
       assert.deepEqual(await me.json(), { subject: 'conformance-user', issuer: issuer.issuer })
 
-      const signOut = await fetch(`${base}/auth`, { method: 'DELETE', headers: { ...same(), cookie } })
+      const signOut = await fetch(`${base}/auth`, { method: 'DELETE', headers: same(cookie) })
       assert.equal(signOut.status, 204)
-      assert.match(signOut.headers.getSetCookie()[0] ?? '', /^jwks-bridge-session=;.*Max-Age=0/)
+      assert.ok(
+        signOut.headers.getSetCookie().some((c) => /^jwks-bridge-session=;.*Max-Age=0/.test(c)),
+        'the session cookie is cleared',
+      )
       assert.equal((await fetch(`${base}/me`, { headers: { cookie } })).status, 401)
     })
 
@@ -193,6 +230,26 @@ export function describeAdapterConformance(name: string, fixture: AdapterConform
         assert.equal(await errorCode(response), code)
         assert.equal(response.headers.getSetCookie().length, 0, `${code}: no cookie`)
       }
+    })
+
+    it('OWASP CSRF double-submit: the adapter hands the bridge both the CSRF cookie and X-CSRF-Token', async () => {
+      const body = JSON.stringify({ jwt: issuer.sign() })
+      const json = { 'content-type': 'application/json' }
+      const withoutHeader = { ...same(), ...json }
+      delete (withoutHeader as Record<string, string>)['x-csrf-token']
+      const withoutCookie = { ...same(), ...json }
+      delete (withoutCookie as Record<string, string>).cookie
+      const other = csrfPair(main.bridge, base)
+      const mismatch = { ...same(), ...json, 'x-csrf-token': other.token }
+      for (const headers of [withoutHeader, withoutCookie, mismatch]) {
+        const response = await fetch(`${base}/auth`, { method: 'PUT', headers, body })
+        assert.equal(response.status, 403)
+        assert.equal(await errorCode(response), 'ERR_CSRF_TOKEN_INVALID')
+        assert.equal(response.headers.getSetCookie().length, 0, 'no session cookie')
+      }
+      // The same request with both: the bridge saw the cookie and the header.
+      const response = await fetch(`${base}/auth`, { method: 'PUT', headers: { ...same(), ...json }, body })
+      assert.equal(response.status, 204)
     })
 
     it('an oversized chunked body (no Content-Length) is refused with 413 while it is read', async () => {

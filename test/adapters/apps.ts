@@ -1,7 +1,8 @@
 // One small app per adapter, the same routes for each, served on 127.0.0.1 over real HTTP: the apps
 // that the adapter conformance suite (src/testing/adapter-conformance.ts) and the Chromium sign-in
 // test drive.
-//   GET /        a page: the meta tags and the browser script (only when `page` is given)
+//   GET /        a page: the meta tags (the CSRF token among them) and the browser script (only when
+//                `page` is given); the CSRF cookie is set with it
 //   GET /client.js   the browser script (classic, window.JwksBridge)
 //   GET /me      200 { subject, issuer } or 401; the bridge's 503 when its store is down
 //   GET /public  opted out of authentication: 200 { public: true }, no session lookup
@@ -11,16 +12,20 @@ import { serve as serveNode } from '@hono/node-server'
 import express from 'express'
 import Fastify from 'fastify'
 import { Hono } from 'hono'
-import { bridgeMiddleware } from '../../src/adapters/express.ts'
+import { bridgeMiddleware, toBridgeRequest as expressBridgeRequest } from '../../src/adapters/express.ts'
 import { jwksBridgeFastify } from '../../src/adapters/fastify.ts'
-import { createFetchAdapter, errorToResponse } from '../../src/adapters/fetch.ts'
-import { type JwksBridgeEnv, jwksBridge } from '../../src/adapters/hono.ts'
+import { createFetchAdapter, errorToResponse, type FetchConnection } from '../../src/adapters/fetch.ts'
+import {
+  toBridgeRequest as honoBridgeRequest,
+  type JwksBridgeEnv,
+  jwksBridge,
+} from '../../src/adapters/hono.ts'
 import type { Identity } from '../../src/stores/types.ts'
 import type { AdapterConformanceApp, AdapterConformanceSetup } from '../../src/testing/adapter-conformance.ts'
 
 export interface AppSetup extends AdapterConformanceSetup {
-  /** The page for GET /, given whether the request has a session. */
-  page?: (hasSession: boolean) => string
+  /** The page for GET /, given whether the request has a session and the CSRF token for its meta tag. */
+  page?: (hasSession: boolean, csrfToken: string) => string
   /** The classic browser script, for GET /client.js. */
   clientScript?: string
 }
@@ -48,7 +53,9 @@ export const serveExpress: ServeApp = async (setup) => {
   if (setup.page !== undefined) {
     const page = setup.page
     app.get('/', (req, res) => {
-      res.type(HTML).send(page(req.identity != null))
+      const csrf = setup.bridge.csrfTokenFor(expressBridgeRequest(req, req.originalUrl))
+      if (csrf.cookies.length > 0) res.append('Set-Cookie', csrf.cookies)
+      res.type(HTML).send(page(req.identity != null, csrf.token))
     })
   }
   const server = app.listen(0, '127.0.0.1')
@@ -74,7 +81,11 @@ export const serveFastify: ServeApp = async (setup) => {
   )
   if (setup.page !== undefined) {
     const page = setup.page
-    app.get('/', async (request, reply) => reply.type(HTML).send(page(request.identity !== null)))
+    app.get('/', async (request, reply) => {
+      const csrf = setup.bridge.csrfTokenFor(expressBridgeRequest(request.raw, request.url))
+      if (csrf.cookies.length > 0) reply.header('set-cookie', csrf.cookies)
+      return reply.type(HTML).send(page(request.identity !== null, csrf.token))
+    })
   }
   await app.listen({ port: 0, host: '127.0.0.1' })
   return {
@@ -87,12 +98,14 @@ export const serveFastify: ServeApp = async (setup) => {
 }
 
 /** A plain fetch handler (no framework) over jwks-bridge/fetch. */
-export function fetchHandler(setup: AppSetup): (request: Request) => Promise<Response> {
+export function fetchHandler(
+  setup: AppSetup,
+): (request: Request, connection?: FetchConnection) => Promise<Response> {
   const adapter = createFetchAdapter(setup.bridge, {
     requestId: (request) => request.headers.get(setup.requestIdHeader) ?? undefined,
   })
-  return async (request) => {
-    const answered = await adapter.handleRequest(request)
+  return async (request, connection) => {
+    const answered = await adapter.handleRequest(request, connection)
     if (answered) return answered
     const path = new URL(request.url).pathname
     // Routes that do not call authenticateRequest: the fetch adapter's opt-out is not asking.
@@ -103,24 +116,37 @@ export function fetchHandler(setup: AppSetup): (request: Request) => Promise<Res
       return new Response('no such page', { status: 404 })
     let auth: Awaited<ReturnType<typeof adapter.authenticateRequest>>
     try {
-      auth = await adapter.authenticateRequest(request)
+      auth = await adapter.authenticateRequest(request, connection)
     } catch (error) {
       const refusal = errorToResponse(error)
       if (refusal === null) throw error
       return refusal
     }
     if (path === '/' && setup.page !== undefined) {
-      return new Response(setup.page(auth !== null), { headers: { 'content-type': HTML } })
+      const csrf = setup.bridge.csrfTokenFor(adapter.bridgeRequest(request, connection))
+      const headers = new Headers({ 'content-type': HTML })
+      for (const cookie of csrf.cookies) headers.append('set-cookie', cookie)
+      return new Response(setup.page(auth !== null, csrf.token), { headers })
     }
     return auth ? Response.json(me(auth.identity)) : Response.json({ error: 'signed out' }, { status: 401 })
   }
 }
 
+/** @hono/node-server's env: the node:http request, whose socket has the peer address. */
+export interface NodeServerEnv {
+  incoming: import('node:http').IncomingMessage
+}
+
 /** Serves a fetch handler with @hono/node-server (node:http requests as Web-standard Requests). */
-async function onNode(handler: (request: Request) => Promise<Response>): Promise<AdapterConformanceApp> {
+async function onNode(
+  handler: (request: Request, env: NodeServerEnv) => Promise<Response>,
+): Promise<AdapterConformanceApp> {
   let server: ReturnType<typeof serveNode> | undefined
   const port = await new Promise<number>((resolve) => {
-    server = serveNode({ fetch: handler, hostname: '127.0.0.1', port: 0 }, (info) => resolve(info.port))
+    server = serveNode(
+      { fetch: (request, env) => handler(request, env as NodeServerEnv), hostname: '127.0.0.1', port: 0 },
+      (info) => resolve(info.port),
+    )
   })
   const running = server as unknown as import('node:http').Server
   return {
@@ -133,7 +159,11 @@ async function onNode(handler: (request: Request) => Promise<Response>): Promise
   }
 }
 
-export const serveFetchOnNode: ServeApp = (setup) => onNode(fetchHandler(setup))
+export const serveFetchOnNode: ServeApp = (setup) => {
+  const handler = fetchHandler(setup)
+  // The peer address from the socket, as the app on @hono/node-server has it.
+  return onNode((request, env) => handler(request, { remoteAddress: env.incoming.socket.remoteAddress }))
+}
 
 export function honoApp(setup: AppSetup): Hono<JwksBridgeEnv> {
   const app = new Hono<JwksBridgeEnv>()
@@ -148,14 +178,19 @@ export function honoApp(setup: AppSetup): Hono<JwksBridgeEnv> {
   })
   if (setup.page !== undefined) {
     const page = setup.page
-    app.get('/', (c) => c.html(page(c.var.identity !== null)))
+    app.get('/', (c) => {
+      const csrf = setup.bridge.csrfTokenFor(honoBridgeRequest(c))
+      for (const cookie of csrf.cookies) c.header('set-cookie', cookie, { append: true })
+      return c.html(page(c.var.identity !== null, csrf.token))
+    })
   }
   return app
 }
 
 export const serveHono: ServeApp = (setup) => {
   const app = honoApp(setup)
-  return onNode(async (request) => app.fetch(request))
+  // The env reaches the middleware as c.env: it takes the peer address from env.incoming.socket.
+  return onNode(async (request, env) => app.fetch(request, env))
 }
 
 export const ADAPTER_APPS: readonly (readonly [string, ServeApp])[] = [

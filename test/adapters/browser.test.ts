@@ -15,11 +15,12 @@ import { ADAPTER_APPS } from './apps.ts'
 
 const issuer = createTestIssuer()
 
-/** The page: the meta tags, the classic script, and a provider whose token is minted per page. */
-function page(hasSession: boolean): string {
+/** The page: the meta tags (the bridge's CSRF token too), the classic script, and a provider whose token is minted per page. */
+function page(hasSession: boolean, csrfToken: string): string {
   const token = hasSession ? '' : issuer.sign({ sub: 'browser-user' })
   return `<!doctype html><html><head>
 <meta name="authentication-url" content="/auth">
+<meta name="csrf-token" content="${csrfToken}">
 <meta name="has-session" content="${hasSession}">
 <script src="/client.js"></script>
 </head><body><p id="status">${hasSession ? 'signed in' : 'signed out'}</p>

@@ -90,14 +90,63 @@ describe('jwks-bridge/fetch: transport security', () => {
     assert.equal(toBridgeRequest(new Request('http://10.0.0.5/x'), options).headers.host, 'app.example.com')
   })
 
-  it('plain http on loopback is allowed for development (no __Host- prefix, no Secure)', async () => {
+  it('plain http from a loopback peer address (remoteAddress) is allowed for development (no __Host- prefix, no Secure)', async () => {
     const { bridge, clock } = makeBridge()
-    const response = await handleRequest(
-      bridge,
+    for (const remoteAddress of ['127.0.0.1', '::1', '::ffff:127.0.0.1']) {
+      const request = signInRequest('http://127.0.0.1:3000/auth', signInToken(clock), {
+        origin: 'http://127.0.0.1:3000',
+      })
+      const response = await handleRequest(bridge, request, { remoteAddress })
+      assert.equal(response?.status, 204, remoteAddress)
+      assert.doesNotMatch(response?.headers.getSetCookie()[0] ?? '', /__Host-|Secure/)
+    }
+    const adapter = createFetchAdapter(bridge)
+    const viaAdapter = await adapter.handleRequest(
       signInRequest('http://127.0.0.1:3000/auth', signInToken(clock), { origin: 'http://127.0.0.1:3000' }),
+      { remoteAddress: '127.0.0.1' },
     )
-    assert.equal(response?.status, 204)
-    assert.doesNotMatch(response?.headers.getSetCookie()[0] ?? '', /__Host-|Secure/)
+    assert.equal(viaAdapter?.status, 204)
+  })
+
+  it('RFC 6265bis §4.1.2.5: Host: 127.0.0.1 never grants the plain-http exemption; only the peer address does', async () => {
+    const { bridge, clock } = makeBridge()
+    // The Host header (here the URL's authority) is the client's to write: loopback in it proves nothing.
+    for (const remoteAddress of [undefined, '10.0.0.5', '::ffff:10.0.0.5', '128.0.0.1']) {
+      const request = signInRequest('http://127.0.0.1:3000/auth', signInToken(clock), {
+        origin: 'http://127.0.0.1:3000',
+      })
+      const response = await handleRequest(
+        bridge,
+        request,
+        remoteAddress === undefined ? {} : { remoteAddress },
+      )
+      assert.equal(response?.status, 403, String(remoteAddress))
+      assert.equal(
+        ((await response?.json()) as { error?: { code?: string } } | undefined)?.error?.code,
+        'ERR_INSECURE_TRANSPORT',
+      )
+      assert.equal(response?.headers.getSetCookie().length, 0)
+    }
+  })
+
+  it('developmentLoopback: a runtime without a peer address (Next.js) counts requests as local, refused with NODE_ENV=production', async () => {
+    const { bridge, clock } = makeBridge()
+    const request = () =>
+      signInRequest('http://127.0.0.1:3000/auth', signInToken(clock), { origin: 'http://127.0.0.1:3000' })
+    const adapter = createFetchAdapter(bridge, { developmentLoopback: true })
+    assert.equal((await adapter.handleRequest(request()))?.status, 204)
+    const saved = process.env.NODE_ENV
+    process.env.NODE_ENV = 'production'
+    try {
+      assert.throws(() => createFetchAdapter(bridge, { developmentLoopback: true }), isInvalidOptions)
+      await assert.rejects(handleRequest(bridge, request(), { developmentLoopback: true }), isInvalidOptions)
+    } finally {
+      if (saved === undefined) delete process.env.NODE_ENV
+      else process.env.NODE_ENV = saved
+    }
+    assert.throws(() => createFetchAdapter(bridge, { developmentLoopback: 'yes' } as never), isInvalidOptions)
+    // The address is per request: on the adapter it goes with each call, not into its options.
+    assert.throws(() => createFetchAdapter(bridge, { remoteAddress: '127.0.0.1' }), isInvalidOptions)
   })
 })
 

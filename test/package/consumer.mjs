@@ -122,13 +122,15 @@ facts.devIssuerDiscovery = { status: discovery.status, issuer: JSON.parse(discov
 facts.looksLikeJwt = client.looksLikeJwt('a.b.c')
 
 // The Web-standard adapter on plain Request objects: another path is the app's, the bridge's route is
-// answered (here refused for its media type, before any verification).
+// answered (here refused for its media type, after the CSRF check and before any verification).
 const memory = main.createMemoryStores()
 const fetchBridge = main.createBridge({
   verifier: { issuer, jwks: { keys: [jwk] } },
   identities: memory.identities,
   sessions: memory.sessions,
 })
+// The page's CSRF token (csrf is on by default), as an app renders it, sent back with the PUT.
+const csrf = fetchBridge.csrfTokenFor(fetchAdapter.toBridgeRequest(new Request('https://app.example/')))
 facts.fetchAdapter = {
   other: await fetchAdapter.handleRequest(fetchBridge, new Request('https://app.example/elsewhere')),
   route: (
@@ -136,7 +138,11 @@ facts.fetchAdapter = {
       fetchBridge,
       new Request('https://app.example/auth', {
         method: 'PUT',
-        headers: { 'content-type': 'text/plain' },
+        headers: {
+          'content-type': 'text/plain',
+          cookie: (csrf.cookies[0] ?? '').split(';')[0],
+          'x-csrf-token': csrf.token,
+        },
         body: 'x',
       }),
     )

@@ -54,20 +54,30 @@ async function listen(handler) {
   throw new Error('run this file with bun test or deno test')
 }
 
+/**
+ * The peer address as the runtime's server gives it with the request: Bun.serve passes the server
+ * (`requestIP`), Deno.serve the handler info (`remoteAddr`). From the socket, never from a header.
+ */
+function peerAddress(request, env) {
+  if (typeof env?.requestIP === 'function') return env.requestIP(request)?.address
+  return env?.remoteAddr?.hostname
+}
+
 /** The conformance app: the bridge's routes, GET /me, GET /public (no session lookup), else 404. */
 function app(bridge, requestIdHeader) {
   const adapter = createFetchAdapter(bridge, {
     requestId: (request) => request.headers.get(requestIdHeader) ?? undefined,
   })
-  return async (request) => {
-    const answered = await adapter.handleRequest(request)
+  return async (request, env) => {
+    const connection = { remoteAddress: peerAddress(request, env) }
+    const answered = await adapter.handleRequest(request, connection)
     if (answered) return answered
     const path = new URL(request.url).pathname
     if (path === '/public') return Response.json({ public: true })
     if (path !== '/me') return new Response('no such page', { status: 404 })
     let auth
     try {
-      auth = await adapter.authenticateRequest(request)
+      auth = await adapter.authenticateRequest(request, connection)
     } catch (error) {
       const response = errorToResponse(error)
       if (response === null) throw error
@@ -93,7 +103,8 @@ function honoApp(bridge, requestIdHeader) {
       ? c.json({ subject: identity.subject, issuer: identity.issuer })
       : c.json({ error: 'signed out' }, 401)
   })
-  return (request) => hono.fetch(request)
+  // The server (Bun) or handler info (Deno) as c.env: the middleware reads the peer address there.
+  return (request, env) => hono.fetch(request, env)
 }
 
 describeAdapterConformance(`Hono on ${RUNTIME}.serve`, {
@@ -200,6 +211,15 @@ describe(`${RUNTIME}: a real sign-in over HTTP through jwks-bridge/fetch, with e
         sessions: opened.sessions,
       })
       const server = await listen(app(bridge, 'x-request-id'))
+      // The page's CSRF token (csrf is on by default): its cookie and X-CSRF-Token on each change.
+      const csrf = bridge.csrfTokenFor({
+        method: 'GET',
+        path: '/',
+        headers: { host: new URL(server.url).host },
+        secure: false,
+        loopback: true,
+      })
+      const csrfCookie = (csrf.cookies[0] ?? '').split(';')[0]
       try {
         const signIn = await fetch(`${server.url}/auth`, {
           method: 'PUT',
@@ -207,17 +227,25 @@ describe(`${RUNTIME}: a real sign-in over HTTP through jwks-bridge/fetch, with e
             'content-type': 'application/json',
             origin: server.url,
             'sec-fetch-site': 'same-origin',
+            cookie: csrfCookie,
+            'x-csrf-token': csrf.token,
           },
           body: JSON.stringify({ jwt: issuer.sign({ sub: `user-of-${name}` }) }),
         })
         assert.equal(signIn.status, 204)
-        const cookie = (signIn.headers.getSetCookie()[0] ?? '').split(';')[0]
+        const session = signIn.headers.getSetCookie().find((c) => c.startsWith('jwks-bridge-session='))
+        const cookie = (session ?? '').split(';')[0]
         const me = await fetch(`${server.url}/me`, { headers: { cookie } })
         assert.equal(me.status, 200)
         assert.equal((await me.json()).subject, `user-of-${name}`)
         const signOut = await fetch(`${server.url}/auth`, {
           method: 'DELETE',
-          headers: { cookie, origin: server.url, 'sec-fetch-site': 'same-origin' },
+          headers: {
+            cookie: `${cookie}; ${csrfCookie}`,
+            origin: server.url,
+            'sec-fetch-site': 'same-origin',
+            'x-csrf-token': csrf.token,
+          },
         })
         assert.equal(signOut.status, 204)
         assert.equal((await fetch(`${server.url}/me`, { headers: { cookie } })).status, 401)
