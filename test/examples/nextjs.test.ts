@@ -1,6 +1,7 @@
 // examples/nextjs, as a user runs it: installed from its own lockfile (npm ci), built with
-// `next build`, served by `next start` on 127.0.0.1, and driven by Chromium: sign in through the
-// development provider, reload, sign out. The app reaches jwks-bridge as `file:../..`: dist/ must be
+// `next build`, served by `next start` on 127.0.0.1 behind a TLS-terminating proxy (as production runs
+// it: https, so cookies are Secure and __Host-), and driven by Chromium: sign in through the
+// development provider, reload, sign out, with the CSRF token the page renders (csrf is on by default). The app reaches jwks-bridge as `file:../..`: dist/ must be
 // built (npm ci at the root runs prepare; locally: npm run build).
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
@@ -11,6 +12,7 @@ import { fileURLToPath } from 'node:url'
 import type { Browser, Page } from 'playwright-core'
 import { freePort } from '../../src/app/free-port.ts'
 import { launchChromium, skipWithoutBrowser as skip, until } from '../helpers/browser.ts'
+import { startTlsProxy, type TlsProxy } from '../helpers/tls-proxy.ts'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const example = join(root, 'examples/nextjs')
@@ -42,6 +44,7 @@ describe('examples/nextjs: next build, next start, and a sign-in in Chromium', {
   timeout: 900_000,
 }, () => {
   let server: ChildProcess | undefined
+  let proxy: TlsProxy | undefined
   let url = ''
   let browser: Browser
   let page: Page
@@ -54,7 +57,9 @@ describe('examples/nextjs: next build, next start, and a sign-in in Chromium', {
     await run('npm', ['ci', '--no-audit', '--no-fund', '--ignore-scripts'], 600_000)
     await run(join(example, 'node_modules/.bin/next'), ['build'], 600_000)
     const port = await freePort('127.0.0.1')
-    url = `http://127.0.0.1:${port}`
+    // Browsers reach the app only through the proxy: its https URL is the app's PUBLIC_URL.
+    proxy = await startTlsProxy(port)
+    url = proxy.url
     server = spawn(
       join(example, 'node_modules/.bin/next'),
       ['start', '--hostname', '127.0.0.1', '--port', String(port)],
@@ -67,12 +72,13 @@ describe('examples/nextjs: next build, next start, and a sign-in in Chromium', {
       },
     )
     await until(
-      async () => (await fetch(`${url}/`).catch(() => undefined))?.status === 200,
+      async () => (await fetch(`http://127.0.0.1:${port}/`).catch(() => undefined))?.status === 200,
       'next start to answer',
       60_000,
     )
     browser = await launchChromium()
-    page = await (await browser.newContext()).newPage()
+    // The proxy's certificate is self-signed, made for this run.
+    page = await (await browser.newContext({ ignoreHTTPSErrors: true })).newPage()
     page.on('request', (request) => {
       const path = new URL(request.url()).pathname
       if (path === '/auth') calls.push(`${request.method()} ${path}`)
@@ -83,6 +89,7 @@ describe('examples/nextjs: next build, next start, and a sign-in in Chromium', {
     await browser?.close()
     // next start runs next-server as its child: end the whole group this test started.
     if (server?.pid !== undefined) process.kill(-server.pid, 'SIGTERM')
+    await proxy?.close()
   })
 
   const status = () => page.textContent('#status')
@@ -91,6 +98,14 @@ describe('examples/nextjs: next build, next start, and a sign-in in Chromium', {
     await page.goto(`${url}/`)
     assert.equal(await status(), 'You are not signed in.')
     assert.equal(await page.getAttribute('meta[name="has-session"]', 'content'), 'false')
+    // The CSRF pair from proxy.ts: the token in <head>, the same value in the __Host- cookie.
+    const token = await page.getAttribute('head > meta[name="csrf-token"]', 'content')
+    assert.match(token ?? '', /^[A-Za-z0-9_-]{43}$/)
+    const csrfCookie = (await page.context().cookies()).find(
+      (c) => c.name === '__Host-jwks-bridge-session-csrf',
+    )
+    assert.equal(csrfCookie?.value, token)
+    assert.equal(csrfCookie?.secure, true)
     await page.click('#sign-in')
     await page.waitForURL((u) => u.pathname === '/dev-issuer/sign-in')
     await page.fill('#username', 'grace')
@@ -99,6 +114,11 @@ describe('examples/nextjs: next build, next start, and a sign-in in Chromium', {
     assert.equal(await page.textContent('#subject'), 'grace')
     assert.equal(await page.getAttribute('meta[name="has-session"]', 'content'), 'true')
     assert.deepEqual(calls, ['PUT /auth'])
+    // Over https the session cookie is the production one: __Host-, Secure, HttpOnly.
+    const session = (await page.context().cookies()).find((c) => c.name.endsWith('jwks-bridge-session'))
+    assert.equal(session?.name, '__Host-jwks-bridge-session')
+    assert.equal(session?.secure, true)
+    assert.equal(session?.httpOnly, true)
   })
 
   it('a reload keeps the session, with no second handoff', async () => {

@@ -1,13 +1,18 @@
 // A server component that reads the identity; the meta tags tell the browser script what to do.
 import type { Metadata } from 'next'
-import { app, currentIdentity } from '../lib/bridge'
+import { app, csrfToken, currentIdentity } from '../lib/bridge'
 import { BridgeScript, SignOutButton } from './bridge-client'
 
 export async function generateMetadata(): Promise<Metadata> {
   const auth = await currentIdentity()
   return {
     title: 'jwks-bridge on Next.js',
-    other: { 'authentication-url': '/auth', 'has-session': auth ? 'true' : 'false' },
+    other: {
+      'authentication-url': '/auth',
+      'has-session': auth ? 'true' : 'false',
+      // Issued by proxy.ts (its cookie is on this response): sent back as X-CSRF-Token.
+      'csrf-token': await csrfToken(),
+    },
   }
 }
 
