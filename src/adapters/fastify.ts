@@ -111,7 +111,8 @@ export async function jwksBridgeFastify(
       return send(reply, response)
     }
     const { authPath, backChannelLogoutPath, checkPath } = bridge.routes
-    routes.route({ method: ['PUT', 'POST', 'DELETE'], url: authPath, handler })
+    // OPTIONS: the CORS preflight of a page on an allowed origin (bridge/cors.ts).
+    routes.route({ method: ['PUT', 'POST', 'DELETE', 'OPTIONS'], url: authPath, handler })
     // The forward-auth check (Fastify answers HEAD through the GET route).
     routes.get(checkPath, handler)
     if (backChannelLogoutPath !== undefined) routes.post(backChannelLogoutPath, handler)

@@ -7,6 +7,7 @@ import { invalidOptions, isJwksBridgeError } from '../errors.js'
 import type { Identity } from '../stores/types.js'
 import { backChannelLogout } from './backchannel-logout.js'
 import { readCookie, sessionCookieName } from './cookies.js'
+import { corsHeaders, corsOrigin, preflight } from './cors.js'
 import { type CsrfToken, issueCsrfToken } from './csrf.js'
 import { forwardAuthCheck, identityHeaders } from './forward-auth.js'
 import { type HandoffProgress, handoff } from './handoff.js'
@@ -21,7 +22,7 @@ export type { BridgeEvent, BridgeEventListener } from './events.js'
 export type { BridgeOptions } from './options.js'
 
 export interface Bridge {
-  /** Answers a bridge route (handoff, sign-out, back-channel logout); undefined for any other request. */
+  /** Answers a bridge route (handoff, sign-out, their CORS preflight, back-channel logout); undefined for any other request. */
   handle(req: BridgeRequest): Promise<BridgeResponse | undefined>
   /** Whether `handle` answers this method and path (adapters read the body only for these). */
   isRoute(method: string, path: string): boolean
@@ -108,13 +109,29 @@ export function createBridge(options: BridgeOptions): Bridge {
     }
   }
 
-  function route(method: string, path: string): 'sign-in' | 'sign-out' | 'logout' | 'check' | undefined {
+  /**
+   * A bridge route's answer, with the CORS headers that let an allowed page on another origin read it
+   * (cors.ts): refusals too, so that its script reports their code rather than a network error.
+   */
+  async function withCors(req: BridgeRequest, response: Promise<BridgeResponse>): Promise<BridgeResponse> {
+    const answered = await response
+    const origin = corsOrigin(req, isSecureRequest(req, config.trustProxy), config.allowedOrigins)
+    if (origin !== undefined) Object.assign(answered.headers, corsHeaders(origin))
+    return answered
+  }
+
+  function route(
+    method: string,
+    path: string,
+  ): 'sign-in' | 'sign-out' | 'preflight' | 'logout' | 'check' | undefined {
     const verb = method.toUpperCase()
     if (path === config.checkPath) {
       if (verb === 'GET' || verb === 'HEAD') return 'check'
     } else if (path === config.authPath) {
       if (verb === 'PUT' || verb === 'POST') return 'sign-in'
       if (verb === 'DELETE') return 'sign-out'
+      // The CORS preflight of a page on an allowed origin (cors.ts).
+      if (verb === 'OPTIONS') return 'preflight'
     } else if (path === config.backChannelLogoutPath && verb === 'POST') return 'logout'
     return undefined
   }
@@ -169,9 +186,17 @@ export function createBridge(options: BridgeOptions): Bridge {
     async handle(req) {
       switch (route(req.method, pathOf(req.path))) {
         case 'sign-in':
-          return guarded('handoff', req, (progress) => handoff(config, req, progress))
+          return withCors(
+            req,
+            guarded('handoff', req, (progress) => handoff(config, req, progress)),
+          )
         case 'sign-out':
-          return guarded('sign-out', req, () => signOut(config, req))
+          return withCors(
+            req,
+            guarded('sign-out', req, () => signOut(config, req)),
+          )
+        case 'preflight':
+          return preflight(req, isSecureRequest(req, config.trustProxy), config.allowedOrigins)
         case 'logout':
           return backChannelLogout(config, req)
         case 'check':

@@ -38,17 +38,23 @@ export function meta(name: string): string | undefined {
 
 /**
  * The authentication URL from the options or the page, absolute, only when it is on this page's
- * origin: the token is a bearer credential, and the app's cookie is same-origin anyway (credentials:
- * 'same-origin'), so a foreign URL could only be a leak. Undefined otherwise; throws META_NOT_UNIQUE.
+ * origin, or when it is the `authenticationUrl` option and `crossOrigin` is on. The token is a bearer
+ * credential: markup (an injected meta tag) must never send it elsewhere, so only the app's own code
+ * can name another origin. Undefined otherwise; throws META_NOT_UNIQUE.
  */
-export function authenticationUrl(given: string | undefined): string | undefined {
-  return sameOriginUrl(given ?? meta('authentication-url'))
+export function authenticationUrl(options: {
+  authenticationUrl?: string | undefined
+  crossOrigin?: boolean | undefined
+}): string | undefined {
+  const given = options.authenticationUrl
+  return sameOriginUrl(given ?? meta('authentication-url'), options.crossOrigin && !!given)
 }
 
 /**
- * One request to the authentication endpoint (an absolute URL from authenticationUrl), same-origin
- * credentials, `X-CSRF-Token` when the page has a csrf-token (read by the caller, before anything is
- * sent). Never throws: a network failure is status 0.
+ * One request to the authentication endpoint (an absolute URL from authenticationUrl), with
+ * credentials (`include`: for the page's own origin the same as `same-origin`; for an opted-in other
+ * origin, what lets its bridge read and set its cookie), `X-CSRF-Token` when the page has a csrf-token
+ * (read by the caller, before anything is sent). Never throws: a network failure is status 0.
  */
 export async function send(
   method: string,
@@ -64,7 +70,7 @@ export async function send(
     body = JSON.stringify({ jwt: token })
   }
   try {
-    const response = await fetch(url, { method, headers, body, credentials: 'same-origin' })
+    const response = await fetch(url, { method, headers, body, credentials: 'include' })
     let code: string | undefined
     if (!response.ok) {
       try {

@@ -5,16 +5,17 @@
 declare const location: { readonly href: string; readonly origin: string }
 
 /**
- * `url` resolved against the page's own address, as an absolute URL, when it is on the page's origin;
+ * `url` resolved against the page's own address, as an absolute URL, when it is on the page's origin
+ * (or on any origin with `anyOrigin`: only for a URL from the app's own code, never from markup);
  * otherwise undefined. Resolved once, and the absolute result is what gets fetched: fetch would
  * resolve a relative URL again, against `document.baseURI`, which an injected `<base href>` anywhere
  * in the document moves to another origin.
  * (`URL` and `fetch`, like `location`, are the window's own properties: markup cannot clobber them.)
  */
-export function sameOriginUrl(url: string | undefined): string | undefined {
+export function sameOriginUrl(url: string | undefined, anyOrigin?: boolean): string | undefined {
   try {
     const resolved = new URL(url as string, location.href)
-    if (url && resolved.origin === location.origin) return resolved.href
+    if (url && (anyOrigin || resolved.origin === location.origin)) return resolved.href
   } catch {
     // not a URL: reported by the caller like a missing one
   }

@@ -7,6 +7,13 @@ export interface SignOutOptions {
   source: TokenSource
   /** Overrides `<meta name="authentication-url">`. Must be on the page's origin. */
   authenticationUrl?: string
+  /**
+   * true: `authenticationUrl` (this option, never the page's meta tag) may be on another origin of the
+   * same site (SPA on app.example.com, bridge on api.example.com; a dev server on another port). The
+   * bridge lists the page's origin in `allowedOrigins`. Only the app's own code can send the token to
+   * another origin: markup cannot. Default false.
+   */
+  crossOrigin?: boolean
   /** Called with an error code for each part that failed. Default: console.warn. */
   onError?: (code: string) => void
   /**
@@ -29,7 +36,7 @@ export async function signOut(signOutOptions: SignOutOptions): Promise<void> {
   const { source, onError = warn } = signOutOptions
   let code: string
   try {
-    const url = authenticationUrl(signOutOptions.authenticationUrl)
+    const url = authenticationUrl(signOutOptions)
     code = url ? replyCode(await send('DELETE', url, meta('csrf-token'))) : 'ERR_AUTHENTICATION_URL'
   } catch {
     // A meta tag not exactly once in <head>: no DELETE (where to, with whose CSRF token?); the

@@ -18,6 +18,13 @@ export interface StartOptions {
   source: TokenSource
   /** Overrides `<meta name="authentication-url">`. Must be on the page's origin. */
   authenticationUrl?: string
+  /**
+   * true: `authenticationUrl` (this option, never the page's meta tag) may be on another origin of the
+   * same site (SPA on app.example.com, bridge on api.example.com; a dev server on another port). The
+   * bridge lists the page's origin in `allowedOrigins`. Only the app's own code can send the token to
+   * another origin: markup cannot. Default false.
+   */
+  crossOrigin?: boolean
   /** Called with an error code (never a token) when a handoff fails. Default: console.warn. */
   onError?: (code: string) => void
 }
@@ -70,7 +77,7 @@ async function run(): Promise<void> {
     if (action === 'skip') return
     if (action !== 'hand-off') return onError(action)
     // Everything the request takes from the page is read before the provider is asked for a token.
-    url = authenticationUrl(options.authenticationUrl)
+    url = authenticationUrl(options)
     if (!url) return onError('ERR_AUTHENTICATION_URL')
     csrf = meta('csrf-token')
   } catch {
