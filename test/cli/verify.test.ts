@@ -116,6 +116,15 @@ describe('jwks-bridge verify: rejected tokens (exit 1, CODE: message)', () => {
     assertRejected(await run([...base(), token]), 'ERR_ISSUER_MISMATCH', token)
   })
 
+  it('issue #13: ERR_ISSUER_MISMATCH shows --issuer and the token\'s "iss" side by side (a trailing slash is otherwise invisible)', async () => {
+    const token = liveToken(rsa, { iss: `${ISSUER}/` })
+    const result = await run([...base(), token])
+    assertRejected(result, 'ERR_ISSUER_MISMATCH', token)
+    assert.ok(result.stderr.includes(`--issuer is ${JSON.stringify(ISSUER)}`), result.stderr)
+    assert.ok(result.stderr.includes(`the token's "iss" is ${JSON.stringify(`${ISSUER}/`)}`), result.stderr)
+    assert.match(result.stderr, /give --issuer exactly as "iss"/)
+  })
+
   it('an audience not asked for: ERR_AUDIENCE_MISMATCH', async () => {
     const token = liveToken(rsa, { aud: 'api-b' })
     assertRejected(await run([...base(), '--audience', 'api-a', token]), 'ERR_AUDIENCE_MISMATCH', token)
