@@ -408,7 +408,9 @@ describe('jwks-bridge verify --issuer alone: OpenID discovery (<issuer>/.well-kn
     const result = await run(['--issuer', issuer, token], '')
     assert.equal(result.exitCode, 1)
     const [first, second] = result.stderr.split('\n')
-    assert.match(first as string, /^ERR_JWKS_UNAVAILABLE: /)
+    assert.match(first as string, /^ERR_DISCOVERY_FAILED: /)
+    // The refusal names both issuers (issue #13), not only the code.
+    assert.ok(first?.includes(`the configured issuer is ${JSON.stringify(issuer)}`), first)
     assert.equal(
       second,
       `warning: discovery document "${server.url(discoveryPath)}": fetch failed: ERR_DISCOVERY_FAILED: issuer mismatch`,
