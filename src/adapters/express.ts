@@ -13,7 +13,7 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import type { Bridge } from '../bridge/bridge.js'
-import { errorResponse } from '../bridge/http-status.js'
+import { baseHeaders, errorResponse } from '../bridge/http-status.js'
 import type { BridgeResponse, BridgeSession } from '../bridge/types.js'
 import { functionOption, optionNames, readOptions } from '../lib/options.js'
 import type { Identity } from '../stores/types.js'
@@ -54,6 +54,18 @@ export interface BridgeMiddlewareOptions {
 const WHERE = 'bridgeMiddleware'
 const MIDDLEWARE_KEYS = optionNames<BridgeMiddlewareOptions>()(['testSignIn', 'requestId'])
 
+export const MOUNT_ORDER_MESSAGE =
+  'express.json() (or another body parser) ran before bridgeMiddleware: mount bridgeMiddleware first, ' +
+  'app.use(bridgeMiddleware(bridge)) before app.use(express.json())'
+
+/** The `code` of the process warning for a body parser mounted before the bridge. */
+export const MOUNT_ORDER_WARNING = 'JWKS_BRIDGE_MIDDLEWARE_ORDER'
+
+/** Whether something read the request's body before us (body-parser marks what it parsed `_body`). */
+function bodyAlreadyRead(req: Request): boolean {
+  return req.readableEnded || (req as Request & { _body?: unknown })._body === true
+}
+
 export function bridgeMiddleware(bridge: Bridge, options: BridgeMiddlewareOptions = {}): RequestHandler {
   // Unknown names are refused: a misspelt `testSignin` would leave the route silently unmounted.
   readOptions(WHERE, options, MIDDLEWARE_KEYS, { optional: true })
@@ -63,13 +75,27 @@ export function bridgeMiddleware(bridge: Bridge, options: BridgeMiddlewareOption
     'requestId',
     options.requestId,
   )
+  let mountOrderWarned = false
+  /**
+   * The app's mistake, said where the developer looks: in the response (the message is a fixed text,
+   * no request data) and once on stderr. The bridge cannot read a body that is gone, and the parsed
+   * `req.body` is not used instead: it was read under another parser's size and type rules.
+   */
+  function refuseMountOrder(res: Response): void {
+    if (!mountOrderWarned) {
+      mountOrderWarned = true
+      process.emitWarning(MOUNT_ORDER_MESSAGE, { code: MOUNT_ORDER_WARNING })
+    }
+    res
+      .status(500)
+      .set(baseHeaders())
+      .json({ error: { code: 'ERR_MIDDLEWARE_ORDER', message: MOUNT_ORDER_MESSAGE } })
+  }
   async function run(req: Request, res: Response, next: NextFunction): Promise<void> {
     const target = req.originalUrl
     const isExtra = isExtraRoute(extra, req.method, target)
     if (isExtra || bridge.isRoute(req.method, target)) {
-      if (req.readableEnded) {
-        throw new Error('jwks-bridge: a body parser read the request first; mount bridgeMiddleware before it')
-      }
+      if (bodyAlreadyRead(req)) return refuseMountOrder(res)
       let body: Uint8Array
       try {
         body = await readNodeBody(req, bridge.maxBodyBytes)

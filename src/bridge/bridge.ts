@@ -6,6 +6,7 @@
 import { invalidOptions, isJwksBridgeError } from '../errors.js'
 import type { Identity } from '../stores/types.js'
 import { backChannelLogout } from './backchannel-logout.js'
+import { configurationWarner } from './config-warning.js'
 import { readCookie, sessionCookieName } from './cookies.js'
 import { corsHeaders, corsOrigin, preflight } from './cors.js'
 import { type CsrfToken, issueCsrfToken } from './csrf.js'
@@ -68,6 +69,8 @@ function pathOf(target: string): string {
  */
 export function createBridge(options: BridgeOptions): Bridge {
   const config = resolveBridgeOptions(options)
+  // Without a logger, a refusal caused by the configuration would otherwise show nowhere.
+  const warnConfiguration = config.logger === undefined ? configurationWarner() : undefined
 
   async function guarded(
     route: 'handoff' | 'sign-out',
@@ -95,6 +98,7 @@ export function createBridge(options: BridgeOptions): Bridge {
         })
         throw error
       }
+      if (response.status >= 500) warnConfiguration?.(error)
       emit?.({
         type: 'refusal',
         route,

@@ -37,8 +37,20 @@ export function issueCsrfToken(req: BridgeRequest, secure: boolean, config: Cook
 export function checkCsrfToken(req: BridgeRequest, secure: boolean, config: CookieConfig): void {
   const header = req.headers['x-csrf-token']?.trim()
   const cookie = readCookie(req.headers.cookie, csrfCookieName(config, secure))
-  if (header === undefined || cookie === undefined || !CSRF_TOKEN.test(cookie)) {
-    throw new JwksBridgeError('ERR_CSRF_TOKEN_INVALID', 'the CSRF token is missing', { reason: 'missing' })
+  if (header === undefined || header === '') {
+    throw new JwksBridgeError(
+      'ERR_CSRF_TOKEN_INVALID',
+      'the CSRF token is missing: the request has no X-CSRF-Token header; send the content of <meta name="csrf-token"> (from csrfTokenFor) as X-CSRF-Token',
+      { reason: 'missing' },
+    )
+  }
+  if (cookie === undefined || !CSRF_TOKEN.test(cookie)) {
+    const name = csrfCookieName(config, secure)
+    throw new JwksBridgeError(
+      'ERR_CSRF_TOKEN_INVALID',
+      `the CSRF cookie is missing: X-CSRF-Token was sent but the request carries no valid ${name} cookie; send the cookies set with the page (fetch credentials: 'same-origin', or a cookie jar for a script)`,
+      { reason: 'missing-cookie' },
+    )
   }
   // Same length is checked first (it is public: every token has 43 characters); then the bytes are
   // compared in constant time so that timing reveals nothing of the expected value.

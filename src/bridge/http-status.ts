@@ -13,6 +13,8 @@ import type { BridgeResponse } from './types.js'
 export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = Object.freeze({
   // a mistake in the server's own options or calls: ours, not the client's
   ERR_INVALID_OPTIONS: 500,
+  // The app mounted a body parser before the bridge: the app's mistake, not the client's.
+  ERR_MIDDLEWARE_ORDER: 500,
   // request guard: the request is understood and refused
   ERR_CROSS_SITE_REQUEST: 403,
   ERR_CSRF_TOKEN_INVALID: 403,

@@ -81,9 +81,26 @@ export function normalizeOrigin(value: string): string | undefined {
   }
 }
 
-function crossSite(reason: string): JwksBridgeError {
-  return new JwksBridgeError('ERR_CROSS_SITE_REQUEST', 'the request did not come from this site', { reason })
+function crossSite(reason: string, message: string): JwksBridgeError {
+  return new JwksBridgeError(
+    'ERR_CROSS_SITE_REQUEST',
+    `the request did not come from this site: ${message}`,
+    {
+      reason,
+    },
+  )
 }
+
+// What the refusal names: the origins involved are public (the browser sends them in the clear), and
+// naming them is what lets a developer see a dev proxy's rewritten Host or a missing allowedOrigins entry.
+function expected(own: string | undefined, allowedOrigins: ReadonlySet<string>): string {
+  const ownText = own === undefined ? 'none: no usable Host header' : own
+  const listed = allowedOrigins.size === 0 ? 'empty' : [...allowedOrigins].join(', ')
+  return `this site's origin is ${ownText} (scheme from the connection, host from Host), allowedOrigins is ${listed}`
+}
+
+const FIX =
+  "if that page is yours, add its origin to allowedOrigins; behind a proxy that rewrites Host (a dev server proxy), make it keep the browser's Host header"
 
 /** Throws ERR_CROSS_SITE_REQUEST when the request shows another site (see the decisions above). */
 export function checkSameOrigin(
@@ -98,11 +115,26 @@ export function checkSameOrigin(
   if (originHeader !== undefined) {
     origin = normalizeOrigin(originHeader)
     const own = ownOrigin(req, secure)
-    if (origin === undefined) throw crossSite('Origin is not a usable origin')
+    if (origin === undefined) {
+      // Quoted, bounded: the header is the browser's, but a client may write anything there.
+      const seen = JSON.stringify(originHeader.slice(0, 100))
+      throw crossSite(
+        'Origin is not a usable origin',
+        `Origin ${seen} is not a scheme://host[:port] origin (Origin: null comes from sandboxed frames and some redirects); ${expected(own, allowedOrigins)}`,
+      )
+    }
     originAllowed = allowedOrigins.has(origin)
-    if (origin !== own && !originAllowed) throw crossSite('Origin is another origin')
+    if (origin !== own && !originAllowed) {
+      throw crossSite(
+        'Origin is another origin',
+        `the page's Origin is ${origin}; ${expected(own, allowedOrigins)}; ${FIX}`,
+      )
+    }
   }
   if (site !== undefined && site !== 'same-origin' && site !== 'none' && !originAllowed) {
-    throw crossSite('Sec-Fetch-Site is not same-origin')
+    throw crossSite(
+      'Sec-Fetch-Site is not same-origin',
+      `Sec-Fetch-Site is ${JSON.stringify(site.slice(0, 40))} and the Origin (${origin ?? 'none sent'}) is not in allowedOrigins; ${expected(ownOrigin(req, secure), allowedOrigins)}; ${FIX}`,
+    )
   }
 }

@@ -1,5 +1,6 @@
 import { isJwksBridgeError } from '../errors.js'
 import type { Algorithm } from '../jose/algorithms.js'
+import { decodePayload, splitCompact } from '../jose/compact.js'
 import type { KeySetEvent } from '../keys/events.js'
 import { type KeyRejectedEvent, VERIFIER_DEFAULTS, type VerifierOptions } from '../verifier/options.js'
 import { createVerifier, type Verifier } from '../verifier/verifier.js'
@@ -193,6 +194,21 @@ function keyWarning(source: string, event: KeyRejectedEvent): string {
 }
 
 /**
+ * Both issuers for ERR_ISSUER_MISMATCH: they usually differ by one character (a trailing slash), which
+ * is invisible until the two are side by side. Issuers are public; the token itself is not printed.
+ */
+function issuerDetail(expected: string | undefined, token: string): string {
+  let got: unknown
+  try {
+    got = decodePayload(splitCompact(token, token.length)).iss
+  } catch {
+    return ''
+  }
+  if (typeof got !== 'string') return ''
+  return `: --issuer is ${JSON.stringify(expected)}, the token's "iss" is ${JSON.stringify(got.slice(0, 200))}; give --issuer exactly as "iss"`
+}
+
+/**
  * `jwks-bridge verify`. Exit 0 with the verified header and payload, 1 with `CODE: message` when the
  * token is rejected, 2 on a usage error (with the help on standard error).
  */
@@ -202,8 +218,10 @@ export async function runVerify(argv: readonly string[], context: CliContext): P
   let warnings = ''
   let verifier: Verifier
   let token: string
+  let issuer: string | undefined
   try {
     const flags = parseVerifyArgs(argv)
+    issuer = flags.issuer
     let discovered: string | undefined
     const options = optionsFromFlags(flags, {
       ...(context.nowMs === undefined ? {} : { nowMs: context.nowMs }),
@@ -242,7 +260,8 @@ export async function runVerify(argv: readonly string[], context: CliContext): P
     // The library's messages never contain the token; print them as they are. The CODE line comes
     // first so that tooling can read it from the first line whatever follows.
     if (isJwksBridgeError(error)) {
-      return { exitCode: 1, stdout: '', stderr: `${error.code}: ${error.message}\n${warnings}` }
+      const detail = error.code === 'ERR_ISSUER_MISMATCH' ? issuerDetail(issuer, token) : ''
+      return { exitCode: 1, stdout: '', stderr: `${error.code}: ${error.message}${detail}\n${warnings}` }
     }
     throw error
   } finally {

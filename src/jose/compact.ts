@@ -47,28 +47,47 @@ export function splitCompact(
 
 const COMPACT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
 
+/**
+ * The two commonest ways an app hands over a good token badly: the whole Authorization header value,
+ * or a line read from a file or `echo`. Said in words, never by quoting the token.
+ */
+function handlingHint(token: string): string {
+  if (/^\s*bearer\s/i.test(token)) {
+    return ' (the token starts with "Bearer ": pass the token alone, without the Authorization scheme)'
+  }
+  if (/^\s|\s$/.test(token)) {
+    return ' (the token has leading or trailing whitespace, such as a newline from a file or echo: trim it)'
+  }
+  return ''
+}
+
 /** Slow path for a token that failed the fast check: finds which rule it breaks. */
 function diagnose(token: string, allowEmptyPayload: boolean): CompactToken {
+  const hint = handlingHint(token)
   const firstDot = token.indexOf('.')
   const secondDot = firstDot === -1 ? -1 : token.indexOf('.', firstDot + 1)
   if (secondDot === -1 || token.indexOf('.', secondDot + 1) !== -1) {
-    throw new JwksBridgeError('ERR_TOKEN_MALFORMED', 'the token does not have exactly three segments')
+    throw new JwksBridgeError('ERR_TOKEN_MALFORMED', `the token does not have exactly three segments${hint}`)
   }
   const refusedEmptyPayload = secondDot === firstDot + 1 && !allowEmptyPayload
   if (firstDot === 0 || refusedEmptyPayload || secondDot === token.length - 1) {
-    throw new JwksBridgeError('ERR_TOKEN_MALFORMED', 'the token has an empty segment')
+    throw new JwksBridgeError('ERR_TOKEN_MALFORMED', `the token has an empty segment${hint}`)
   }
-  checkSegment(token, 0, firstDot, 'header')
-  checkSegment(token, firstDot + 1, secondDot, 'payload')
-  checkSegment(token, secondDot + 1, token.length, 'signature')
+  checkSegment(token, 0, firstDot, 'header', hint)
+  checkSegment(token, firstDot + 1, secondDot, 'payload', hint)
+  checkSegment(token, secondDot + 1, token.length, 'signature', hint)
   return { token, firstDot, secondDot }
 }
 
-function checkSegment(token: string, start: number, end: number, part: string): void {
+function checkSegment(token: string, start: number, end: number, part: string, hint: string): void {
   if (!isCanonicalBase64url(token, start, end)) {
-    throw new JwksBridgeError('ERR_BASE64URL_INVALID', `the ${part} segment is not canonical base64url`, {
-      reason: part,
-    })
+    throw new JwksBridgeError(
+      'ERR_BASE64URL_INVALID',
+      `the ${part} segment is not canonical base64url${hint}`,
+      {
+        reason: part,
+      },
+    )
   }
 }
 

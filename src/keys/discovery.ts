@@ -17,9 +17,17 @@ export function discoveryUrl(issuer: string): string {
  */
 export function processDiscoveryDocument(document: JsonObject, issuer: string): string {
   if (document.issuer !== issuer) {
-    throw new JwksBridgeError('ERR_DISCOVERY_FAILED', 'the discovery document names another issuer', {
-      reason: 'issuer mismatch',
-    })
+    // Both issuers are public, and they usually differ by one character (a trailing slash,
+    // localhost for 127.0.0.1, a port): naming them side by side is what makes the fault visible.
+    const named =
+      typeof document.issuer === 'string'
+        ? `the issuer ${JSON.stringify(document.issuer.slice(0, 200))}`
+        : 'no issuer string'
+    throw new JwksBridgeError(
+      'ERR_DISCOVERY_FAILED',
+      `the discovery document names another issuer: it names ${named}, the configured issuer is ${JSON.stringify(issuer)}; set issuer to exactly the value the provider puts in "iss" (a trailing slash, localhost for 127.0.0.1 and the port all count)`,
+      { reason: 'issuer mismatch' },
+    )
   }
   const jwksUri = document.jwks_uri
   try {

@@ -70,6 +70,9 @@ export class RemoteKeySource implements KeySource {
   #staleReported = false
   #closed = false
   #discovered: { url: string; freshUntilMs: number } | undefined
+  // The last failure of a load that found no key set yet, so that the refusals during the backoff
+  // that follows say the same thing (and carry the same code) as the failure itself.
+  #firstLoadFailure: JwksBridgeError | undefined
   // Kids confirmed absent from the current set, with when, oldest first. Cleared when the set changes.
   readonly #unknownKids = new Map<string, number>()
   readonly #stats: Omit<KeySetStats, 'issuer' | 'url' | 'keyCount' | 'ageMs'> = {
@@ -138,7 +141,13 @@ export class RemoteKeySource implements KeySource {
 
   /** Loads the set now if it has never been loaded (for start-up, so the first request does not wait). */
   async ready(): Promise<void> {
-    if (this.#current === undefined) await this.#refresh('initial')
+    if (this.#current !== undefined) return
+    try {
+      await this.#refresh('initial')
+    } catch (error) {
+      // The same error verify() gives for the same fault.
+      throw this.#firstLoadError(error)
+    }
   }
 
   /** The set in use, if any (for tools such as `jwks-bridge jwks`). */
@@ -165,19 +174,38 @@ export class RemoteKeySource implements KeySource {
     // After a failed first load, wait out the backoff instead of fetching on every request
     // (jose refetches on every verification during an outage).
     if (this.#inflight === undefined && this.#o.nowMs() < this.#retryAtMs) {
-      throw new JwksBridgeError('ERR_JWKS_UNAVAILABLE', 'the key set could not be loaded; retrying later', {
-        reason: 'backing off after a failed fetch',
-      })
+      const last = this.#firstLoadFailure
+      throw new JwksBridgeError(
+        last?.code === 'ERR_DISCOVERY_FAILED' ? 'ERR_DISCOVERY_FAILED' : 'ERR_JWKS_UNAVAILABLE',
+        `${last?.message ?? 'the key set could not be loaded'}; retrying later`,
+        { reason: 'backing off after a failed fetch', cause: last?.cause ?? last },
+      )
     }
     try {
       await this.#refresh('initial')
     } catch (error) {
-      throw new JwksBridgeError('ERR_JWKS_UNAVAILABLE', 'the key set could not be loaded', {
-        reason: (error as JwksBridgeError).reason ?? 'fetch failed',
-        cause: error,
-      })
+      throw this.#firstLoadError(error)
     }
     return this.#selectAfterFetch(spec, kid)
+  }
+
+  /**
+   * The refusal for a failed first load. A failed discovery keeps its own code: it is most often a
+   * configuration fault (a wrong issuer), and ERR_JWKS_UNAVAILABLE would send the reader looking
+   * for an outage. The message says what failed and where (URLs and issuers are public).
+   */
+  #firstLoadError(error: unknown): JwksBridgeError {
+    const e = error as Partial<JwksBridgeError>
+    const refusal =
+      e.code === 'ERR_DISCOVERY_FAILED'
+        ? (error as JwksBridgeError)
+        : new JwksBridgeError(
+            'ERR_JWKS_UNAVAILABLE',
+            `the key set could not be loaded${e.message === undefined ? '' : `: ${e.message}`}`,
+            { reason: e.reason ?? 'fetch failed', cause: error },
+          )
+    this.#firstLoadFailure = refusal
+    return refusal
   }
 
   async #pastStale(spec: AlgorithmSpec, kid: string | undefined, now: number): Promise<VerificationKey> {
@@ -407,7 +435,7 @@ export class RemoteKeySource implements KeySource {
     } catch (error) {
       // A discovery document that cannot be refreshed does not stop us: the last jwks_uri stands.
       if (this.#discovered !== undefined) return this.#discovered.url
-      throw error
+      throw discoveryFailure(o.issuer, configUrl, error)
     }
   }
 
@@ -476,4 +504,23 @@ export class RemoteKeySource implements KeySource {
       retryInMs,
     })
   }
+}
+
+/**
+ * A failed discovery, naming the configured issuer and the URL fetched (both public): a wrong issuer
+ * (a trailing slash, localhost for 127.0.0.1, a wrong port) shows up here and nowhere else.
+ */
+function discoveryFailure(issuer: string, url: string, error: unknown): JwksBridgeError {
+  const e = error as Partial<JwksBridgeError>
+  const what = e.message ?? 'fetch failed'
+  // An issuer mismatch already says what to do; any other failure is most often a wrong issuer URL.
+  const fix =
+    e.reason === 'issuer mismatch'
+      ? ''
+      : "; check that issuer is exactly the provider's (scheme, host, port, path), or give jwksUri"
+  return new JwksBridgeError(
+    'ERR_DISCOVERY_FAILED',
+    `OpenID discovery for the issuer ${JSON.stringify(issuer)} failed at ${url}: ${what}${fix}`,
+    { reason: e.reason ?? 'fetch failed', cause: error },
+  )
 }

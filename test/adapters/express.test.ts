@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import type { AddressInfo } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import express from 'express'
-import { bridgeMiddleware } from '../../src/adapters/express.ts'
+import { bridgeMiddleware, MOUNT_ORDER_WARNING } from '../../src/adapters/express.ts'
 import type { BridgeOptions } from '../../src/bridge/options.ts'
 import { createMemoryStores } from '../../src/stores/memory/stores.ts'
 import { Clock, captureLogger, failingStore, ISSUER, makeBridge, signInToken } from '../bridge/support.ts'
@@ -190,28 +190,43 @@ describe('Express middleware: failures', () => {
     }
   })
 
-  it('says so when a body parser consumed a bridge route’s body first', async () => {
+  it('issue #13: express.json() mounted before bridgeMiddleware is answered ERR_MIDDLEWARE_ORDER saying what to move, and warned once', async () => {
     const harness = makeBridge()
     const app = express()
     app.use(express.json())
     app.use(bridgeMiddleware(harness.bridge))
-    let message = ''
-    app.use((error: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-      message = error.message
-      res.status(500).end()
-    })
+    const warnings: Error[] = []
+    const listener = (warning: Error) => {
+      if ((warning as Error & { code?: string }).code === MOUNT_ORDER_WARNING) warnings.push(warning)
+    }
+    process.on('warning', listener)
     const server = app.listen(0, '127.0.0.1')
     await new Promise<void>((resolve) => server.once('listening', resolve))
     const { port } = server.address() as AddressInfo
     try {
-      const response = await fetch(`http://127.0.0.1:${port}/auth`, {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ jwt: signInToken(harness.clock) }),
-      })
-      assert.equal(response.status, 500)
-      assert.match(message, /mount bridgeMiddleware before/)
+      for (let i = 0; i < 2; i++) {
+        const token = signInToken(harness.clock)
+        const response = await fetch(`http://127.0.0.1:${port}/auth`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ jwt: token }),
+        })
+        assert.equal(response.status, 500)
+        const text = await response.text()
+        const body = JSON.parse(text) as { error: { code: string; message: string } }
+        assert.equal(body.error.code, 'ERR_MIDDLEWARE_ORDER')
+        assert.match(
+          body.error.message,
+          /express\.json\(\) \(or another body parser\) ran before bridgeMiddleware/,
+        )
+        assert.match(body.error.message, /mount bridgeMiddleware first/)
+        assert.equal(text.includes(token), false, 'the token is not echoed')
+      }
+      await new Promise((resolve) => setImmediate(resolve))
+      assert.equal(warnings.length, 1, 'warned once, not per request')
+      assert.match(warnings[0]?.message ?? '', /mount bridgeMiddleware first/)
     } finally {
+      process.off('warning', listener)
       server.closeAllConnections()
       await new Promise((resolve) => server.close(resolve))
     }

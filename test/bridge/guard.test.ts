@@ -20,6 +20,12 @@ import {
   testKey,
 } from './support.ts'
 
+/** The refusal's message (4xx responses carry one). */
+function messageOf(response: { body?: unknown } | undefined): string {
+  const body = response?.body as { error?: { message?: string } } | undefined
+  return body?.error?.message ?? ''
+}
+
 describe('request guard: Sec-Fetch-Site and Origin', () => {
   for (const site of ['cross-site', 'same-site', 'bogus']) {
     it(`refuses Sec-Fetch-Site: ${site} with 403 ERR_CROSS_SITE_REQUEST, writing nothing`, async () => {
@@ -116,6 +122,30 @@ describe('request guard: Sec-Fetch-Site and Origin', () => {
       await bridge.authenticate(browserRequest({ method: 'GET', headers: { cookie } })),
       'still signed in',
     )
+  })
+
+  it('issue #13: the ERR_CROSS_SITE_REQUEST message names the Origin seen, the expected origin, allowedOrigins and the fix (a dev proxy rewriting Host)', async () => {
+    const { bridge, clock } = makeBridge({ allowedOrigins: ['https://admin.example.com'] })
+    const token = signInToken(clock)
+    // A dev proxy (page on localhost:5173) that rewrote Host to the app's.
+    const response = await bridge.handle(
+      handoffRequest(token, {
+        headers: { origin: 'http://localhost:5173', 'sec-fetch-site': 'same-origin' },
+      }),
+    )
+    assert.equal(errorCode(response), 'ERR_CROSS_SITE_REQUEST')
+    const message = messageOf(response)
+    assert.match(message, /Origin is http:\/\/localhost:5173/)
+    assert.match(message, new RegExp(`this site's origin is ${ORIGIN}`))
+    assert.match(message, /allowedOrigins is https:\/\/admin\.example\.com/)
+    assert.match(message, /add its origin to allowedOrigins/)
+    assert.match(message, /keep the browser's Host header/)
+    assert.equal(message.includes(token), false, 'no token in the message')
+
+    const site = await bridge.handle(handoffRequest(token, { headers: { 'sec-fetch-site': 'cross-site' } }))
+    const siteMessage = messageOf(site)
+    assert.match(siteMessage, /Sec-Fetch-Site is "cross-site"/)
+    assert.match(siteMessage, /add its origin to allowedOrigins/)
   })
 
   it('unit: checkSameOrigin and normalizeOrigin', () => {
@@ -339,6 +369,25 @@ describe('CSRF token (csrf: true)', () => {
     )
     assert.equal(errorCode(bare), 'ERR_CSRF_TOKEN_INVALID')
     assert.equal(await identities.findBySubject(ISSUER, 'user-1'), undefined)
+  })
+
+  it('issue #13: a missing X-CSRF-Token and a missing CSRF cookie (a script without a cookie jar) get two messages that say what to send', async () => {
+    const { bridge, clock } = makeBridge({ csrf: true })
+    const csrf = await page(bridge)
+    const noHeader = await bridge.handle(
+      handoffRequest(signInToken(clock), { headers: { cookie: cookieHeader(csrf.cookies) } }),
+    )
+    assert.equal(errorCode(noHeader), 'ERR_CSRF_TOKEN_INVALID')
+    assert.match(messageOf(noHeader), /no X-CSRF-Token header/)
+    assert.match(messageOf(noHeader), /csrf-token/)
+    const noCookie = await bridge.handle(
+      handoffRequest(signInToken(clock), { headers: { 'x-csrf-token': csrf.token } }),
+    )
+    assert.equal(errorCode(noCookie), 'ERR_CSRF_TOKEN_INVALID')
+    assert.match(messageOf(noCookie), /CSRF cookie is missing/)
+    assert.match(messageOf(noCookie), /__Host-jwks-bridge-session-csrf cookie/)
+    assert.match(messageOf(noCookie), /cookie jar/)
+    assert.equal(messageOf(noCookie).includes(csrf.token), false, 'the token is never echoed')
   })
 
   it('sign-out needs the token too', async () => {

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
-import { describe, it } from 'node:test'
+import { after, before, describe, it } from 'node:test'
+import { CONFIGURATION_WARNING } from '../../src/bridge/config-warning.ts'
 import * as httpStatus from '../../src/bridge/http-status.js'
 import type { ErrorCode } from '../../src/errors.js'
+import { TestServer } from '../helpers/jwks-server.ts'
+import { captureLogger, handoffRequest, makeBridge, signInToken } from './support.ts'
 
 // Every code of the ErrorCode union, read from its declaration: a code added there and forgotten in
 // http-status.ts fails here at run time (and the type check fails first, by construction).
@@ -54,5 +57,60 @@ describe('http-status: one exhaustive map from error codes to HTTP statuses', ()
     }
     assert.equal(httpStatus.logoutStatusForCode('ERR_SIGNATURE_INVALID'), 400)
     assert.equal(httpStatus.logoutStatusForCode('ERR_JWKS_UNAVAILABLE'), 503)
+  })
+})
+
+describe('issue #13: a 503 caused by the configuration is said once on stderr when the bridge has no logger', () => {
+  const server = new TestServer()
+  before(() => server.start())
+  after(() => server.stop())
+
+  async function refusalsWarned(withLogger: boolean): Promise<{ statuses: number[]; warnings: Error[] }> {
+    const realm = `/realm-${withLogger ? 'logged' : 'bare'}`
+    const issuer = server.url(realm)
+    server.routes.set(`${realm}/.well-known/openid-configuration`, {
+      body: { issuer, jwks_uri: server.url(`${realm}/certs`) },
+    })
+    const warnings: Error[] = []
+    const listener = (warning: Error) => {
+      if ((warning as Error & { code?: string }).code === CONFIGURATION_WARNING) warnings.push(warning)
+    }
+    process.on('warning', listener)
+    try {
+      // The wrong issuer: a trailing slash the provider does not have.
+      const { bridge, clock } = makeBridge({
+        verifier: { issuer: `${issuer}/` },
+        ...(withLogger ? { logger: captureLogger() } : {}),
+      })
+      const statuses: number[] = []
+      for (let i = 0; i < 3; i++) {
+        const token = signInToken(clock, { iss: `${issuer}/`, sub: 'user-1' })
+        statuses.push((await bridge.handle(handoffRequest(token)))?.status ?? 0)
+      }
+      await new Promise((resolve) => setImmediate(resolve))
+      return { statuses, warnings }
+    } finally {
+      process.off('warning', listener)
+    }
+  }
+
+  it('no logger: three refused sign-ins (503 ERR_DISCOVERY_FAILED), one warning naming both issuers', async () => {
+    const { statuses, warnings } = await refusalsWarned(false)
+    assert.deepEqual(statuses, [503, 503, 503])
+    assert.equal(warnings.length, 1)
+    const message = warnings[0]?.message ?? ''
+    assert.match(message, /ERR_DISCOVERY_FAILED/)
+    assert.ok(
+      message.includes(`the configured issuer is ${JSON.stringify(`${server.url('/realm-bare')}/`)}`),
+      message,
+    )
+    assert.match(message, /set issuer to exactly/)
+    assert.match(message, /Pass a logger/)
+  })
+
+  it('with a logger: no warning (the logger has it)', async () => {
+    const { statuses, warnings } = await refusalsWarned(true)
+    assert.deepEqual(statuses, [503, 503, 503])
+    assert.equal(warnings.length, 0)
   })
 })

@@ -405,7 +405,7 @@ describe('jwks-bridge jwks: OpenID discovery', () => {
     assert.equal(result.stdout, '')
     assert.equal(
       result.stderr,
-      `ERR_DISCOVERY_FAILED: the discovery document names another issuer: issuer mismatch (discovery document ${server.url('/mixup/.well-known/openid-configuration')})\n`,
+      `ERR_DISCOVERY_FAILED: the discovery document names another issuer: it names the issuer "https://someone-else.example.com", the configured issuer is ${JSON.stringify(server.url('/mixup'))}; set issuer to exactly the value the provider puts in "iss" (a trailing slash, localhost for 127.0.0.1 and the port all count): issuer mismatch (discovery document ${server.url('/mixup/.well-known/openid-configuration')})\n`,
     )
     assert.equal(server.count('/good'), before)
   })

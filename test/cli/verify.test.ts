@@ -116,6 +116,15 @@ describe('jwks-bridge verify: rejected tokens (exit 1, CODE: message)', () => {
     assertRejected(await run([...base(), token]), 'ERR_ISSUER_MISMATCH', token)
   })
 
+  it('issue #13: ERR_ISSUER_MISMATCH shows --issuer and the token\'s "iss" side by side (a trailing slash is otherwise invisible)', async () => {
+    const token = liveToken(rsa, { iss: `${ISSUER}/` })
+    const result = await run([...base(), token])
+    assertRejected(result, 'ERR_ISSUER_MISMATCH', token)
+    assert.ok(result.stderr.includes(`--issuer is ${JSON.stringify(ISSUER)}`), result.stderr)
+    assert.ok(result.stderr.includes(`the token's "iss" is ${JSON.stringify(`${ISSUER}/`)}`), result.stderr)
+    assert.match(result.stderr, /give --issuer exactly as "iss"/)
+  })
+
   it('an audience not asked for: ERR_AUDIENCE_MISMATCH', async () => {
     const token = liveToken(rsa, { aud: 'api-b' })
     assertRejected(await run([...base(), '--audience', 'api-a', token]), 'ERR_AUDIENCE_MISMATCH', token)
@@ -399,7 +408,9 @@ describe('jwks-bridge verify --issuer alone: OpenID discovery (<issuer>/.well-kn
     const result = await run(['--issuer', issuer, token], '')
     assert.equal(result.exitCode, 1)
     const [first, second] = result.stderr.split('\n')
-    assert.match(first as string, /^ERR_JWKS_UNAVAILABLE: /)
+    assert.match(first as string, /^ERR_DISCOVERY_FAILED: /)
+    // The refusal names both issuers (issue #13), not only the code.
+    assert.ok(first?.includes(`the configured issuer is ${JSON.stringify(issuer)}`), first)
     assert.equal(
       second,
       `warning: discovery document "${server.url(discoveryPath)}": fetch failed: ERR_DISCOVERY_FAILED: issuer mismatch`,

@@ -86,6 +86,27 @@ describe('base64url alphabet and spelling, through createVerifier (RFC 7515 §2)
     await expectCode(verifier.verify(` ${token}`), 'ERR_BASE64URL_INVALID')
   })
 
+  for (const [label, given, hint] of [
+    ['its "Bearer " prefix', `Bearer ${token}`, /starts with "Bearer ": pass the token alone/],
+    ['a lower-case "bearer " prefix', `bearer ${token}`, /starts with "Bearer "/],
+    ['a trailing newline', `${token}\n`, /leading or trailing whitespace.*trim it/],
+    ['a leading space', ` ${token}`, /leading or trailing whitespace.*trim it/],
+  ] as const) {
+    it(`issue #13: a token with ${label} keeps its code and gets a hint saying what to fix, without echoing the token`, async () => {
+      const error = await expectCode(verifier.verify(given), 'ERR_BASE64URL_INVALID')
+      assert.match(error.message, hint)
+      for (const part of segments(token)) assert.equal(error.message.includes(part), false)
+    })
+  }
+
+  it('issue #13: a token with no handling mistake gets no hint', async () => {
+    const error = await expectCode(
+      verifier.verify(withSegment(token, 2, `${signature.slice(0, 20)}+${signature.slice(21)}`)),
+      'ERR_BASE64URL_INVALID',
+    )
+    assert.equal(error.message, 'the signature segment is not canonical base64url')
+  })
+
   for (const char of ['+', '/', '!', '~', '\u00e9', '\u0000', '%']) {
     it(`rejects the character ${JSON.stringify(char)} outside the base64url alphabet with ERR_BASE64URL_INVALID`, async () => {
       const mutated = `${signature.slice(0, 20)}${char}${signature.slice(21)}`
