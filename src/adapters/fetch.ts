@@ -29,6 +29,8 @@ import {
 import { fetchToBridgeRequest, toResponse } from './fetch-request.js'
 
 export type { Authenticated, BridgeSession } from '../bridge/types.js'
+/** The development provider mounted in a Web-standard app (see fetch-dev-issuer.ts). */
+export { devIssuerHandler } from './fetch-dev-issuer.js'
 export type { FetchAdapterOptions } from './fetch-options.js'
 export type { ExtraBridgeRoute } from './shared.js'
 

@@ -5,10 +5,12 @@
 // see the browser's headers through the mount.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { serve as serveNode } from '@hono/node-server'
 import express from 'express'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { devIssuerMiddleware } from '../../src/adapters/express.ts'
 import { devIssuerFastify } from '../../src/adapters/fastify.ts'
+import { devIssuerHandler } from '../../src/adapters/fetch.ts'
 import { freePort } from '../../src/app/free-port.ts'
 import { createDevIssuer, type DevIssuer } from '../../src/dev-issuer/index.ts'
 import { isJwksBridgeError } from '../../src/errors.ts'
@@ -54,6 +56,35 @@ async function fastifyApp(): Promise<Mounted> {
   app.get('/page', async () => 'the app')
   await app.listen({ port, host: '127.0.0.1' })
   return { origin, devIssuer, close: () => app.close() }
+}
+
+/** A Web-standard app on @hono/node-server: the provider's handler first, then the app's own page. */
+async function fetchApp(): Promise<Mounted> {
+  const port = await freePort('127.0.0.1')
+  const origin = `http://127.0.0.1:${port}`
+  const devIssuer = createDevIssuer({ issuer: `${origin}/dev-issuer` })
+  const provider = devIssuerHandler(devIssuer)
+  const server = serveNode({
+    hostname: '127.0.0.1',
+    port,
+    fetch: async (request: Request) => {
+      const answered = await provider(request)
+      if (answered) return answered
+      return new URL(request.url).pathname === '/page'
+        ? new Response('the app')
+        : new Response(null, { status: 404 })
+    },
+  }) as unknown as import('node:http').Server
+  await new Promise<void>((resolve) => (server.listening ? resolve() : server.once('listening', resolve)))
+  return {
+    origin,
+    devIssuer,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
 }
 
 const form = (fields: Record<string, string>, headers: Record<string, string> = {}): RequestInit => ({
@@ -187,5 +218,24 @@ describe('devIssuerFastify: the development provider under the issuer URL path',
     } finally {
       await prefixed.close().catch(() => {})
     }
+  })
+})
+
+describe('devIssuerHandler (jwks-bridge/fetch): the development provider in a Request → Response app', () => {
+  it('discovery, key set, sign-in, token, sign-out under /dev-issuer; other paths reach the app', async () => {
+    const mounted = await fetchApp()
+    try {
+      await roundTrip(mounted)
+    } finally {
+      await mounted.close()
+    }
+  })
+
+  it('refuses a provider at the root path (it would answer every request of the app)', () => {
+    const atRoot = createDevIssuer({ issuer: 'http://127.0.0.1:3000' })
+    assert.throws(
+      () => devIssuerHandler(atRoot),
+      (error: unknown) => isJwksBridgeError(error) && /devIssuerHandler/.test((error as Error).message),
+    )
   })
 })

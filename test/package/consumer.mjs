@@ -57,6 +57,7 @@ facts.functions = {
     'authenticateRequest',
     'createFetchAdapter',
     'errorToResponse',
+    'devIssuerHandler',
   ]),
   'jwks-bridge/hono': functions(hono, ['jwksBridge']),
   'jwks-bridge/client': functions(client, [
