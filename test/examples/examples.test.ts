@@ -9,17 +9,7 @@
 // take minutes, so the addon built by this repo's own install of the same version is copied in.
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
-import {
-  copyFileSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { delimiter, dirname, join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -128,7 +118,6 @@ describe('examples/express and examples/fastify: installed from the tarball, sig
     assert.ok(report, 'npm pack printed no report')
     // Where the examples' package.json looks for it: "jwks-bridge": "file:../jwks-bridge.tgz".
     renameSync(join(work, report.filename), join(work, 'jwks-bridge.tgz'))
-    const addon = 'better-sqlite3/build/Release/better_sqlite3.node'
     const ours = JSON.parse(readFileSync(join(root, 'node_modules/better-sqlite3/package.json'), 'utf8'))
     await Promise.all(
       EXAMPLES.map(async (name) => {
@@ -152,8 +141,11 @@ describe('examples/express and examples/fastify: installed from the tarball, sig
           ours.version,
           'the example resolved another better-sqlite3 than the repo built',
         )
-        mkdirSync(dirname(join(dir, 'node_modules', addon)), { recursive: true })
-        copyFileSync(join(root, 'node_modules', addon), join(dir, 'node_modules', addon))
+        // The compiled driver as this checkout has it (a build/Release addon for 12, a prebuilds/
+        // folder for 13): the whole package folder, so either layout loads.
+        const driver = join(dir, 'node_modules/better-sqlite3')
+        rmSync(driver, { recursive: true, force: true })
+        cpSync(join(root, 'node_modules/better-sqlite3'), driver, { recursive: true })
       }),
     )
     const [started] = await Promise.all([
