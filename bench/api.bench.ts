@@ -22,17 +22,9 @@ import { makeKey, signText } from '../test/helpers/tokens.ts'
 import { type ApiLoadResult, runApiLoad } from './api/load.ts'
 import { type AppProcess, spawnApp } from './http/children.ts'
 import { compileChild } from './http/compile.ts'
+import { numberFromEnv } from './lib/env.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-
-function numberFromEnv(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isFinite(value) || value < min || value > max)
-    throw new Error(`${name} must be from ${min} to ${max}`)
-  return value
-}
 
 const SECONDS = numberFromEnv('BENCH_SECONDS', 5, 1, 60)
 const CONNECTIONS = Math.trunc(numberFromEnv('BENCH_CONNECTIONS', 10, 1, 256))

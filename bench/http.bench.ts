@@ -37,17 +37,9 @@ import { type AppProcess, spawnApp } from './http/children.ts'
 import { compileChild } from './http/compile.ts'
 import { type LoadResult, runLoad, type Scenario } from './http/load.ts'
 import { invalidBodies, mintBodies, mintPool, TokenPool } from './http/tokens.ts'
+import { numberFromEnv } from './lib/env.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-
-function numberFromEnv(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isFinite(value) || value < min || value > max)
-    throw new Error(`${name} must be from ${min} to ${max}`)
-  return value
-}
 
 function listFromEnv<T extends string>(name: string, allowed: readonly T[], fallback: readonly T[]): T[] {
   const raw = (process.env[name] ?? '').trim()

@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url'
 import { createPostgresStores } from '../src/stores/postgres/stores.ts'
 import { createSqliteStores } from '../src/stores/sqlite/stores.ts'
 import { type PrivateService, startPrivatePostgres } from '../test/helpers/private-services.ts'
+import { numberFromEnv } from './lib/env.ts'
 import type { LatencyResult } from './lib/stores-measure.ts'
 import { fillPostgres, fillSqlite, measureValidation, SessionSpace } from './scale/sessions.ts'
 import { measureTokenCache, type TokenCacheResult } from './scale/token-cache.ts'
@@ -36,15 +37,6 @@ if ((globalThis as { gc?: unknown }).gc === undefined) {
   process.exit(result.status ?? 1)
 }
 
-function numberFromEnv(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value < min || value > max)
-    throw new Error(`${name} must be from ${min} to ${max}`)
-  return value
-}
-
 function listFromEnv(name: string, fallback: string[]): string[] {
   const raw = process.env[name]
   if (raw === undefined || raw.trim() === '') return fallback
@@ -53,18 +45,18 @@ function listFromEnv(name: string, fallback: string[]): string[] {
 }
 
 const log = (line: string) => console.log(line)
-const SESSIONS = numberFromEnv('SCALE_SESSIONS', 1_000_000, 1000, 5_000_000)
-const SECONDS = numberFromEnv('SCALE_SECONDS', 5, 1, 60)
+const SESSIONS = numberFromEnv('SCALE_SESSIONS', 1_000_000, 1000, 5_000_000, { integer: true })
+const SECONDS = numberFromEnv('SCALE_SECONDS', 5, 1, 60, { integer: true })
 const STORES = listFromEnv('SCALE_STORES', ['sqlite', 'postgres'])
 for (const store of STORES)
   if (store !== 'sqlite' && store !== 'postgres') throw new Error(`SCALE_STORES: ${store}?`)
-const TOKENS = numberFromEnv('SCALE_TOKENS', 1_000_000, 1000, 5_000_000)
+const TOKENS = numberFromEnv('SCALE_TOKENS', 1_000_000, 1000, 5_000_000, { integer: true })
 const CACHE_SIZES = listFromEnv('SCALE_TOKEN_CACHE_SIZES', ['1000', '100000']).map((s) => {
   const n = Number(s)
   if (!Number.isInteger(n) || n < 1 || n > 1_000_000) throw new Error(`SCALE_TOKEN_CACHE_SIZES: ${s}?`)
   return n
 })
-const TOKEN_SECONDS = numberFromEnv('SCALE_TOKEN_SECONDS', 600, 10, 3600)
+const TOKEN_SECONDS = numberFromEnv('SCALE_TOKEN_SECONDS', 600, 10, 3600, { integer: true })
 const SESSIONS_PER_IDENTITY = 10
 
 interface StoreRow {

@@ -19,18 +19,10 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { numberFromEnv } from './lib/env.ts'
 import { FAULT_NAMES, type FaultName, type FaultResult, runFault } from './soak/faults.ts'
 import { runSteady, type SoakStore, type SteadyResult } from './soak/steady.ts'
 import { failuresByCode } from './soak/tally.ts'
-
-function numberFromEnv(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isFinite(value) || value < min || value > max)
-    throw new Error(`${name} must be from ${min} to ${max}`)
-  return value
-}
 
 function storeFromEnv(): SoakStore {
   const raw = process.env.SOAK_STORE || 'sqlite'

@@ -11,19 +11,10 @@
 //                  process got, steadier when other processes share the cores
 import { loadavg } from 'node:os'
 import { CASES } from './lib/cases.js'
+import { numberFromEnv } from './lib/env.ts'
 import { BENCH_ALGORITHMS, type BenchAlg, makeFixture } from './lib/fixtures.js'
 import { type BenchCase, measure, type Settings } from './lib/measure.js'
 import { type AlgorithmRun, detailTable, machineLines, readmeTable, targetTable } from './lib/report.js'
-
-function numberFromEnv(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isFinite(value) || value < min || value > max) {
-    throw new Error(`${name} must be a number from ${min} to ${max}, got ${JSON.stringify(raw)}`)
-  }
-  return value
-}
 
 function listFromEnv<T extends string>(name: string, allowed: readonly T[]): T[] {
   const raw = process.env[name]
