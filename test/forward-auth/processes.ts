@@ -34,6 +34,12 @@ export function writeConfig(dir: string, file: string, values: Record<string, st
 export interface Child {
   process: ChildProcess
   output: () => string
+  /**
+   * Resolves once the output matches `pattern`, failing after `timeoutMs`. A child prints its log
+   * line on its own schedule (after the answer, through a pipe): reading `output()` right after a
+   * response races with it.
+   */
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<string>
   stop(): Promise<void>
 }
 
@@ -68,7 +74,15 @@ export async function startChild(
     }
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
-  return { process: child, output: () => output, stop }
+  const waitForOutput = async (pattern: RegExp, timeoutMs = 5000): Promise<string> => {
+    const deadline = Date.now() + timeoutMs
+    while (!pattern.test(output)) {
+      if (Date.now() > deadline) assert.fail(`${command} did not print ${pattern} within ${timeoutMs} ms:\n${output}`)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    return output
+  }
+  return { process: child, output: () => output, waitForOutput, stop }
 }
 
 function accepts(port: number): Promise<boolean> {
