@@ -77,7 +77,8 @@ export async function startChild(
   const waitForOutput = async (pattern: RegExp, timeoutMs = 5000): Promise<string> => {
     const deadline = Date.now() + timeoutMs
     while (!pattern.test(output)) {
-      if (Date.now() > deadline) assert.fail(`${command} did not print ${pattern} within ${timeoutMs} ms:\n${output}`)
+      if (Date.now() > deadline)
+        assert.fail(`${command} did not print ${pattern} within ${timeoutMs} ms:\n${output}`)
       await new Promise((resolve) => setTimeout(resolve, 20))
     }
     return output
