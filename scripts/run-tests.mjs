@@ -11,7 +11,8 @@
 // with any of: postgres, redis (the servers), chromium (a real browser), build (dist/, made by
 // `npm run build`). `--unit` (npm run test:unit) runs only the files that need nothing; without it
 // every file runs (npm test, what CI runs). SUBSTRINGs keep the files whose path contains one.
-import { spawn } from 'node:child_process'
+// TEST_TIMEOUT_MS and RUN_TIMEOUT_MS bound each test and the whole run (see below).
+import { spawn, spawnSync } from 'node:child_process'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { constants } from 'node:os'
 import { join } from 'node:path'
@@ -82,11 +83,47 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   })
 }
 
+// Bounds, so that a stuck test fails with its name instead of holding CI until its own limit:
+// - each test (and hook) gets TEST_TIMEOUT_MS;
+// - a file whose tests have ended exits even if a socket, timer or child is left open (Node 20's
+//   runner otherwise waits for that file forever, and prints nothing of the files after it);
+// - the whole run gets RUN_TIMEOUT_MS, after which the test processes still running are named and
+//   everything is stopped.
+const TEST_TIMEOUT_MS = Number(process.env.TEST_TIMEOUT_MS ?? 600_000)
+const RUN_TIMEOUT_MS = Number(process.env.RUN_TIMEOUT_MS ?? 25 * 60_000)
+const [major, minor] = process.versions.node.split('.').map(Number)
+const forceExit = major > 20 || (major === 20 && minor >= 14) ? ['--test-force-exit'] : []
+
 const services = await prepareServices(files, root)
 servicesStarted = services.started() > 0
-const nodeArgs = ['--import', 'tsx', '--test', '--test-concurrency=2', ...files]
+const nodeArgs = [
+  '--import',
+  'tsx',
+  '--test',
+  '--test-concurrency=2',
+  `--test-timeout=${TEST_TIMEOUT_MS}`,
+  ...forceExit,
+  ...files,
+]
 runner = spawn(process.execPath, nodeArgs, { stdio: 'inherit', env: services.env })
+const watchdog = setTimeout(() => {
+  const running = spawnSync('ps', ['-o', 'pid=,etime=,args=', '--ppid', String(runner.pid)], {
+    encoding: 'utf8',
+  })
+  console.error(
+    `\nrun-tests: the run took longer than ${Math.round(RUN_TIMEOUT_MS / 1000)} s (RUN_TIMEOUT_MS); ` +
+      `test processes still running:\n${running.stdout || '(none)'}`,
+  )
+  for (const line of running.stdout.trim().split('\n')) {
+    const pid = Number.parseInt(line, 10)
+    if (pid > 0) process.kill(pid, 'SIGKILL')
+  }
+  runner.kill('SIGTERM')
+  setTimeout(() => runner.kill('SIGKILL'), 10_000).unref()
+}, RUN_TIMEOUT_MS)
+watchdog.unref()
 runner.on('exit', async (code, signal) => {
+  clearTimeout(watchdog)
   await services.stop()
   process.exit(code ?? 128 + (constants.signals[signal] ?? 0))
 })
