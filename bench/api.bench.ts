@@ -2,16 +2,25 @@
 // or by Auth0's express-oauth2-jwt-bearer, each in its own process, both trusting the same test
 // issuer through its key set over loopback, loaded with autocannon from this one with the same
 // tokens: a Bearer access token, and a DPoP-bound one with a fresh proof per request (minted before
-// each run, RFC 9449: every proof is single use, and jwks-bridge refuses a replay). Prints both sides,
-// the ratio of requests/s and the p99s. Target: at least 2x the requests/s with a lower p99, for both.
+// each run, RFC 9449: every proof is single use, and jwks-bridge refuses a replay). Express alone on the
+// same route, no authentication, is loaded in the same rounds: the ceiling. Prints every app, the ratio
+// of requests/s and the p99s. Target: at least 2x the requests/s with a lower p99, for both schemes.
 //
 // Environment:
 //   BENCH_SECONDS         measured seconds per app and scheme (default 5; 1 to 60)
 //   BENCH_CONNECTIONS     concurrent connections (default 10; 1 to 256)
 //   BENCH_WARMUP_SECONDS  unmeasured load before each run (default 1; 0 to 10)
 //   BENCH_ROUNDS          rounds, the apps alternating which goes first; the median run is reported (default 3)
+//   BENCH_SCHEMES         Bearer, DPoP or both (default both)
+//   BENCH_VARIANT         JSON of createResourceServer options for a third app, jwks-bridge-variant, measured
+//                         in the same rounds (an A/B in one run), e.g. '{"signatureThreadPool":false}'
+//   BENCH_CPU_PROF        apps to write V8 CPU profiles of: jwks-bridge, jwks-bridge-variant, auth0,
+//                         express-only (comma-separated);
+//                         summarize one with bench/http/profile-summary.ts
+//   BENCH_CPU_PROF_DIR    where (default: a folder under the system's temporary directory)
 import { randomUUID } from 'node:crypto'
-import { loadavg } from 'node:os'
+import { mkdirSync } from 'node:fs'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
@@ -22,7 +31,7 @@ import { makeKey, signText } from '../test/helpers/tokens.ts'
 import { type ApiLoadResult, runApiLoad } from './api/load.ts'
 import { type AppProcess, spawnApp } from './http/children.ts'
 import { compileChild } from './http/compile.ts'
-import { numberFromEnv } from './lib/env.ts'
+import { listFromEnv, numberFromEnv } from './lib/env.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 
@@ -30,15 +39,41 @@ const SECONDS = numberFromEnv('BENCH_SECONDS', 5, 1, 60)
 const CONNECTIONS = Math.trunc(numberFromEnv('BENCH_CONNECTIONS', 10, 1, 256))
 const WARMUP_SECONDS = numberFromEnv('BENCH_WARMUP_SECONDS', 1, 0, 10)
 const ROUNDS = Math.trunc(numberFromEnv('BENCH_ROUNDS', 3, 1, 9))
+const SCHEMES = listFromEnv('BENCH_SCHEMES', ['Bearer', 'DPoP'] as const, ['Bearer', 'DPoP'])
+const VARIANT = process.env.BENCH_VARIANT ?? ''
+if (VARIANT !== '') JSON.parse(VARIANT) // a clear error now rather than a child that does not start
+const PROFILED = listFromEnv(
+  'BENCH_CPU_PROF',
+  ['jwks-bridge', 'jwks-bridge-variant', 'auth0', 'express-only'] as const,
+  [],
+)
+const profileDir =
+  PROFILED.length === 0
+    ? undefined
+    : (process.env.BENCH_CPU_PROF_DIR ?? join(tmpdir(), 'jwks-bridge-bench-api-profiles'))
+const cpuProfDirOf = (name: string) =>
+  profileDir !== undefined && (PROFILED as readonly string[]).includes(name)
+    ? join(profileDir, name)
+    : undefined
 const RESOURCE = 'https://api.example.com'
 const PATH = '/api/me'
 const log = (line: string) => process.stderr.write(`${line}\n`)
 
-type AppName = 'auth0' | 'jwks-bridge'
-const APPS: readonly AppName[] = ['auth0', 'jwks-bridge']
+type AppName = 'auth0' | 'jwks-bridge' | 'jwks-bridge-variant' | 'express-only'
+// The ceiling, Express alone answering the same route with no authentication, is measured in the same
+// rounds, with the same requests (it ignores their headers): on a shared machine, a ceiling measured at
+// another moment says little.
+const APPS: readonly AppName[] = [
+  'auth0',
+  'jwks-bridge',
+  ...(VARIANT === '' ? [] : (['jwks-bridge-variant'] as const)),
+  'express-only',
+]
 const LABEL: Record<AppName, string> = {
   auth0: 'Express 5 + express-oauth2-jwt-bearer',
   'jwks-bridge': 'Express 5 + jwks-bridge requireAccessToken',
+  'jwks-bridge-variant': `Express 5 + jwks-bridge requireAccessToken, ${VARIANT}`,
+  'express-only': 'Express 5 alone, no authentication (the ceiling)',
 }
 
 // Bounded: the whole run is abandoned (and the servers killed by children.ts's exit hook) past this.
@@ -47,10 +82,11 @@ const watchdog = setTimeout(
     log('bench:api: still running after its time budget; stopping')
     process.exit(2)
   },
-  (120 + ROUNDS * 4 * (SECONDS + WARMUP_SECONDS + 20)) * 1000,
+  (120 + ROUNDS * APPS.length * SCHEMES.length * (SECONDS + WARMUP_SECONDS + 20)) * 1000,
 )
 
 const loadBefore = loadavg()
+for (const name of PROFILED) mkdirSync(join(profileDir as string, name), { recursive: true })
 const issuer = createTestIssuer({ alg: 'RS256' })
 const served = await issuer.serve()
 const client = makeKey('ES256', 'bench-dpop-client')
@@ -83,6 +119,7 @@ function mintProofs(url: string, count: number): string[] {
 
 interface Row {
   app: AppName
+  round: number
   scheme: 'Bearer' | 'DPoP'
   result: ApiLoadResult
   /** CPU time of the app's process per response, in microseconds: comparable even on a busy machine. */
@@ -96,21 +133,23 @@ const fmt = (n: number, digits = 0) =>
 
 const apps = new Map<AppName, AppProcess>()
 const rows: Row[] = []
-let ceiling: { result: ApiLoadResult; cpuMicrosPerRequest: number } | undefined
 try {
   for (const name of APPS) {
+    const source = name === 'jwks-bridge-variant' ? 'jwks-bridge' : name
     const script = await compileChild(
-      join(root, `bench/api/${name}-server.ts`),
+      join(root, `bench/api/${source}-server.ts`),
       join(root, 'bench/api/.build'),
     )
     const port = await freePort('127.0.0.1')
     const app = await spawnApp(name, script, {
+      cpuProfDir: cpuProfDirOf(name),
       env: {
         BENCH_ISSUER: served.issuer,
         BENCH_JWKS_URI: served.jwksUri,
         BENCH_RESOURCE: RESOURCE,
         BENCH_PORT: String(port),
         NODE_ENV: 'production',
+        ...(name === 'jwks-bridge-variant' ? { BENCH_OPTIONS: VARIANT } : {}),
       },
     })
     apps.set(name, app)
@@ -118,6 +157,7 @@ try {
   }
   // Both accept both tokens before anything is measured, and both refuse a replayed proof or not.
   for (const [name, app] of apps) {
+    if (name === 'express-only') continue
     const bearer = await fetch(`${app.url}${PATH}`, { headers: { authorization: `Bearer ${bearerToken}` } })
     const [proof] = mintProofs(`${app.url}${PATH}`, 1)
     const headers = { authorization: `DPoP ${dpopToken}`, dpop: proof as string }
@@ -132,7 +172,7 @@ try {
     )
   }
   for (let round = 0; round < ROUNDS; round++)
-    for (const scheme of ['Bearer', 'DPoP'] as const) {
+    for (const scheme of SCHEMES) {
       // Alternating order: on a shared machine, whoever runs second may find it busier or quieter.
       for (const name of round % 2 === 0 ? APPS : [...APPS].reverse()) {
         const app = apps.get(name) as AppProcess
@@ -163,43 +203,9 @@ try {
         })
         const cpuMicrosPerRequest = ((app.cpuSeconds() - cpuBefore) * 1e6) / Math.max(1, result.responses)
         log(`${name} ${scheme}: ${fmt(result.requestsPerSecond)} req/s, p99 ${fmt(result.p99Ms, 2)} ms`)
-        rows.push({ app: name, scheme, result, cpuMicrosPerRequest })
+        rows.push({ app: name, round, scheme, result, cpuMicrosPerRequest })
       }
     }
-  // The ceiling: the same route and request with no authentication, measured once.
-  const script = await compileChild(
-    join(root, 'bench/api/express-only-server.ts'),
-    join(root, 'bench/api/.build'),
-  )
-  const bare = await spawnApp('express-only', script, {
-    env: { BENCH_PORT: String(await freePort('127.0.0.1')), NODE_ENV: 'production' },
-  })
-  try {
-    const authorization = `Bearer ${bearerToken}`
-    if (WARMUP_SECONDS > 0) {
-      await runApiLoad({
-        url: bare.url,
-        path: PATH,
-        authorization,
-        seconds: WARMUP_SECONDS,
-        connections: CONNECTIONS,
-      })
-    }
-    const cpuBefore = bare.cpuSeconds()
-    const result = await runApiLoad({
-      url: bare.url,
-      path: PATH,
-      authorization,
-      seconds: SECONDS,
-      connections: CONNECTIONS,
-    })
-    ceiling = {
-      result,
-      cpuMicrosPerRequest: ((bare.cpuSeconds() - cpuBefore) * 1e6) / Math.max(1, result.responses),
-    }
-  } finally {
-    await bare.stop()
-  }
 } finally {
   for (const app of apps.values()) await app.stop()
   await served.close()
@@ -228,13 +234,22 @@ for (const row of medians) {
     `| ${row.scheme} | ${LABEL[row.app]} | ${fmt(r.requestsPerSecond)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${fmt(row.cpuMicrosPerRequest)} | ${r.unexpected} | ${r.errors} |`,
   )
 }
-if (ceiling !== undefined) {
-  const r = ceiling.result
-  lines.push(
-    `| – | Express 5 alone, no authentication (the ceiling) | ${fmt(r.requestsPerSecond)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${fmt(ceiling.cpuMicrosPerRequest)} | ${r.unexpected} | ${r.errors} |`,
-  )
-}
 lines.push('')
+// Per round: runs of one round followed each other within seconds, so these ratios are the least noisy.
+for (const scheme of SCHEMES) {
+  const perRound: string[] = []
+  for (let round = 0; round < ROUNDS; round++) {
+    const rate = (name: AppName) =>
+      rows.find((row) => row.app === name && row.scheme === scheme && row.round === round)?.result
+        .requestsPerSecond ?? Number.NaN
+    const peer = rate('auth0')
+    const parts = [`${(rate('jwks-bridge') / peer).toFixed(2)}x`]
+    if (VARIANT !== '') parts.push(`variant ${(rate('jwks-bridge-variant') / peer).toFixed(2)}x`)
+    parts.push(`ceiling ${(rate('express-only') / peer).toFixed(2)}x`)
+    perRound.push(parts.join(', '))
+  }
+  lines.push(`${scheme} per round, requests/s over express-oauth2-jwt-bearer's: ${perRound.join(' | ')}`)
+}
 let met = true
 for (const scheme of ['Bearer', 'DPoP'] as const) {
   const ours = medians.find((row) => row.app === 'jwks-bridge' && row.scheme === scheme)?.result
@@ -251,6 +266,11 @@ for (const scheme of ['Bearer', 'DPoP'] as const) {
   )
   if (ours.overdrawn + peer.overdrawn > 0)
     lines.push(`  (${ours.overdrawn + peer.overdrawn} requests reused a proof: raise the pool)`)
+}
+if (profileDir !== undefined) {
+  lines.push(
+    `CPU profiles in ${profileDir}/<app>/: node --import tsx bench/http/profile-summary.ts <file.cpuprofile> [top] [filter]`,
+  )
 }
 process.stdout.write(`${lines.join('\n')}\n`)
 process.exitCode = met ? 0 : 1

@@ -37,20 +37,9 @@ import { type AppProcess, spawnApp } from './http/children.ts'
 import { compileChild } from './http/compile.ts'
 import { type LoadResult, runLoad, type Scenario } from './http/load.ts'
 import { invalidBodies, mintBodies, mintPool, TokenPool } from './http/tokens.ts'
-import { numberFromEnv } from './lib/env.ts'
+import { listFromEnv, numberFromEnv } from './lib/env.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-
-function listFromEnv<T extends string>(name: string, allowed: readonly T[], fallback: readonly T[]): T[] {
-  const raw = (process.env[name] ?? '').trim()
-  if (raw === '') return [...fallback]
-  const values = raw.split(',').map((s) => s.trim())
-  for (const value of values) {
-    if (!(allowed as readonly string[]).includes(value))
-      throw new Error(`${name}: unknown value ${value} (one of ${allowed.join(', ')})`)
-  }
-  return [...new Set(values)] as T[]
-}
 
 const ALL_CONFIGS = ['shipped', 'quiet', 'silent', 'metrics-off'] as const
 type ConfigName = (typeof ALL_CONFIGS)[number]

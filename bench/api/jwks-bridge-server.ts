@@ -1,7 +1,9 @@
 // Child process for `npm run bench:api`: Express 5 + jwks-bridge's requireAccessToken, Bearer and DPoP.
-// Environment: BENCH_ISSUER, BENCH_JWKS_URI, BENCH_RESOURCE, BENCH_PORT.
+// Environment: BENCH_ISSUER, BENCH_JWKS_URI, BENCH_RESOURCE, BENCH_PORT; BENCH_OPTIONS, JSON of more
+// createResourceServer options (bench:api's BENCH_VARIANT).
 import express from 'express'
 import { requireAccessToken } from '../../src/adapters/express.ts'
+import type { ResourceServerOptions } from '../../src/resource-server/options.ts'
 import { createResourceServer } from '../../src/resource-server/resource-server.ts'
 import { serveUntilStopped } from '../http/serve-child.ts'
 import { listenExpress, required } from './child-env.ts'
@@ -14,6 +16,7 @@ await serveUntilStopped(async () => {
     jwksUri: required('BENCH_JWKS_URI'),
     algorithms: ['RS256'],
     dpop: 'allowed',
+    ...(JSON.parse(process.env.BENCH_OPTIONS ?? '{}') as Partial<ResourceServerOptions>),
   })
   await api.ready()
   const app = express()

@@ -20,3 +20,19 @@ export function numberFromEnv(
   }
   return value
 }
+
+/** A comma-separated list from the environment, each value one of `allowed`; `fallback` when unset. */
+export function listFromEnv<T extends string>(
+  name: string,
+  allowed: readonly T[],
+  fallback: readonly T[],
+): T[] {
+  const raw = (process.env[name] ?? '').trim()
+  if (raw === '') return [...fallback]
+  const values = raw.split(',').map((s) => s.trim())
+  for (const value of values) {
+    if (!(allowed as readonly string[]).includes(value))
+      throw new Error(`${name}: unknown value ${value} (one of ${allowed.join(', ')})`)
+  }
+  return [...new Set(values)] as T[]
+}

@@ -29,13 +29,38 @@ export function resourceRequest(
   target: string,
   body: unknown,
 ): AccessTokenRequest {
-  const distinct = raw.headersDistinct
   return {
     method: raw.method ?? 'GET',
     url: `${origin}${target}`,
-    headers: { authorization: distinct.authorization, dpop: distinct.dpop },
+    headers: credentialHeaders(raw.rawHeaders),
     body,
   }
+}
+
+/**
+ * The `authorization` and `dpop` field lines of a request, each line apart, as `headersDistinct` has
+ * them (names compared in lower case), read in one pass over `rawHeaders`: `headersDistinct` would
+ * build an object and an array for every header of the request, on every request.
+ */
+export function credentialHeaders(rawHeaders: readonly string[]): {
+  authorization: string[] | undefined
+  dpop: string[] | undefined
+} {
+  let authorization: string[] | undefined
+  let dpop: string[] | undefined
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] as string
+    const value = rawHeaders[i + 1] as string
+    // The length first: most names are neither, and the lower-case copy is made for these two only.
+    if (name.length === 13 && name.toLowerCase() === 'authorization') {
+      if (authorization === undefined) authorization = [value]
+      else authorization.push(value)
+    } else if (name.length === 4 && name.toLowerCase() === 'dpop') {
+      if (dpop === undefined) dpop = [value]
+      else dpop.push(value)
+    }
+  }
+  return { authorization, dpop }
 }
 
 /** `{ error: { code, message } }` for a refusal; the code alone for a failure on our side. */

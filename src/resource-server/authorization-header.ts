@@ -30,22 +30,13 @@ export function invalidRequest(message: string, claim?: string): JwksBridgeError
   return new JwksBridgeError('ERR_REQUEST_INVALID', message, claim === undefined ? {} : { claim })
 }
 
-/** Every field line of a header, whatever case its name was given in. */
-export function headerLines(headers: RequestHeaders, name: string): string[] {
-  const lines: string[] = []
-  for (const key in headers) {
-    if (key.length !== name.length || key.toLowerCase() !== name) continue
-    const value = headers[key]
-    if (typeof value === 'string') lines.push(value)
-    else if (Array.isArray(value)) for (const line of value) lines.push(String(line))
-  }
-  return lines
-}
-
 // RFC 9110 §11.4: credentials = auth-scheme [ 1*SP ( token68 / #auth-param ) ]; the scheme is a token.
 const CREDENTIALS = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?: +(.*))?$/s
 // RFC 6750 §2.1 b64token, the same alphabet as RFC 9110's token68.
 const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/
+// The two above and "no list" at once, for a scheme of letters (Bearer, DPoP): what this matches, they
+// accept with the same scheme and token, so the rule-by-rule path runs only for a header to refuse.
+const SIMPLE_CREDENTIALS = /^([A-Za-z]+) +([A-Za-z0-9\-._~+/]+=*)$/
 /** Optional whitespace around a field value is not part of it (RFC 9110 §5.5). A loop, not a regex: linear. */
 function trimOws(value: string): string {
   let start = 0
@@ -61,14 +52,53 @@ function trimOws(value: string): string {
  * is exactly what an attacker and a proxy could disagree on.
  */
 function singleValue(headers: RequestHeaders, name: string, shown: string, max: number): string | undefined {
-  const lines = headerLines(headers, name)
-  if (lines.length === 0) return undefined
-  if (lines.length > 1)
-    throw invalidRequest(`the request has ${lines.length} ${shown} headers; send one`, name)
-  const line = lines[0] as string
+  // Every field line of the header, whatever case its name was given in: counted, not collected (this
+  // runs twice on every request), and only the first kept.
+  let count = 0
+  let line = ''
+  for (const key in headers) {
+    if (key.length !== name.length || key.toLowerCase() !== name) continue
+    const value = headers[key]
+    if (typeof value === 'string') {
+      count += 1
+      line = value
+    } else if (Array.isArray(value)) {
+      count += value.length
+      if (value.length > 0) line = String(value[0])
+    }
+  }
+  if (count === 0) return undefined
+  if (count > 1) throw invalidRequest(`the request has ${count} ${shown} headers; send one`, name)
   // Checked before any parsing, so that a huge value costs nothing more than its length.
   if (line.length > max) throw invalidRequest(`the ${shown} header is longer than ${max} characters`, name)
   return trimOws(line)
+}
+
+function credentialsMatch(authorization: string): RegExpExecArray {
+  const match = CREDENTIALS.exec(authorization)
+  if (match === null) throw invalidRequest('the Authorization header is not "<scheme> <token>"')
+  return match
+}
+
+/** RFC 9110 §11.1: the scheme name is case-insensitive ("bearer", "DPOP" are the same schemes). */
+function schemeOf(name: string): 'Bearer' | 'DPoP' {
+  const lower = name.toLowerCase()
+  if (lower === 'bearer') return 'Bearer'
+  if (lower === 'dpop') return 'DPoP'
+  throw new JwksBridgeError(
+    'ERR_AUTH_SCHEME_UNSUPPORTED',
+    'the Authorization header uses a scheme this API does not accept; send a Bearer or DPoP access token',
+  )
+}
+
+/** The token of credentials the one-pass pattern did not take, or the refusal that names why. */
+function checkedToken(token: string | undefined, scheme: 'Bearer' | 'DPoP'): string {
+  if (token === undefined || token.length === 0) throw invalidRequest(`the ${scheme} scheme has no token`)
+  if (token.includes(',')) {
+    throw invalidRequest('the Authorization header holds a list of credentials; send exactly one token')
+  }
+  if (!TOKEN68.test(token)) throw invalidRequest(`the ${scheme} token has characters a token cannot have`)
+  return token
 }
 
 /**
@@ -84,23 +114,11 @@ export function readCredentials(headers: RequestHeaders, limits: HeaderLimits): 
       'the request has no Authorization header; send an access token',
     )
   }
-  const match = CREDENTIALS.exec(authorization)
-  if (match === null) throw invalidRequest('the Authorization header is not "<scheme> <token>"')
-  // RFC 9110 §11.1: the scheme name is case-insensitive ("bearer", "DPOP" are the same schemes).
-  const lower = (match[1] as string).toLowerCase()
-  const scheme = lower === 'bearer' ? 'Bearer' : lower === 'dpop' ? 'DPoP' : undefined
-  if (scheme === undefined) {
-    throw new JwksBridgeError(
-      'ERR_AUTH_SCHEME_UNSUPPORTED',
-      'the Authorization header uses a scheme this API does not accept; send a Bearer or DPoP access token',
-    )
-  }
-  const token = match[2]
-  if (token === undefined || token.length === 0) throw invalidRequest(`the ${scheme} scheme has no token`)
-  if (token.includes(',')) {
-    throw invalidRequest('the Authorization header holds a list of credentials; send exactly one token')
-  }
-  if (!TOKEN68.test(token)) throw invalidRequest(`the ${scheme} token has characters a token cannot have`)
+  // One pass for the usual header; anything else takes the rule-by-rule path, which names what is wrong.
+  const simple = SIMPLE_CREDENTIALS.exec(authorization)
+  const match = simple ?? credentialsMatch(authorization)
+  const scheme = schemeOf(match[1] as string)
+  const token = simple === null ? checkedToken(match[2], scheme) : (match[2] as string)
   const proof = singleValue(headers, 'dpop', 'DPoP', limits.maxProofLength)
   if (proof !== undefined) {
     if (proof.length === 0) throw invalidRequest('the DPoP header is empty', 'dpop')

@@ -12,7 +12,9 @@ import { checkHeader, normalizeTyp } from '../jose/header.js'
 import type { JsonObject } from '../jose/json.js'
 import { DEFAULT_KEY_LIMITS, importPublicJwk, type VerificationKey } from '../jose/jwk.js'
 import { fits } from '../jose/key-set.js'
-import { assertCompactSignature } from '../jose/signature.js'
+import { assertCompactSignature, assertCompactSignatureInPool } from '../jose/signature.js'
+import { sha256 } from '../lib/sha256.js'
+import { type HtuCache, htuOfString } from './htu.js'
 import { jwkThumbprint } from './thumbprint.js'
 
 export interface ProofPolicy {
@@ -29,8 +31,8 @@ export interface ProofPolicy {
 export interface ProofRequest {
   /** The request's method, as received. */
   method: string
-  /** The URL the client addressed. */
-  url: URL
+  /** The `htu` form (`htuOf`) of the URL the client addressed. */
+  htu: string
   /** The access token the proof must be bound to (`ath`). */
   accessToken: string
   nowSeconds: number
@@ -49,6 +51,16 @@ interface ProofKey {
   spec: AlgorithmSpec
   key: VerificationKey
   jkt: string
+}
+
+/** A proof whose structure, header and key passed; its signature and claims are still to check. */
+export interface ReadProof {
+  compact: CompactToken
+  /** The encoded header: the ProofKeyCache's key. */
+  segment: string
+  proofKey: ProofKey
+  /** Whether the key came from the cache. */
+  cached: boolean
 }
 
 /**
@@ -79,18 +91,14 @@ export function proofInvalid(reason: string, claim?: string, cause?: unknown): J
   })
 }
 
+// Printable ASCII: every access token that passed the Authorization header's checks (b64token).
+const PRINTABLE_ASCII = /^[ -~]*$/
+
 /** RFC 9449 §4.2 `ath`: base64url of the SHA-256 of the access token's ASCII octets. */
 export function accessTokenHash(accessToken: string): string {
+  // For ASCII text, its UTF-8 octets (what the one-shot digest hashes) are its ASCII octets.
+  if (PRINTABLE_ASCII.test(accessToken)) return sha256(accessToken, 'base64url')
   return createHash('sha256').update(accessToken, 'ascii').digest('base64url')
-}
-
-/**
- * The part of a URL that `htu` names: scheme, authority and path, without query and fragment
- * (RFC 9449 §4.3 check 9), normalized as WHATWG URL parsing does (case of scheme and host, default
- * port, dot segments: RFC 3986 §6.2.2-6.2.3).
- */
-export function htuOf(url: URL): string {
-  return `${url.protocol}//${url.host}${url.pathname}`
 }
 
 /**
@@ -102,7 +110,51 @@ export function checkDpopProof(
   request: ProofRequest,
   policy: ProofPolicy,
   cache?: ProofKeyCache,
+  htus?: HtuCache,
 ): CheckedProof {
+  return verifyDpopProof(readDpopProof(proof, policy, cache), request, policy, cache, htus)
+}
+
+/** The rest of `checkDpopProof` for a proof `readDpopProof` has read: signature, then claims. */
+export function verifyDpopProof(
+  read: ReadProof,
+  request: ProofRequest,
+  policy: ProofPolicy,
+  cache?: ProofKeyCache,
+  htus?: HtuCache,
+): CheckedProof {
+  let failure: unknown
+  try {
+    assertCompactSignature(read.compact, read.proofKey.spec, read.proofKey.key)
+  } catch (error) {
+    failure = error
+  }
+  return acceptDpopProof(read, failure, request, policy, cache, htus)
+}
+
+/**
+ * `verifyDpopProof` with the signature checked on libuv's thread pool (`crypto.verify` with a
+ * callback): the event loop serves other requests meanwhile. `request` is asked for once the
+ * signature has been checked, so that its clock is read then.
+ */
+export async function verifyDpopProofInPool(
+  read: ReadProof,
+  request: () => ProofRequest,
+  policy: ProofPolicy,
+  cache?: ProofKeyCache,
+  htus?: HtuCache,
+): Promise<CheckedProof> {
+  let failure: unknown
+  try {
+    await assertCompactSignatureInPool(read.compact, read.proofKey.spec, read.proofKey.key)
+  } catch (error) {
+    failure = error
+  }
+  return acceptDpopProof(read, failure, request(), policy, cache, htus)
+}
+
+/** The first half of the checks, before the signature: structure, header, key (or the cached key). */
+export function readDpopProof(proof: string, policy: ProofPolicy, cache?: ProofKeyCache): ReadProof {
   let compact: CompactToken
   try {
     // RFC 9449 §4.3 check 2: a well-formed JWS, under every rule the verifier applies to tokens.
@@ -112,21 +164,33 @@ export function checkDpopProof(
   }
   const segment = proof.slice(0, compact.firstDot)
   const known = cache?.get(segment)
-  const proofKey = known ?? readProofKey(compact, policy)
-  try {
-    assertCompactSignature(compact, proofKey.spec, proofKey.key)
-  } catch (error) {
-    // RFC 9449 §4.3 check 6: the signature verifies with the public key in the header.
-    throw proofInvalid('its signature does not verify with its own "jwk"', undefined, error)
+  return { compact, segment, proofKey: known ?? readProofKey(compact, policy), cached: known !== undefined }
+}
+
+/**
+ * The second half, once the signature has been checked (`signatureFailure`: what refused it, or
+ * undefined): the claims, and only then is the key remembered.
+ */
+function acceptDpopProof(
+  read: ReadProof,
+  signatureFailure: unknown,
+  request: ProofRequest,
+  policy: ProofPolicy,
+  cache: ProofKeyCache | undefined,
+  htus: HtuCache | undefined,
+): CheckedProof {
+  // RFC 9449 §4.3 check 6: the signature verifies with the public key in the header.
+  if (signatureFailure !== undefined) {
+    throw proofInvalid('its signature does not verify with its own "jwk"', undefined, signatureFailure)
   }
   let claims: JsonObject
   try {
-    claims = decodePayload(compact)
+    claims = decodePayload(read.compact)
   } catch (error) {
     throw proofInvalid('its payload is not a JSON object', undefined, error)
   }
-  const checked = checkClaims(claims, request, policy, proofKey.jkt)
-  if (known === undefined) cache?.set(segment, proofKey)
+  const checked = checkClaims(claims, request, policy, read.proofKey.jkt, htus)
+  if (!read.cached) cache?.set(read.segment, read.proofKey)
   return checked
 }
 
@@ -177,6 +241,7 @@ function checkClaims(
   request: ProofRequest,
   policy: ProofPolicy,
   jkt: string,
+  htus: HtuCache | undefined,
 ): CheckedProof {
   // RFC 9449 §4.2: jti, htm, htu and iat are required; ath when an access token is presented.
   const jti = stringClaim(claims, 'jti', 256)
@@ -185,16 +250,11 @@ function checkClaims(
     throw proofInvalid('"htm" is not the method of this request', 'htm')
   }
   const htu = stringClaim(claims, 'htu', 8192)
-  let proofUrl: URL
-  try {
-    proofUrl = new URL(htu)
-  } catch {
-    throw proofInvalid('"htu" is not an absolute URL', 'htu')
-  }
+  const proofHtu = htus === undefined ? htuOfString(htu) : htus.of(htu)
+  if (proofHtu === undefined) throw proofInvalid('"htu" is not an absolute URL', 'htu')
   // RFC 9449 §4.3 check 9: the URL of this request, query and fragment ignored. A proof captured for
   // one endpoint cannot be replayed to another.
-  if (htuOf(proofUrl) !== htuOf(request.url))
-    throw proofInvalid('"htu" is not the URL of this request', 'htu')
+  if (proofHtu !== request.htu) throw proofInvalid('"htu" is not the URL of this request', 'htu')
   const iat = claims.iat
   if (typeof iat !== 'number' || !Number.isFinite(iat)) throw proofInvalid('"iat" is missing', 'iat')
   // RFC 9449 §4.3 check 11, §11.1: a proof is fresh. Its age bounds how long its jti must be remembered.

@@ -26,6 +26,7 @@ import {
 } from '../verifier/options.js'
 import { ACCESS_TOKEN_PROFILES, type AccessTokenProfile, verifierRulesFor } from './access-token.js'
 import type { DpopMode } from './challenge.js'
+import type { ProofSignatureMode } from './proof-signature-pool.js'
 
 /** The one store method the DPoP replay guard needs: every session store has it (memory, SQLite, PostgreSQL, Redis). */
 export interface ReplayStore {
@@ -96,6 +97,8 @@ export interface ResourceServerConfig {
   resourceDocumentation: string | undefined
   realm: string | undefined
   maxTokenLength: number
+  /** Where DPoP proof signatures are checked: `signatureThreadPool` when given, else `'auto'`. */
+  proofSignatures: ProofSignatureMode
   nowMs: () => number
 }
 
@@ -259,6 +262,8 @@ export function resolveResourceServerOptions(options: ResourceServerOptions): Re
     resourceDocumentation,
     realm: optionalString(raw.realm, 'realm'),
     maxTokenLength: typeof raw.maxTokenLength === 'number' ? raw.maxTokenLength : DEFAULT_MAX_TOKEN_LENGTH,
+    // Checked by createVerifier, which takes the same option for access tokens' signatures.
+    proofSignatures: (raw.signatureThreadPool as ProofSignatureMode | undefined) ?? 'auto',
     nowMs: functionOption<() => number>(WHERE, 'nowMs', raw.nowMs) ?? Date.now,
   }
 }

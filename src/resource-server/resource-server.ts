@@ -3,24 +3,36 @@
  * the access token (RFC 9068) and, with DPoP, its proof (RFC 9449), checks scopes, and answers
  * refusals with RFC 6750 / RFC 9449 challenges. No HTTP framework: the adapters translate.
  */
-import { createHash } from 'node:crypto'
 import { JwksBridgeError } from '../errors.js'
 import type { JwtPayload } from '../jose/claims.js'
+import type { VerifiedJwt } from '../jose/verify-jwt.js'
+import { sha256 } from '../lib/sha256.js'
 import { createVerifier, type Verifier } from '../verifier/verifier.js'
 import { checkAccessToken, checkScopes, scopesOf } from './access-token.js'
 import {
   invalidRequest,
+  type PresentedCredentials,
   type RequestHeaders,
   readCredentials,
   refuseOtherTokenMethods,
   searchOf,
 } from './authorization-header.js'
 import { buildChallenge, type ChallengeAnswer, type ChallengeConfig } from './challenge.js'
-import { checkDpopProof, ProofKeyCache, type ProofPolicy } from './dpop-proof.js'
+import {
+  type CheckedProof,
+  ProofKeyCache,
+  type ProofPolicy,
+  type ProofRequest,
+  readDpopProof,
+  verifyDpopProof,
+  verifyDpopProofInPool,
+} from './dpop-proof.js'
+import { HtuCache, htuOf } from './htu.js'
 import { MemoryReplayStore } from './memory-replay-store.js'
 import { buildMetadata, metadataUrlFor, type ProtectedResourceMetadata } from './metadata.js'
 import { DpopNonces } from './nonce.js'
 import { type ReplayStore, type ResourceServerOptions, resolveResourceServerOptions } from './options.js'
+import { proofSignaturePool } from './proof-signature-pool.js'
 
 /** A request as plain data. */
 export interface AccessTokenRequest {
@@ -36,7 +48,7 @@ export interface AccessTokenRequest {
 export interface AccessTokenAuth {
   /** The access token's claims, verified (frozen). */
   payload: JwtPayload
-  /** The token's scopes. */
+  /** The token's scopes (frozen). */
   scopes: readonly string[]
   scheme: 'Bearer' | 'DPoP'
   /** DPoP: the thumbprint of the key the token is bound to (`cnf.jkt`). */
@@ -116,6 +128,8 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
     maxProofLength: 8192,
   }
   const proofKeys = new ProofKeyCache()
+  const htus = new HtuCache()
+  const { proofSignatures } = config
   const headerLimits = {
     // Room for the scheme and its spaces; a longer header cannot hold a token the verifier would take.
     maxAuthorizationLength: config.maxTokenLength + 32,
@@ -129,12 +143,49 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
     realm: config.realm,
   }
   const refusals = new WeakMap<object, Refusal>()
+  // Access tokens that passed checkAccessToken, by the verifier's result, with their scopes once read.
+  // While a token is in the verifier's cache, every request presenting it gets the same frozen result
+  // object, and the checks are a function of that result and of this server's fixed profile and
+  // resource alone: they run once per token, not once per request. A result that is not frozen (the
+  // verifier's cache is off) is never kept.
+  const accepted = new WeakMap<VerifiedJwt, { scopes: readonly string[] | undefined }>()
+
+  function acceptAccessToken(verified: VerifiedJwt): void {
+    if (accepted.has(verified)) return
+    checkAccessToken(verified, config.profile, config.resource)
+    if (Object.isFrozen(verified) && Object.isFrozen(verified.payload)) {
+      accepted.set(verified, { scopes: undefined })
+    }
+  }
+
+  function scopesFor(verified: VerifiedJwt): readonly string[] {
+    const entry = accepted.get(verified)
+    if (entry?.scopes !== undefined) return entry.scopes
+    const scopes = Object.freeze(scopesOf(verified.payload))
+    if (entry !== undefined) entry.scopes = scopes
+    return scopes
+  }
 
   async function authenticateNow(
     request: AccessTokenRequest,
     required: readonly string[],
     refusal: Refusal,
   ): Promise<AccessTokenAuth> {
+    // One async function on a Bearer request's path: each more would be one more promise and tick.
+    try {
+      const credentials = credentialsOf(request, refusal)
+      const verified = await verifier.verify(credentials.token)
+      acceptAccessToken(verified)
+      if (credentials.scheme === 'Bearer') return bearerAuth(verified, required)
+      return await dpopAuth(request, credentials, verified, required)
+    } catch (error) {
+      if (typeof error === 'object' && error !== null) refusals.set(error, refusal)
+      throw error
+    }
+  }
+
+  /** The request's credentials, in a scheme this API takes; `refusal` learns the scheme. */
+  function credentialsOf(request: AccessTokenRequest, refusal: Refusal): PresentedCredentials {
     if (typeof request !== 'object' || request === null || typeof request.headers !== 'object') {
       throw invalidRequest('the request must be { method, url, headers }')
     }
@@ -153,26 +204,34 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
         'this API does not accept DPoP; send a Bearer token',
       )
     }
-    const { header, payload } = await verifier.verify(credentials.token)
-    checkAccessToken({ header, payload }, config.profile, config.resource)
-    const cnf = payload.cnf
-    if (credentials.scheme === 'Bearer') {
-      // RFC 9449 §7.2: a DPoP-bound token sent as a bearer token is refused, or the binding would be
-      // worth nothing. The same holds for any other confirmation method (mTLS, RFC 8705), which this
-      // server cannot check.
-      if (cnf !== undefined) {
-        throw new JwksBridgeError(
-          'ERR_TOKEN_BOUND',
-          'the access token is bound to a key ("cnf"); present it with the DPoP scheme',
-          {
-            claim: 'cnf',
-          },
-        )
-      }
-      const scopes = scopesOf(payload)
-      checkScopes(scopes, required)
-      return { payload, scopes, scheme: 'Bearer' }
+    return credentials
+  }
+
+  function bearerAuth(verified: VerifiedJwt, required: readonly string[]): AccessTokenAuth {
+    const { payload } = verified
+    // RFC 9449 §7.2: a DPoP-bound token sent as a bearer token is refused, or the binding would be
+    // worth nothing. The same holds for any other confirmation method (mTLS, RFC 8705), which this
+    // server cannot check.
+    if (payload.cnf !== undefined) {
+      throw new JwksBridgeError(
+        'ERR_TOKEN_BOUND',
+        'the access token is bound to a key ("cnf"); present it with the DPoP scheme',
+        {
+          claim: 'cnf',
+        },
+      )
     }
+    const scopes = scopesFor(verified)
+    checkScopes(scopes, required)
+    return { payload, scopes, scheme: 'Bearer' }
+  }
+
+  async function dpopAuth(
+    request: AccessTokenRequest,
+    credentials: PresentedCredentials,
+    verified: VerifiedJwt,
+    required: readonly string[],
+  ): Promise<AccessTokenAuth> {
     if (credentials.proof === undefined) {
       throw new JwksBridgeError(
         'ERR_DPOP_PROOF_INVALID',
@@ -183,16 +242,24 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
         },
       )
     }
-    const nowSeconds = nowMs() / 1000
-    // Parsed here only: a Bearer request needs no more of its URL than the query.
-    const url = typeof request.url === 'string' ? parseUrl(request.url) : request.url
-    const proof = checkDpopProof(
-      credentials.proof,
-      { method: request.method, url, accessToken: credentials.token, nowSeconds },
-      proofPolicy,
-      proofKeys,
-    )
+    // Read here only: a Bearer request needs no more of its URL than the query.
+    const htu = typeof request.url === 'string' ? htus.of(request.url) : htuOf(request.url)
+    if (htu === undefined) {
+      throw invalidRequest(
+        'the request URL is not absolute; the adapter must give the URL the client addressed',
+      )
+    }
+    const proofRequest = (): ProofRequest => ({
+      method: request.method,
+      htu,
+      accessToken: credentials.token,
+      nowSeconds: nowMs() / 1000,
+    })
+    const checking = checkProof(credentials.proof, proofRequest)
+    const proof = checking instanceof Promise ? await checking : checking
     // RFC 9449 §6.1, §7.1: the proof's key is the one the token is bound to.
+    const { payload } = verified
+    const cnf = payload.cnf
     const jkt = typeof cnf === 'object' && cnf !== null ? (cnf as Record<string, unknown>).jkt : undefined
     if (typeof jkt !== 'string') {
       throw new JwksBridgeError(
@@ -226,7 +293,7 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
       }
       if (!nonces.isCurrent(proof.nonce)) dpopNonce = nonces.current()
     }
-    const scopes = scopesOf(payload)
+    const scopes = scopesFor(verified)
     checkScopes(scopes, required)
     await markProofUsed(proof.jkt, proof.jti, proof.iat)
     const auth: AccessTokenAuth = { payload, scopes, scheme: 'DPoP', jkt }
@@ -235,12 +302,26 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
   }
 
   /**
+   * The proof's checks (RFC 9449 §4.3), its signature on libuv's thread pool where the pool admits it
+   * (`signatureThreadPool`), else inline. The proof's key and algorithm are known before it is verified.
+   */
+  function checkProof(proof: string, request: () => ProofRequest): CheckedProof | Promise<CheckedProof> {
+    const read = readDpopProof(proof, proofPolicy, proofKeys)
+    if (!proofSignaturePool.admit(proofSignatures, read.proofKey.spec)) {
+      return verifyDpopProof(read, request(), proofPolicy, proofKeys, htus)
+    }
+    return verifyDpopProofInPool(read, request, proofPolicy, proofKeys, htus).finally(() =>
+      proofSignaturePool.release(),
+    )
+  }
+
+  /**
    * RFC 9449 §11.1: a proof is single use. Its jti is recorded in the shared store until the proof
    * would be too old anyway, so that a proof captured in transit cannot be played again, on this
    * instance or another. The key is hashed (fixed length) and scoped to the proof's key.
    */
   async function markProofUsed(jkt: string, jti: string, iat: number): Promise<void> {
-    const key = `dpop:jti:${createHash('sha256').update(`${jkt}\u0000${jti}`).digest('base64url')}`
+    const key = `dpop:jti:${sha256(`${jkt}\u0000${jti}`, 'base64url')}`
     const window = config.dpopMaxAgeSeconds + config.dpopClockToleranceSeconds
     // A minute past the end, so that an instance whose clock runs behind still refuses it.
     const untilMs = Math.ceil(Math.max((iat + window) * 1000, nowMs()) + 60_000)
@@ -259,11 +340,7 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
     authenticate(request, authOptions = {}) {
       const extra = authOptions.scopes
       const required = extra === undefined || extra.length === 0 ? baseScopes : [...baseScopes, ...extra]
-      const refusal: Refusal = { scheme: undefined, scopes: required }
-      return authenticateNow(request, required, refusal).catch((error: unknown) => {
-        if (typeof error === 'object' && error !== null) refusals.set(error, refusal)
-        throw error
-      })
+      return authenticateNow(request, required, { scheme: undefined, scopes: required })
     },
     challenge(error, challengeOptions = {}) {
       const refusal = typeof error === 'object' && error !== null ? refusals.get(error) : undefined
@@ -290,15 +367,5 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
     verifier,
     ready: () => verifier.ready(),
     close: () => verifier.close(),
-  }
-}
-
-function parseUrl(value: string): URL {
-  try {
-    return new URL(value)
-  } catch {
-    throw invalidRequest(
-      'the request URL is not absolute; the adapter must give the URL the client addressed',
-    )
   }
 }

@@ -3,6 +3,7 @@ import { generateKeyPairSync } from 'node:crypto'
 import { describe, it } from 'node:test'
 import type { JwksBridgeError } from '../../src/errors.ts'
 import { checkDpopProof, ProofKeyCache, type ProofPolicy } from '../../src/resource-server/dpop-proof.ts'
+import { htuOf } from '../../src/resource-server/htu.ts'
 import { b64u, makeKey, signText } from '../helpers/tokens.ts'
 import { API_URL, accessToken, clientKey, dpopProof, NOW_SECONDS, proofJwk, thumbprintOf } from './support.ts'
 
@@ -15,7 +16,7 @@ const POLICY: ProofPolicy = {
 const TOKEN = accessToken()
 const request = (overrides: Partial<Parameters<typeof checkDpopProof>[1]> = {}) => ({
   method: 'GET',
-  url: new URL(API_URL),
+  htu: htuOf(new URL(API_URL)),
   accessToken: TOKEN,
   nowSeconds: NOW_SECONDS,
   ...overrides,
@@ -111,7 +112,7 @@ describe('DPoP proofs (RFC 9449 §4.3), plain data', () => {
     assertRefused(dpopProof(clientKey(), TOKEN, { url: 'https://evil.example.com/things/42' }), 'htu')
     assertRefused(dpopProof(clientKey(), TOKEN, { url: 'http://api.example.com/things/42' }), 'htu')
     assertRefused(dpopProof(clientKey(), TOKEN, { url: '/things/42' }), 'htu')
-    const withQuery = request({ url: new URL(`${API_URL}?page=2`) })
+    const withQuery = request({ htu: htuOf(new URL(`${API_URL}?page=2`)) })
     assert.doesNotThrow(() =>
       checkDpopProof(dpopProof(clientKey(), TOKEN, { url: `${API_URL}#top` }), withQuery, POLICY),
     )
