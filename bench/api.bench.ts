@@ -12,8 +12,11 @@
 //   BENCH_WARMUP_SECONDS  unmeasured load before each run (default 1; 0 to 10)
 //   BENCH_ROUNDS          rounds, the apps alternating which goes first; the median run is reported (default 3)
 //   BENCH_SCHEMES         Bearer, DPoP or both (default both)
+//   BENCH_PROOF_ALG       the client's DPoP proof algorithm: ES256 (default), EdDSA or PS256
 //   BENCH_VARIANT         JSON of createResourceServer options for a third app, jwks-bridge-variant, measured
 //                         in the same rounds (an A/B in one run), e.g. '{"signatureThreadPool":false}'
+//   BENCH_VARIANT_CHECKOUT  another checkout of jwks-bridge (say, main's worktree) whose own
+//                         bench/api/jwks-bridge-server.ts and src/ are the variant app: a before/after
 //   BENCH_CPU_PROF        apps to write V8 CPU profiles of: jwks-bridge, jwks-bridge-variant, auth0,
 //                         express-only (comma-separated);
 //                         summarize one with bench/http/profile-summary.ts
@@ -40,8 +43,13 @@ const CONNECTIONS = Math.trunc(numberFromEnv('BENCH_CONNECTIONS', 10, 1, 256))
 const WARMUP_SECONDS = numberFromEnv('BENCH_WARMUP_SECONDS', 1, 0, 10)
 const ROUNDS = Math.trunc(numberFromEnv('BENCH_ROUNDS', 3, 1, 9))
 const SCHEMES = listFromEnv('BENCH_SCHEMES', ['Bearer', 'DPoP'] as const, ['Bearer', 'DPoP'])
-const VARIANT = process.env.BENCH_VARIANT ?? ''
-if (VARIANT !== '') JSON.parse(VARIANT) // a clear error now rather than a child that does not start
+const PROOF_ALGS = ['ES256', 'EdDSA', 'PS256'] as const
+const PROOF_ALG: (typeof PROOF_ALGS)[number] =
+  listFromEnv('BENCH_PROOF_ALG', PROOF_ALGS, ['ES256'])[0] ?? 'ES256'
+const VARIANT_OPTIONS = process.env.BENCH_VARIANT ?? ''
+if (VARIANT_OPTIONS !== '') JSON.parse(VARIANT_OPTIONS) // a clear error now, not a child that does not start
+const VARIANT_CHECKOUT = process.env.BENCH_VARIANT_CHECKOUT ?? ''
+const VARIANT = [VARIANT_CHECKOUT, VARIANT_OPTIONS].filter((part) => part !== '').join(' ')
 const PROFILED = listFromEnv(
   'BENCH_CPU_PROF',
   ['jwks-bridge', 'jwks-bridge-variant', 'auth0', 'express-only'] as const,
@@ -89,8 +97,11 @@ const loadBefore = loadavg()
 for (const name of PROFILED) mkdirSync(join(profileDir as string, name), { recursive: true })
 const issuer = createTestIssuer({ alg: 'RS256' })
 const served = await issuer.serve()
-const client = makeKey('ES256', 'bench-dpop-client')
-const clientJwk = (({ kty, crv, x, y }) => ({ kty, crv, x, y }))(client.jwk as Record<string, string>)
+const client = makeKey(PROOF_ALG, 'bench-dpop-client')
+// The public key members only, as a client writes them in its proofs.
+const clientJwk = Object.fromEntries(
+  Object.entries(client.jwk).filter(([name]) => ['kty', 'crv', 'x', 'y', 'n', 'e'].includes(name)),
+)
 const { jwkThumbprint } = await import('../src/resource-server/thumbprint.ts')
 const { importPublicJwk } = await import('../src/jose/jwk.ts')
 const jkt = jwkThumbprint(importPublicJwk(clientJwk))
@@ -100,7 +111,7 @@ const claims = { aud: RESOURCE, client_id: 'bench-client', scope: 'read', sub: '
 const bearerToken = issuer.sign({ ...claims, jti: randomUUID() }, { typ: 'at+jwt' })
 const dpopToken = issuer.sign({ ...claims, jti: randomUUID(), cnf: { jkt } }, { typ: 'at+jwt' })
 const ath = accessTokenHash(dpopToken)
-const proofHeader = JSON.stringify({ typ: 'dpop+jwt', alg: 'ES256', jwk: clientJwk })
+const proofHeader = JSON.stringify({ typ: 'dpop+jwt', alg: PROOF_ALG, jwk: clientJwk })
 
 function mintProofs(url: string, count: number): string[] {
   const started = performance.now()
@@ -135,10 +146,12 @@ const apps = new Map<AppName, AppProcess>()
 const rows: Row[] = []
 try {
   for (const name of APPS) {
-    const source = name === 'jwks-bridge-variant' ? 'jwks-bridge' : name
+    const variant = name === 'jwks-bridge-variant'
+    const checkout = variant && VARIANT_CHECKOUT !== '' ? VARIANT_CHECKOUT : root
     const script = await compileChild(
-      join(root, `bench/api/${source}-server.ts`),
-      join(root, 'bench/api/.build'),
+      join(checkout, `bench/api/${variant ? 'jwks-bridge' : name}-server.ts`),
+      // Here, whatever the checkout: packages resolve from this one's node_modules.
+      join(root, variant ? 'bench/api/.build/variant' : 'bench/api/.build'),
     )
     const port = await freePort('127.0.0.1')
     const app = await spawnApp(name, script, {
@@ -149,7 +162,7 @@ try {
         BENCH_RESOURCE: RESOURCE,
         BENCH_PORT: String(port),
         NODE_ENV: 'production',
-        ...(name === 'jwks-bridge-variant' ? { BENCH_OPTIONS: VARIANT } : {}),
+        ...(variant ? { BENCH_OPTIONS: VARIANT_OPTIONS } : {}),
       },
     })
     apps.set(name, app)

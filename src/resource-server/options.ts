@@ -7,6 +7,7 @@ import { type Algorithm, algorithmSpec, SUPPORTED_ALGORITHMS } from '../jose/alg
 import { DEFAULT_MAX_TOKEN_LENGTH } from '../jose/compact.js'
 import { isLoopbackHost } from '../lib/loopback.js'
 import {
+  booleanOption,
   functionOption,
   isPlainObject,
   nonEmptyString,
@@ -26,7 +27,6 @@ import {
 } from '../verifier/options.js'
 import { ACCESS_TOKEN_PROFILES, type AccessTokenProfile, verifierRulesFor } from './access-token.js'
 import type { DpopMode } from './challenge.js'
-import type { ProofSignatureMode } from './proof-signature-pool.js'
 
 /** The one store method the DPoP replay guard needs: every session store has it (memory, SQLite, PostgreSQL, Redis). */
 export interface ReplayStore {
@@ -51,6 +51,14 @@ export interface ResourceServerOptions extends Omit<VerifierOptions, 'audience' 
   dpopMaxAgeSeconds?: number
   /** Leeway for the client's clock when checking a proof's `iat`, in seconds. Default 5. */
   dpopClockToleranceSeconds?: number
+  /**
+   * Check ECDSA and EdDSA proof signatures on libuv's thread pool (`crypto.verify` with a callback), the
+   * event loop serving other requests meanwhile. A client signs a new proof for every request, so unlike
+   * an access token (verified once, then cached) its signature costs every DPoP request: for ES256,
+   * most of what the request costs the loop. RSA proofs stay inline: there the pool measured no gain.
+   * Default true; `false` checks every proof inline.
+   */
+  dpopProofThreadPool?: boolean
   /**
    * Server-provided nonces (RFC 9449 §9): every proof must carry a recent one. `secret` (at least 32
    * bytes, the same on every instance) signs them; a nonce lives one to two `lifetimeSeconds` (default 300).
@@ -87,6 +95,7 @@ export interface ResourceServerConfig {
   dpopAlgorithms: readonly Algorithm[]
   dpopMaxAgeSeconds: number
   dpopClockToleranceSeconds: number
+  dpopProofThreadPool: boolean
   dpopNonce: { secret: Uint8Array; lifetimeSeconds: number } | undefined
   replayStore: ReplayStore | undefined
   scopes: readonly string[]
@@ -97,8 +106,6 @@ export interface ResourceServerConfig {
   resourceDocumentation: string | undefined
   realm: string | undefined
   maxTokenLength: number
-  /** Where DPoP proof signatures are checked: `signatureThreadPool` when given, else `'auto'`. */
-  proofSignatures: ProofSignatureMode
   nowMs: () => number
 }
 
@@ -110,6 +117,7 @@ const OWN_KEYS = optionNames<Omit<ResourceServerOptions, keyof VerifierOptions>>
   'dpopAlgorithms',
   'dpopMaxAgeSeconds',
   'dpopClockToleranceSeconds',
+  'dpopProofThreadPool',
   'dpopNonce',
   'replayStore',
   'scopes',
@@ -250,6 +258,7 @@ export function resolveResourceServerOptions(options: ResourceServerOptions): Re
     dpopAlgorithms: dpopAlgorithms as Algorithm[],
     dpopMaxAgeSeconds: atLeastOneSecond(raw.dpopMaxAgeSeconds, 'dpopMaxAgeSeconds', 60),
     dpopClockToleranceSeconds: seconds(WHERE, 'dpopClockToleranceSeconds', raw.dpopClockToleranceSeconds, 5),
+    dpopProofThreadPool: booleanOption(WHERE, 'dpopProofThreadPool', raw.dpopProofThreadPool, true),
     dpopNonce: dpopNonce(raw.dpopNonce),
     replayStore,
     scopes,
@@ -262,8 +271,6 @@ export function resolveResourceServerOptions(options: ResourceServerOptions): Re
     resourceDocumentation,
     realm: optionalString(raw.realm, 'realm'),
     maxTokenLength: typeof raw.maxTokenLength === 'number' ? raw.maxTokenLength : DEFAULT_MAX_TOKEN_LENGTH,
-    // Checked by createVerifier, which takes the same option for access tokens' signatures.
-    proofSignatures: (raw.signatureThreadPool as ProofSignatureMode | undefined) ?? 'auto',
     nowMs: functionOption<() => number>(WHERE, 'nowMs', raw.nowMs) ?? Date.now,
   }
 }

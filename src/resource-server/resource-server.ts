@@ -26,13 +26,13 @@ import {
   readDpopProof,
   verifyDpopProof,
   verifyDpopProofInPool,
+  worthThePool,
 } from './dpop-proof.js'
 import { HtuCache, htuOf } from './htu.js'
 import { MemoryReplayStore } from './memory-replay-store.js'
 import { buildMetadata, metadataUrlFor, type ProtectedResourceMetadata } from './metadata.js'
 import { DpopNonces } from './nonce.js'
 import { type ReplayStore, type ResourceServerOptions, resolveResourceServerOptions } from './options.js'
-import { proofSignaturePool } from './proof-signature-pool.js'
 
 /** A request as plain data. */
 export interface AccessTokenRequest {
@@ -129,7 +129,7 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
   }
   const proofKeys = new ProofKeyCache()
   const htus = new HtuCache()
-  const { proofSignatures } = config
+  const proofsOnPool = config.dpopProofThreadPool
   const headerLimits = {
     // Room for the scheme and its spaces; a longer header cannot hold a token the verifier would take.
     maxAuthorizationLength: config.maxTokenLength + 32,
@@ -302,17 +302,15 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
   }
 
   /**
-   * The proof's checks (RFC 9449 §4.3), its signature on libuv's thread pool where the pool admits it
-   * (`signatureThreadPool`), else inline. The proof's key and algorithm are known before it is verified.
+   * The proof's checks (RFC 9449 §4.3), its signature on libuv's thread pool (`dpopProofThreadPool`)
+   * where that pays, else inline. The proof's key and algorithm are known before it is verified.
    */
   function checkProof(proof: string, request: () => ProofRequest): CheckedProof | Promise<CheckedProof> {
     const read = readDpopProof(proof, proofPolicy, proofKeys)
-    if (!proofSignaturePool.admit(proofSignatures, read.proofKey.spec)) {
-      return verifyDpopProof(read, request(), proofPolicy, proofKeys, htus)
+    if (proofsOnPool && worthThePool(read.proofKey.spec)) {
+      return verifyDpopProofInPool(read, request, proofPolicy, proofKeys, htus)
     }
-    return verifyDpopProofInPool(read, request, proofPolicy, proofKeys, htus).finally(() =>
-      proofSignaturePool.release(),
-    )
+    return verifyDpopProof(read, request(), proofPolicy, proofKeys, htus)
   }
 
   /**

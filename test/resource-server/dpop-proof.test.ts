@@ -2,9 +2,17 @@ import assert from 'node:assert/strict'
 import { generateKeyPairSync } from 'node:crypto'
 import { describe, it } from 'node:test'
 import type { JwksBridgeError } from '../../src/errors.ts'
-import { checkDpopProof, ProofKeyCache, type ProofPolicy } from '../../src/resource-server/dpop-proof.ts'
-import { htuOf } from '../../src/resource-server/htu.ts'
-import { b64u, makeKey, signText } from '../helpers/tokens.ts'
+import { algorithmSpec } from '../../src/jose/algorithms.ts'
+import {
+  checkDpopProof,
+  ProofKeyCache,
+  type ProofPolicy,
+  readDpopProof,
+  verifyDpopProofInPool,
+  worthThePool,
+} from '../../src/resource-server/dpop-proof.ts'
+import { HtuCache, htuOf } from '../../src/resource-server/htu.ts'
+import { b64u, makeKey, signText, type TestKey } from '../helpers/tokens.ts'
 import { API_URL, accessToken, clientKey, dpopProof, NOW_SECONDS, proofJwk, thumbprintOf } from './support.ts'
 
 const POLICY: ProofPolicy = {
@@ -172,5 +180,95 @@ describe('DPoP proofs (RFC 9449 §4.3), plain data', () => {
     const header = `{"typ":"dpop+jwt","alg":"ES256","jwk":${JSON.stringify(proofJwk(key))}}`
     const body = `{"jti":"a","jti":"b","htm":"GET","htu":"${API_URL}","iat":${NOW_SECONDS}}`
     assertRefused(signText(key, header, body), undefined)
+  })
+
+  it('RFC 9449 §4.3 check 9: with the htu cache, the same answers, cold and warm (case, default port, query and fragment)', () => {
+    const htus = new HtuCache()
+    const key = clientKey()
+    for (let pass = 0; pass < 2; pass++) {
+      for (const url of [
+        API_URL,
+        'HTTPS://API.example.com:443/things/42',
+        `${API_URL}#top`,
+        `${API_URL}?x=1`,
+      ]) {
+        assert.doesNotThrow(() =>
+          checkDpopProof(dpopProof(key, TOKEN, { url }), request(), POLICY, undefined, htus),
+        )
+      }
+      for (const url of [
+        'https://api.example.com/things/43',
+        'http://api.example.com/things/42',
+        '/things/42',
+      ]) {
+        assert.throws(
+          () => checkDpopProof(dpopProof(key, TOKEN, { url }), request(), POLICY, undefined, htus),
+          {
+            code: 'ERR_DPOP_PROOF_INVALID',
+            claim: 'htu',
+          },
+        )
+      }
+    }
+  })
+
+  it('RFC 7638 / RFC 9449 §6.1: the proof key cache keeps each key’s own thumbprint (no cross-talk; a changed jwk is its own entry)', () => {
+    const cache = new ProofKeyCache()
+    const keys = [clientKey(), makeKey('ES256', 'second-client'), makeKey('EdDSA', 'third-client')]
+    for (let pass = 0; pass < 3; pass++) {
+      for (const key of keys) {
+        assert.equal(checkDpopProof(dpopProof(key, TOKEN), request(), POLICY, cache).jkt, thumbprintOf(key))
+      }
+    }
+    assert.equal(cache.size, keys.length)
+    // The same header but for its jwk (typ, alg unchanged): another key, another thumbprint, and a
+    // proof whose header names one key and whose signature is by another is refused, cached or not.
+    const [first, second] = keys as [TestKey, TestKey]
+    const mixed = dpopProof(second, TOKEN, { header: { jwk: proofJwk(first) } })
+    assert.throws(() => checkDpopProof(mixed, request(), POLICY, cache), { code: 'ERR_DPOP_PROOF_INVALID' })
+    assert.equal(checkDpopProof(dpopProof(second, TOKEN), request(), POLICY, cache).jkt, thumbprintOf(second))
+  })
+
+  it('the proof key cache is bounded: it starts over when full, and keeps answering right', () => {
+    const cache = new ProofKeyCache(2)
+    const keys = [0, 1, 2, 3, 4].map((i) => makeKey('ES256', `bounded-${i}`))
+    for (const key of [...keys, ...keys]) {
+      assert.equal(checkDpopProof(dpopProof(key, TOKEN), request(), POLICY, cache).jkt, thumbprintOf(key))
+      assert.ok(cache.size <= 2, `size ${cache.size}`)
+    }
+  })
+
+  it('RFC 9449 §4.3 check 6: on the thread pool, a signature by another key is refused and a good one passes, as inline', async () => {
+    const cache = new ProofKeyCache()
+    for (const alg of ['ES256', 'EdDSA', 'PS256'] as const) {
+      const key = makeKey(alg, `pool-${alg}`)
+      const good = dpopProof(key, TOKEN)
+      const checked = await verifyDpopProofInPool(readDpopProof(good, POLICY, cache), request, POLICY, cache)
+      assert.equal(checked.jkt, thumbprintOf(key), alg)
+      const [header, payload] = good.split('.')
+      const forged = `${header}.${payload}.${dpopProof(key, TOKEN).split('.')[2]}`
+      await assert.rejects(
+        verifyDpopProofInPool(readDpopProof(forged, POLICY, cache), request, POLICY, cache),
+        {
+          code: 'ERR_DPOP_PROOF_INVALID',
+          reason: 'its signature does not verify with its own "jwk"',
+        },
+      )
+      // And the claims still count after the pool's answer.
+      const late = dpopProof(key, TOKEN, { claims: { iat: NOW_SECONDS - 600 } })
+      await assert.rejects(
+        verifyDpopProofInPool(readDpopProof(late, POLICY, cache), request, POLICY, cache),
+        {
+          code: 'ERR_DPOP_PROOF_INVALID',
+          claim: 'iat',
+        },
+      )
+    }
+  })
+
+  it('only ECDSA and EdDSA proofs go to the thread pool (RSA measured no gain)', () => {
+    for (const alg of ['ES256', 'ES384', 'ES512', 'EdDSA'])
+      assert.equal(worthThePool(algorithmSpec(alg)!), true, alg)
+    for (const alg of ['RS256', 'PS256', 'PS512']) assert.equal(worthThePool(algorithmSpec(alg)!), false, alg)
   })
 })
