@@ -159,9 +159,10 @@ export async function verifyDpopProofInPool(
 
 /**
  * Whether a proof's signature is worth checking on libuv's thread pool: ECDSA and EdDSA. Measured with
- * bench:api (2 cores, 10 connections), ES256 proofs on the pool gave a quarter more requests/s than
- * inline (the check is about 60 µs of the loop's time inline, 8 µs handed off); PS256 proofs gained
- * nothing (about 19 µs inline, 5 µs handed off, and the hand-off's own cost elsewhere ate the rest).
+ * bench:api (2 cores, 10 connections), ES256 proofs on the pool gave about a third more requests/s
+ * than inline (the check costs the loop about 60 µs inline, 8 µs handed off), with no cap on how many
+ * wait for the pool: checking some inline once the pool was busy measured a fifth slower. PS256
+ * proofs gained nothing (about 19 µs inline, 5 µs handed off, the hand-off's cost elsewhere ate it).
  */
 export function worthThePool(spec: AlgorithmSpec): boolean {
   return spec.kty !== 'RSA'
