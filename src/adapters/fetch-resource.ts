@@ -63,12 +63,14 @@ function isFormBody(contentType: string | null): boolean {
  * Read from a clone, so the route still reads the request's own body; and only when there is a form
  * body to read (RFC 6750 §2.2 defines the body method for that media type alone), so JSON and GET
  * requests cost nothing. A form body larger than the bridge's body cap (16 KiB), or one the app has
- * already read or is reading, is not scanned: the scan is a courtesy to a misconfigured client (the token is only
- * ever taken from the Authorization header), and refusing a large form the app accepts would be worse.
+ * already read or is reading, is not scanned: the scan is a courtesy to a misconfigured client (the
+ * token is only ever taken from the Authorization header), and refusing a large form the app accepts
+ * would be worse.
  */
 async function formBodyOf(request: Request): Promise<Record<string, string> | undefined> {
-  if (request.body === null || request.bodyUsed || request.body.locked) return undefined
+  // The header first: @hono/node-server makes a full Request the first time `body` is touched.
   if (!isFormBody(request.headers.get('content-type'))) return undefined
+  if (request.body === null || request.bodyUsed || request.body.locked) return undefined
   // Before cloning: a clone left unread would hold a copy of everything the route reads.
   if (declaredTooLarge(request.headers.get('content-length'), DEFAULT_MAX_BODY_BYTES)) return undefined
   let bytes: Uint8Array

@@ -254,36 +254,38 @@ for (const { name, serve } of RESOURCE_APPS) {
       await served.close()
     })
 
-    it('RFC 9449 §9: a proof without the nonce → 401 use_dpop_nonce with DPoP-Nonce; with it → 200', async () => {
+    /** A DPoP-bound token, and the 401 its proof without a nonce gets. */
+    async function withoutNonce() {
       const key = clientKey()
       const token = signAccessToken({ aud: served.api.resource }, {}, key)
       const url = `${served.base}/api/me`
-      const first = await fetch(url, {
+      const refused = await fetch(url, {
         headers: { authorization: `DPoP ${token}`, dpop: dpopProof(key, token, { url }) },
       })
-      assert.equal(first.status, 401)
-      assert.match(first.headers.get('www-authenticate') ?? '', /DPoP error="use_dpop_nonce"/)
-      const nonce = first.headers.get('dpop-nonce') as string
+      const send = (proof: string) => fetch(url, { headers: { authorization: `DPoP ${token}`, dpop: proof } })
+      return { key, token, url, refused, send }
+    }
+
+    it('RFC 9449 §9: a proof without the nonce → 401 use_dpop_nonce with DPoP-Nonce; with it → 200', async () => {
+      const { key, token, url, refused, send } = await withoutNonce()
+      assert.equal(refused.status, 401)
+      assert.match(refused.headers.get('www-authenticate') ?? '', /DPoP error="use_dpop_nonce"/)
+      const nonce = refused.headers.get('dpop-nonce') as string
       assert.ok(nonce.length > 0)
-      const proof = dpopProof(key, token, { url, claims: { nonce } })
-      const second = await fetch(url, { headers: { authorization: `DPoP ${token}`, dpop: proof } })
+      const second = await send(dpopProof(key, token, { url, claims: { nonce } }))
       assert.equal(second.status, 200)
       // The nonce is the current one: nothing fresher to send.
       assert.equal(second.headers.get('dpop-nonce'), null)
     })
 
     it('RFC 9449 §8.2: a request with last slot’s nonce passes, and its answer carries the fresh one', async () => {
-      const key = clientKey()
-      const token = signAccessToken({ aud: served.api.resource }, {}, key)
-      const url = `${served.base}/api/me`
-      const first = await fetch(url, {
-        headers: { authorization: `DPoP ${token}`, dpop: dpopProof(key, token, { url }) },
-      })
-      const old = first.headers.get('dpop-nonce') as string
+      const { key, token, url, refused, send } = await withoutNonce()
+      const old = refused.headers.get('dpop-nonce') as string
       served.advanceSeconds(60)
       try {
-        const proof = dpopProof(key, token, { url, claims: { nonce: old, iat: NOW_SECONDS + 60 } })
-        const response = await fetch(url, { headers: { authorization: `DPoP ${token}`, dpop: proof } })
+        const response = await send(
+          dpopProof(key, token, { url, claims: { nonce: old, iat: NOW_SECONDS + 60 } }),
+        )
         assert.equal(response.status, 200)
         const fresh = response.headers.get('dpop-nonce')
         assert.ok(fresh !== null && fresh !== old, 'the answer carries the new slot’s nonce')
