@@ -111,11 +111,10 @@ export interface VerifierOptions extends PolicyOptions, RemoteKeySetOptions {
    * Where signatures are checked. `false` (the default): on the event loop. `true`: always on libuv's
    * thread pool (`crypto.verify` with a callback), the loop free while OpenSSL works, at the price of a
    * hand-off to a pool thread and back. `'auto'`: on the pool only where that pays, ECDSA and EdDSA
-   * signatures (about 50 µs and more each on the loop; RSA's 20 µs stay inline, the hand-off costs
-   * nearly as much), and only while fewer verifications than the pool has threads (UV_THREADPOOL_SIZE,
-   * default 4) are on it, so a busy pool never makes one wait in its queue. Worth it where a
-   * verification comes with other work and cores are spare, as a sign-in; on a bearer-token hot path,
-   * inline is faster.
+   * (50 µs and more each on the loop; RSA's 20 µs stay inline, the hand-off costs about as much), and
+   * only while fewer than 16 verifications per pool thread (UV_THREADPOOL_SIZE, default 4) are on it,
+   * so a burst never queues long behind others. Worth it where a verification comes with other work
+   * and cores are spare, as a sign-in; on a bearer-token hot path, inline is faster.
    *
    * @example
    * createVerifier({ issuer, jwksUri, algorithms: ['ES256'], signatureThreadPool: 'auto' })
