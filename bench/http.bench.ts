@@ -28,10 +28,9 @@
 //   BENCH_SCENARIOS        comma-separated subset of me,handoff,invalid (default all; e.g. to profile one)
 //   BENCH_BASELINE_TOUCH   off: the baseline's session store has no touch (no write on GET /me)
 // The reference app runs the build (dist/, as `npm start` does): run `npm run build` first.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { createTestIssuer } from '../src/testing/index.ts'
 import { type AppProcess, spawnApp } from './http/children.ts'
 import { compileChild } from './http/compile.ts'
@@ -42,9 +41,9 @@ import {
   refusesReplay,
   SCENARIO_LABEL,
   type ScenarioName,
-  scenarioFor,
 } from './http/session-client.ts'
-import { handoffSupply, runHandoffStep, runStep } from './http/steps.ts'
+import { type Alg, appBenchSettings, exitUnlessBuilt, packageRoot } from './http/settings.ts'
+import { HandoffSupply, runScenarioStep } from './http/steps.ts'
 import {
   clean,
   cpuPerRequestUs,
@@ -52,27 +51,23 @@ import {
   detailRow,
   fmt,
   type MeasuredRow,
+  machineHeader,
   medianRun,
 } from './http/table.ts'
-import { invalidBodies, mintBodies } from './http/tokens.ts'
-import { integersFromEnv, listFromEnv, numberFromEnv } from './lib/env.ts'
+import { inTurn, invalidBodies } from './http/tokens.ts'
+import { listFromEnv } from './lib/env.ts'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
+const root = packageRoot
 
 const ALL_CONFIGS = ['shipped', 'quiet', 'silent', 'metrics-off'] as const
 type ConfigName = (typeof ALL_CONFIGS)[number]
 const CONFIGS = listFromEnv('BENCH_CONFIG', ALL_CONFIGS, ['shipped', 'quiet'])
-const ALGS = listFromEnv('BENCH_ALG', ['RS256', 'ES256'] as const, ['RS256', 'ES256'])
-type Alg = (typeof ALGS)[number]
-const CONNECTION_COUNTS = integersFromEnv('BENCH_CONNECTIONS', [10, 64], 1, 256)
-const SECONDS = numberFromEnv('BENCH_SECONDS', 5, 1, 60)
-const WARMUP_SECONDS = numberFromEnv('BENCH_WARMUP_SECONDS', 1, 0, 10)
-const ROUNDS = Math.trunc(numberFromEnv('BENCH_ROUNDS', 1, 1, 9))
-const MAX_TOKENS = Math.trunc(numberFromEnv('BENCH_MAX_TOKENS', 150_000, 1000, 1_000_000))
+const SETTINGS = appBenchSettings({ rounds: 1, scenarios: ALL_SCENARIOS })
+const { algs: ALGS, connectionCounts: CONNECTION_COUNTS, seconds: SECONDS, rounds: ROUNDS } = SETTINGS
+const { warmupSeconds: WARMUP_SECONDS, maxTokens: MAX_TOKENS, scenarios: SCENARIOS } = SETTINGS
 const PROFILE = process.env.BENCH_CPU_PROF ?? ''
 if (!['', 'reference', 'baseline', 'both'].includes(PROFILE))
   throw new Error('BENCH_CPU_PROF must be reference, baseline or both')
-const SCENARIOS = listFromEnv('BENCH_SCENARIOS', ALL_SCENARIOS, ALL_SCENARIOS)
 
 /** One app process as configured: which app, and how it logs and measures. */
 type AppName =
@@ -99,13 +94,7 @@ const APPS_OF: Record<ConfigName, AppName[]> = {
 const APPS: AppName[] = [...new Set(CONFIGS.flatMap((config) => APPS_OF[config]))]
 const isReference = (name: AppName) => name.startsWith('reference')
 
-if (
-  !existsSync(join(root, 'dist/client/jwks-bridge-client.min.js')) ||
-  !existsSync(join(root, 'dist/cli/main.js'))
-) {
-  process.stderr.write('The reference app runs from dist/, as `npm start` does: run `npm run build` first.\n')
-  process.exit(1)
-}
+exitUnlessBuilt()
 
 // Everything is bounded: the whole run is abandoned (and the servers killed) past this.
 const perRunSeconds = WARMUP_SECONDS + SECONDS
@@ -190,8 +179,6 @@ async function startApps(alg: Alg, issuerUrl: string, jwksUri: string): Promise<
 const rows: Row[] = []
 const checks: string[] = []
 const runs: Row[] = []
-/** Handoffs per second the fastest app reached so far, per algorithm: sizes the next token supply. */
-const handoffRate = new Map<Alg, number>()
 const allApps: AppProcess[] = []
 try {
   for (const alg of ALGS) {
@@ -212,8 +199,8 @@ try {
           )
       }
       const impostor = createTestIssuer({ alg, issuer: served.issuer })
-      const invalid = invalidBodies(issuer, impostor, 64)
-      let nextInvalid = 0
+      const invalidBody = inTurn(invalidBodies(issuer, impostor, 64))
+      const supply = new HandoffSupply(issuer, MAX_TOKENS, log)
 
       for (const connections of CONNECTION_COUNTS) {
         const step = { seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, connections }
@@ -221,15 +208,7 @@ try {
           for (const scenario of SCENARIOS) {
             // Alternate the order, so that no app always meets the machine's load first.
             const order = round % 2 === 0 ? APPS : [...APPS].reverse()
-            // Handoff tokens: one supply for the step, each app using each token once (every app has
-            // its own database), minted before any app runs (minting takes no CPU from a run).
-            let bodies: string[] = []
-            if (scenario === 'handoff') {
-              const count = handoffSupply(handoffRate.get(alg) ?? 4000, step, MAX_TOKENS)
-              const minted = mintBodies(issuer, count)
-              bodies = minted.bodies
-              log(`  ${alg}: minted ${bodies.length} tokens in ${minted.seconds.toFixed(1)} s`)
-            }
+            const bodies = scenario === 'handoff' ? supply.mint(step) : []
             for (const name of order) {
               const app = apps.get(name)!
               const client = clients.get(name)!
@@ -237,18 +216,8 @@ try {
                 `${alg}, ${connections} connections, ${SCENARIO_LABEL[scenario]}: ${name}${ROUNDS > 1 ? ` (round ${round + 1} of ${ROUNDS})` : ''}`,
               )
               const row = { alg, connections, scenario, app: name, notes: [] }
-              if (scenario === 'handoff') {
-                const run = await runHandoffStep(
-                  app,
-                  { issuer, client, bodies, maxTokens: MAX_TOKENS, log },
-                  step,
-                )
-                handoffRate.set(alg, Math.max(handoffRate.get(alg) ?? 0, run.result.requestsPerSecond))
-                runs.push({ ...row, ...run })
-                continue
-              }
-              const body = scenario === 'invalid' ? () => invalid[nextInvalid++ % invalid.length]! : undefined
-              runs.push({ ...row, ...(await runStep(app, scenarioFor(scenario, client, body), step)) })
+              const run = await runScenarioStep(app, scenario, { client, supply, bodies, invalidBody }, step)
+              runs.push({ ...row, ...run })
             }
           }
         }
@@ -324,8 +293,7 @@ const loadAfter = loadavg()
 const lines = [
   `## HTTP benchmark (${new Date().toISOString()})`,
   '',
-  `- Machine: ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${cpu.length} cores (shared with other processes), Node ${process.version}, ${process.platform}`,
-  `- Load average (1, 5, 15 min) before: ${loadBefore.map((l) => l.toFixed(2)).join(', ')}; after: ${loadAfter.map((l) => l.toFixed(2)).join(', ')}`,
+  ...machineHeader(loadBefore, loadAfter),
   `- Method: each app in its own process on 127.0.0.1, autocannon in a third; ${SECONDS} s measured after ${WARMUP_SECONDS} s of warm-up per app and scenario${ROUNDS > 1 ? ` (median of ${ROUNDS} rounds)` : ''}; both apps trust the same test issuer (${ALGS.join(', ')}) through its key set over loopback; handoff tokens minted before each step, each used once per app, subjects cycling over 1000 users. jwks-bridge runs as \`npm start\` does (\`node dist/cli/main.js serve\`, NODE_ENV=production); every app's stdout (its JSON log) is a pipe this process drains`,
   `- Configurations: ${CONFIGS.join(', ')}`,
   "- Server CPU: CPU time of the app's process, all threads / wall time (100% = one core); the load generator's in brackets. Event loop: the app's main thread on a CPU, and runnable but waiting for one (other processes had it). Log: bytes the app wrote to stdout per request. Latency: per-response times from autocannon",

@@ -15,22 +15,17 @@
 //                          default), postgres (DATABASE_URL, a throwaway schema), postgres+redis (sessions
 //                          in Redis under a throwaway key prefix) (default sqlite)
 //   BENCH_WORKERS          comma-separated worker counts, each run against one process (default 2; 1 to 16)
-//   BENCH_ALG              comma-separated algorithms of the issuer: RS256, ES256 (default both)
-//   BENCH_CONNECTIONS      comma-separated concurrent connections (default 10,64; each 1 to 256)
-//   BENCH_SECONDS          measured seconds per app and scenario (default 5; 1 to 60)
-//   BENCH_WARMUP_SECONDS   unmeasured load before each run (default 1; 0 to 10)
 //   BENCH_ROUNDS           rounds, each running every app once in the same order (default 2; 1 to 9)
-//   BENCH_MAX_TOKENS       most tokens minted for one handoff step (default 150000)
 //   BENCH_SCENARIOS        comma-separated subset of me,handoff,invalid (default me,handoff)
+//   BENCH_ALG, BENCH_CONNECTIONS, BENCH_SECONDS, BENCH_WARMUP_SECONDS, BENCH_MAX_TOKENS: as for
+//                          bench:http (RS256 and ES256; 10 and 64 connections; 5 s after 1 s of warm-up)
 //   BENCH_DATABASE_URL     PostgreSQL for postgres stores (default postgres://postgres@127.0.0.1:5432/test)
 //   BENCH_REDIS_URL        Redis for postgres+redis (default redis://127.0.0.1:6379)
 // The app runs the build (dist/, as `npm start` does): run `npm run build` first.
-
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { request } from 'node:http'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { createTestIssuer, type TestIssuer } from '../src/testing/index.ts'
 import { type AppProcess, spawnApp } from './http/children.ts'
 import {
@@ -39,9 +34,9 @@ import {
   refusesReplay,
   SCENARIO_LABEL,
   type ScenarioName,
-  scenarioFor,
 } from './http/session-client.ts'
-import { handoffSupply, runHandoffStep, runStep, type StepSettings } from './http/steps.ts'
+import { type Alg, appBenchSettings, exitUnlessBuilt, packageRoot } from './http/settings.ts'
+import { HandoffSupply, runScenarioStep, type StepSettings } from './http/steps.ts'
 import {
   clean,
   cpuPerRequestUs,
@@ -49,10 +44,11 @@ import {
   detailRow,
   fmt,
   type MeasuredRow,
+  machineHeader,
   medianRun,
 } from './http/table.ts'
-import { invalidBodies, mintBodies } from './http/tokens.ts'
-import { integersFromEnv, listFromEnv, numberFromEnv } from './lib/env.ts'
+import { inTurn, invalidBodies } from './http/tokens.ts'
+import { integersFromEnv, listFromEnv } from './lib/env.ts'
 import { median, pairedRatio } from './lib/measure.ts'
 import {
   type AppStore,
@@ -63,18 +59,13 @@ import {
   type StoreKind,
 } from './workers/stores.ts'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
+const root = packageRoot
 
 const STORES = listFromEnv('BENCH_STORE', STORE_KINDS, ['sqlite'])
 const WORKER_COUNTS = integersFromEnv('BENCH_WORKERS', [2], 1, 16)
-const ALGS = listFromEnv('BENCH_ALG', ['RS256', 'ES256'] as const, ['RS256', 'ES256'])
-type Alg = (typeof ALGS)[number]
-const CONNECTION_COUNTS = integersFromEnv('BENCH_CONNECTIONS', [10, 64], 1, 256)
-const SECONDS = numberFromEnv('BENCH_SECONDS', 5, 1, 60)
-const WARMUP_SECONDS = numberFromEnv('BENCH_WARMUP_SECONDS', 1, 0, 10)
-const ROUNDS = numberFromEnv('BENCH_ROUNDS', 2, 1, 9, { integer: true })
-const MAX_TOKENS = numberFromEnv('BENCH_MAX_TOKENS', 150_000, 1000, 1_000_000, { integer: true })
-const SCENARIOS = listFromEnv('BENCH_SCENARIOS', ['me', 'handoff', 'invalid'] as const, ['me', 'handoff'])
+const SETTINGS = appBenchSettings({ rounds: 2, scenarios: ['me', 'handoff'] })
+const { algs: ALGS, connectionCounts: CONNECTION_COUNTS, seconds: SECONDS, rounds: ROUNDS } = SETTINGS
+const { warmupSeconds: WARMUP_SECONDS, maxTokens: MAX_TOKENS, scenarios: SCENARIOS } = SETTINGS
 
 /** The apps compared: 0 is one process (`serve`), n > 0 is `serve --workers n`. */
 const ARMS = [0, ...WORKER_COUNTS]
@@ -82,13 +73,7 @@ const armLabel = (workers: number) =>
   workers === 0 ? 'one process (`serve`)' : `\`serve --workers ${workers}\``
 const armName = (workers: number) => (workers === 0 ? 'one-process' : `workers-${workers}`)
 
-if (
-  !existsSync(join(root, 'dist/client/jwks-bridge-client.min.js')) ||
-  !existsSync(join(root, 'dist/cli/main.js'))
-) {
-  process.stderr.write('The reference app runs from dist/, as `npm start` does: run `npm run build` first.\n')
-  process.exit(1)
-}
+exitUnlessBuilt()
 
 // Everything is bounded: the whole run is abandoned (and the servers killed) past this.
 const runCount =
@@ -174,8 +159,6 @@ interface Run extends MeasuredRow {
 
 const runs: Run[] = []
 const checks: string[] = []
-/** Handoffs per second the fastest app reached so far, per store and algorithm: sizes the next supply. */
-const handoffRate = new Map<string, number>()
 const loadBefore = loadavg()
 
 async function benchAlgorithm(kind: StoreKind, alg: Alg): Promise<void> {
@@ -199,45 +182,23 @@ async function benchAlgorithm(kind: StoreKind, alg: Alg): Promise<void> {
         throw new Error(`${app.name} accepted a replayed token`)
     }
     const impostor = createTestIssuer({ alg, issuer: served.issuer })
-    const invalid = invalidBodies(issuer, impostor, 64)
-    let nextInvalid = 0
-    const rateKey = `${kind} ${alg}`
+    const invalidBody = inTurn(invalidBodies(issuer, impostor, 64))
+    const supply = new HandoffSupply(issuer, MAX_TOKENS, log)
 
     for (const connections of CONNECTION_COUNTS) {
       const step: StepSettings = { seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, connections }
       for (let round = 0; round < ROUNDS; round++) {
         for (const scenario of SCENARIOS) {
-          // Handoff tokens: one supply for the step, each app using each token once (every app has its
-          // own database), minted before any app runs (minting takes no CPU from a run).
-          let bodies: string[] = []
-          if (scenario === 'handoff') {
-            const minted = mintBodies(
-              issuer,
-              handoffSupply(handoffRate.get(rateKey) ?? 4000, step, MAX_TOKENS),
-            )
-            bodies = minted.bodies
-            log(`  ${alg}: minted ${bodies.length} tokens in ${minted.seconds.toFixed(1)} s`)
-          }
-          // The same order every round, as asked: one process, then the workers, then again.
+          const bodies = scenario === 'handoff' ? supply.mint(step) : []
+          // The same order every round: one process, then the workers, then again.
           for (const workers of ARMS) {
             const app = apps.get(workers)!
             const client = clients.get(workers)!
             log(
               `${kind}, ${alg}, ${connections} connections, ${SCENARIO_LABEL[scenario]}: ${armName(workers)} (round ${round + 1} of ${ROUNDS})`,
             )
-            const row = { store: kind, alg, connections, scenario, workers, round, notes: [] }
-            if (scenario === 'handoff') {
-              const run = await runHandoffStep(
-                app,
-                { issuer, client, bodies, maxTokens: MAX_TOKENS, log },
-                step,
-              )
-              handoffRate.set(rateKey, Math.max(handoffRate.get(rateKey) ?? 0, run.result.requestsPerSecond))
-              runs.push({ ...row, ...run })
-              continue
-            }
-            const body = scenario === 'invalid' ? () => invalid[nextInvalid++ % invalid.length]! : undefined
-            runs.push({ ...row, ...(await runStep(app, scenarioFor(scenario, client, body), step)) })
+            const run = await runScenarioStep(app, scenario, { client, supply, bodies, invalidBody }, step)
+            runs.push({ store: kind, alg, connections, scenario, workers, round, notes: [], ...run })
           }
         }
       }
@@ -294,8 +255,7 @@ const comparisons: Comparison[] = []
 const lines = [
   `## Workers benchmark (${new Date().toISOString()})`,
   '',
-  `- Machine: ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${cpu.length} cores (shared with other processes), Node ${process.version}, ${process.platform}`,
-  `- Load average (1, 5, 15 min) before: ${loadBefore.map((l) => l.toFixed(2)).join(', ')}; after: ${loadAfter.map((l) => l.toFixed(2)).join(', ')}`,
+  ...machineHeader(loadBefore, loadAfter),
   `- The load generator (autocannon) runs on the same machine, in this process: with ${cpu.length} cores, the workers compete with it (and with each other) for them. The ratio says what \`--workers\` gives on this machine, not on one with a core for each worker and the load coming from elsewhere. Other work on the machine makes the figures noisy: compare the rows of one run`,
   `- Method: jwks-bridge as \`npm start\` runs it (\`node dist/cli/main.js serve\`, NODE_ENV=production, default log level, metrics on as installed), once as one process and once as \`serve --workers ${WORKER_COUNTS.join('`, `--workers ')}\`, each with a store of its own of the same kind; ${SECONDS} s measured after ${WARMUP_SECONDS} s of warm-up per app and scenario, ${ROUNDS} round(s) interleaved in the same order (one process, then the workers); the detail tables show each app's median run, the ratio is the median of the per-round ratios; handoff tokens minted before each step, each used once per app`,
   "- Server CPU: CPU time of the app's processes (the primary and its workers), all threads / wall time (100% = one core); the load generator's in brackets. Event loops: the main threads summed over the app's processes, on a CPU and runnable but waiting for one",

@@ -4,7 +4,7 @@
 import type { TestIssuer } from '../../src/testing/index.ts'
 import type { AppProcess } from './children.ts'
 import { type LoadResult, runLoad, type Scenario } from './load.ts'
-import { type ClientState, scenarioFor } from './session-client.ts'
+import { type ClientState, type ScenarioName, scenarioFor } from './session-client.ts'
 import { mintBodies, TokenPool } from './tokens.ts'
 
 export interface StepSettings {
@@ -35,34 +35,65 @@ async function measured(
 }
 
 /** A scenario that uses nothing up (GET /me, the bad signature): warm-up, then the measured run. */
-export async function runStep(app: AppProcess, load: Scenario, settings: StepSettings): Promise<StepResult> {
+async function runStep(app: AppProcess, load: Scenario, settings: StepSettings): Promise<StepResult> {
   const { seconds, warmupSeconds, connections } = settings
   if (warmupSeconds > 0) await runLoad(app, load, { seconds: warmupSeconds, connections })
   return { ...(await measured(app, load, { seconds, connections })), problems: [] }
 }
 
 /**
- * How many handoff tokens to mint before a step: enough for the fastest rate seen so far (`rate`
- * handoffs per second; a guess before the first step) over warm-up and run, with a margin.
+ * Handoff tokens for one issuer's steps, each step's minted before any app runs (minting takes no
+ * CPU from a run): enough for the fastest handoff rate seen so far over warm-up and run, with a
+ * margin. Every app has its own database, so each app may use each token of a step once.
  */
-export function handoffSupply(rate: number, settings: StepSettings, maxTokens: number): number {
-  const perRunSeconds = settings.warmupSeconds + settings.seconds
-  return Math.min(maxTokens, Math.ceil(rate * perRunSeconds * 1.5) + 20 * settings.connections)
+export class HandoffSupply {
+  /** Handoffs per second: a guess before the first step, then the fastest seen. */
+  #rate = 4000
+
+  constructor(
+    readonly issuer: TestIssuer,
+    readonly maxTokens: number,
+    readonly log: (line: string) => void,
+  ) {}
+
+  mint(settings: StepSettings): string[] {
+    const perRunSeconds = settings.warmupSeconds + settings.seconds
+    const wanted = Math.ceil(this.#rate * perRunSeconds * 1.5) + 20 * settings.connections
+    const minted = mintBodies(this.issuer, Math.min(this.maxTokens, wanted))
+    this.log(`  ${this.issuer.alg}: minted ${minted.bodies.length} tokens in ${minted.seconds.toFixed(1)} s`)
+    return minted.bodies
+  }
+
+  seen(result: LoadResult): void {
+    this.#rate = Math.max(this.#rate, result.requestsPerSecond)
+  }
 }
 
-export interface HandoffStep {
-  issuer: TestIssuer
+export interface ScenarioStep {
   client: ClientState
-  /** The step's supply, minted before any app ran; each app uses each token once (its own database). */
+  supply: HandoffSupply
+  /** The step's handoff tokens (supply.mint); empty for the other scenarios. */
   bodies: string[]
-  maxTokens: number
-  log(line: string): void
+  /** The next bad-signature body. */
+  invalidBody(): string
+}
+
+/** One scenario on one app: warm-up, then the measured run. */
+export function runScenarioStep(
+  app: AppProcess,
+  scenario: ScenarioName,
+  step: ScenarioStep,
+  settings: StepSettings,
+): Promise<StepResult> {
+  if (scenario === 'handoff') return runHandoffStep(app, step, settings)
+  const body = scenario === 'invalid' ? step.invalidBody : undefined
+  return runStep(app, scenarioFor(scenario, step.client, body), settings)
 }
 
 /** The handoff: each request a fresh token, never one used before on this app. */
-export async function runHandoffStep(
+async function runHandoffStep(
   app: AppProcess,
-  step: HandoffStep,
+  step: ScenarioStep,
   settings: StepSettings,
 ): Promise<StepResult> {
   const { seconds, warmupSeconds, connections } = settings
@@ -78,10 +109,11 @@ export async function runHandoffStep(
   let run = await measured(app, load, { seconds, connections, maxRequests })
   const ranOut = () =>
     run.result.responses >= maxRequests - connections && run.result.seconds < seconds * 0.95
-  if (ranOut() && step.bodies.length < step.maxTokens) {
+  const { supply } = step
+  if (ranOut() && step.bodies.length < supply.maxTokens) {
     // Faster than foreseen: a fresh, larger supply for this app, and the run again.
-    const more = mintBodies(step.issuer, Math.min(step.maxTokens, step.bodies.length * 2))
-    step.log(`  ${app.name}: ran out; minted ${more.bodies.length} more in ${more.seconds.toFixed(1)} s`)
+    const more = mintBodies(supply.issuer, Math.min(supply.maxTokens, step.bodies.length * 2))
+    supply.log(`  ${app.name}: ran out; minted ${more.bodies.length} more in ${more.seconds.toFixed(1)} s`)
     pool = new TokenPool(more.bodies)
     maxRequests = pool.size - 2 * connections
     run = await measured(app, load, { seconds, connections, maxRequests })
@@ -90,5 +122,6 @@ export async function runHandoffStep(
   if (ranOut())
     problems.push(`tokens ran out after ${run.result.seconds.toFixed(1)} s (raise BENCH_MAX_TOKENS)`)
   if (pool.overdrawn > 0) problems.push(`${pool.overdrawn} requests reused a token`)
+  supply.seen(run.result)
   return { ...run, problems }
 }

@@ -1,7 +1,9 @@
 // The HTTP benchmarks' report: numbers formatted alike, one measured run per table row (requests/s,
 // latency, statuses, CPU, log), and the run that stands for several rounds.
+import { cpus } from 'node:os'
 import type { LoadResult } from './load.ts'
 import { EXPECTED_STATUS, type ScenarioName } from './session-client.ts'
+import type { StepResult } from './steps.ts'
 
 export const fmt = (n: number, digits = 0) =>
   Number.isFinite(n)
@@ -13,13 +15,9 @@ export const pct = (share: number) => (Number.isFinite(share) ? `${Math.round(sh
 // CPU time per request is far less sensitive than requests/s to what else the machine is running.
 export const cpuPerRequestUs = (r: LoadResult) => (r.serverCpuShare * r.seconds * 1e6) / r.responses
 
-export interface MeasuredRow {
+/** A step's result as a table row. */
+export interface MeasuredRow extends StepResult {
   scenario: ScenarioName
-  result: LoadResult
-  /** Bytes of log the app wrote per response during the measured run. */
-  logBytesPerRequest: number
-  /** What makes the run not measure what it should (a reused token, tokens ran out). */
-  problems: string[]
   /** Information only. */
   notes: string[]
 }
@@ -73,4 +71,14 @@ export function medianRun<R extends MeasuredRow>(runs: readonly R[]): R | undefi
       `median of ${runs.length}: ${sorted.map((run) => fmt(run.result.requestsPerSecond)).join(', ')}/s`,
     )
   return { ...median, problems, notes }
+}
+
+/** The report's first lines: the machine, and how busy it was before and after. */
+export function machineHeader(loadBefore: readonly number[], loadAfter: readonly number[]): string[] {
+  const cpu = cpus()
+  const loads = (values: readonly number[]) => values.map((l) => l.toFixed(2)).join(', ')
+  return [
+    `- Machine: ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${cpu.length} cores (shared with other processes), Node ${process.version}, ${process.platform}`,
+    `- Load average (1, 5, 15 min) before: ${loads(loadBefore)}; after: ${loads(loadAfter)}`,
+  ]
 }
