@@ -82,4 +82,5 @@ export type {
   RemoteKeySetOptions,
   VerifierOptions,
 } from './verifier/options.js'
+export type { SignatureThreadPoolMode } from './verifier/signature-pool.js'
 export { createVerifier, type Verifier } from './verifier/verifier.js'

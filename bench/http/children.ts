@@ -1,7 +1,7 @@
 // The parent side: start each app in its own Node.js process (so it never shares an event loop with
 // the load generator), wait for its URL, read its CPU time, and stop it, even when the benchmark fails.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 
 export interface AppProcess {
   name: string
@@ -9,11 +9,15 @@ export interface AppProcess {
   pid: number
   /** Bytes the app has written to stdout (its log) since it announced its URL. */
   stdoutBytes(): number
-  /** CPU seconds (user + system) the process has used so far, all threads; NaN where /proc is not available. */
+  /**
+   * CPU seconds (user + system) the process and its child processes (`serve --workers`' workers)
+   * have used so far, all threads; NaN where /proc is not available.
+   */
   cpuSeconds(): number
   /**
    * The main thread (the event loop): seconds on a CPU, and seconds runnable but waiting for one
-   * (other processes had it). NaN where /proc/<pid>/task/<pid>/schedstat is not available.
+   * (other processes had it); with child processes, their main threads' summed. NaN where
+   * /proc/<pid>/task/<pid>/schedstat is not available.
    */
   mainThread(): { cpuSeconds: number; waitSeconds: number }
   /** SIGTERM, then SIGKILL after a grace period. Resolves when the process has exited. */
@@ -53,12 +57,33 @@ function ticksPerSecond(): number {
   return clockTicks
 }
 
+/** The process and its descendants, read from /proc (just the process where that fails). */
+function processTree(pid: number): number[] {
+  const tree = [pid]
+  for (let i = 0; i < tree.length; i++) {
+    const parent = tree[i]!
+    try {
+      for (const thread of readdirSync(`/proc/${parent}/task`)) {
+        const children = readFileSync(`/proc/${parent}/task/${thread}/children`, 'utf8').trim()
+        if (children !== '') tree.push(...children.split(' ').map(Number))
+      }
+    } catch {
+      // Gone meanwhile, or no /proc: what was found so far.
+    }
+  }
+  return tree
+}
+
 function cpuSecondsOf(pid: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    // Fields after the command name (which may contain spaces, hence the last ')'): utime is 14th, stime 15th.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond()
+    let ticks = 0
+    for (const member of processTree(pid)) {
+      const stat = readFileSync(`/proc/${member}/stat`, 'utf8')
+      // Fields after the command name (which may contain spaces, hence the last ')'): utime is 14th, stime 15th.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      ticks += Number(fields[11]) + Number(fields[12])
+    }
+    return ticks / ticksPerSecond()
   } catch {
     return Number.NaN
   }
@@ -66,8 +91,14 @@ function cpuSecondsOf(pid: number): number {
 
 function mainThreadOf(pid: number): { cpuSeconds: number; waitSeconds: number } {
   try {
-    const [cpuNs, waitNs] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').trim().split(' ')
-    return { cpuSeconds: Number(cpuNs) / 1e9, waitSeconds: Number(waitNs) / 1e9 }
+    let cpuNs = 0
+    let waitNs = 0
+    for (const member of processTree(pid)) {
+      const [cpu, wait] = readFileSync(`/proc/${member}/task/${member}/schedstat`, 'utf8').trim().split(' ')
+      cpuNs += Number(cpu)
+      waitNs += Number(wait)
+    }
+    return { cpuSeconds: cpuNs / 1e9, waitSeconds: waitNs / 1e9 }
   } catch {
     return { cpuSeconds: Number.NaN, waitSeconds: Number.NaN }
   }

@@ -71,3 +71,9 @@ export function invalidBodies(issuer: TestIssuer, impostor: TestIssuer, count: n
   }
   return bodies
 }
+
+/** The bodies in turn, starting over past the last (a bad signature may repeat: it is refused each time). */
+export function inTurn(bodies: readonly string[]): () => string {
+  let next = 0
+  return () => bodies[next++ % bodies.length]!
+}

@@ -36,3 +36,22 @@ export function listFromEnv<T extends string>(
   }
   return [...new Set(values)] as T[]
 }
+
+/** A comma-separated list of whole numbers within [min, max] from the environment; `fallback` when unset. */
+export function integersFromEnv(
+  name: string,
+  fallback: readonly number[],
+  min: number,
+  max: number,
+): number[] {
+  const raw = (process.env[name] ?? '').trim()
+  if (raw === '') return [...fallback]
+  const values = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map(Number)
+  if (values.length === 0 || values.some((n) => !Number.isInteger(n) || n < min || n > max))
+    throw new Error(`${name}: each must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`)
+  return [...new Set(values)]
+}

@@ -26,7 +26,7 @@ export interface BenchStores {
   teardown(): Promise<void>
 }
 
-const POSTGRES_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+export const POSTGRES_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const tag = `${process.pid}_${randomBytes(4).toString('hex')}`
 
 export async function openStores(name: StoreName): Promise<BenchStores> {

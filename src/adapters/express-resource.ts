@@ -13,9 +13,9 @@ import { JwksBridgeError } from '../errors.js'
 import type { AccessTokenAuth, ResourceServer } from '../resource-server/resource-server.js'
 import {
   METADATA_HEADERS,
-  originFor,
   type ResourceAdapterOptions,
   refusalBody,
+  resolveResourceAdapterOptions,
   resourceRequest,
 } from './resource-request.js'
 
@@ -39,11 +39,11 @@ export function requireAccessToken(
   api: ResourceServer,
   options: ResourceAdapterOptions = {},
 ): RequestHandler {
-  if (options.scopes !== undefined && !Array.isArray(options.scopes)) {
-    throw new JwksBridgeError('ERR_INVALID_OPTIONS', 'scopes must be an array of strings')
-  }
-  const origin = originFor(api, options)
-  const authOptions = options.scopes === undefined ? {} : { scopes: options.scopes }
+  const { origin, authOptions } = resolveResourceAdapterOptions(
+    api,
+    options,
+    'jwks-bridge/express requireAccessToken',
+  )
   return (req: Request, res: Response, next: NextFunction) => {
     api.authenticate(resourceRequest(req, origin, req.originalUrl, req.body), authOptions).then(
       (auth) => {

@@ -5,7 +5,7 @@
 import type { Bridge } from '../bridge/bridge.js'
 import { errorResponse } from '../bridge/http-status.js'
 import type { ResolvedFetchOptions } from './fetch-options.js'
-import { fetchToBridgeRequest, readLimitedBody, toResponse } from './fetch-request.js'
+import { fetchToBridgeRequest, readLimitedBody, requestTarget, toResponse } from './fetch-request.js'
 import { answerRoute, isExtraRoute, pathOf } from './shared.js'
 
 /** The bridge's `Response` for its own routes (and the extra route), null for any other request. */
@@ -14,10 +14,8 @@ export async function answer(
   request: Request,
   options: ResolvedFetchOptions,
 ): Promise<Response | null> {
-  const url = request.url
-  // The path from the URL: a cheap scan, no URL object for the requests that are not the bridge's.
-  const start = url.indexOf('/', url.indexOf('//') + 2)
-  const target = start === -1 ? '/' : url.slice(start)
+  // No URL object for the requests that are not the bridge's.
+  const target = requestTarget(request.url)
   const extra = options.testSignIn
   const isExtra = isExtraRoute(extra, request.method, target)
   if (!isExtra && !bridge.isRoute(request.method, pathOf(target))) return null

@@ -22,6 +22,18 @@ function bridgeHeaders(request: Request, url: URL, options: ResolvedFetchOptions
 }
 
 /**
+ * The request target (path and query) of a Request's URL, which is always absolute and serialized:
+ * a scan, no URL object, for the many requests that only need comparing with a path. A fragment is
+ * never part of a target (RFC 9110 §7.1); a Request made by the app itself may carry one.
+ */
+export function requestTarget(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2)
+  if (start === -1) return '/'
+  const hash = url.indexOf('#', start)
+  return hash === -1 ? url.slice(start) : url.slice(start, hash)
+}
+
+/**
  * `secure` is what the runtime saw (the request URL's scheme) or what the app declared (`publicUrl`),
  * never a client header: the bridge's `trustProxy` alone decides about `X-Forwarded-Proto`.
  */

@@ -1,6 +1,8 @@
 /**
  * The Web-standard adapter: `Request` in, `Response` out, for every runtime and framework that speaks
- * them (Next.js route handlers, Hono, SvelteKit, Remix, Astro, Bun.serve, Deno.serve, workers).
+ * them (Next.js route handlers, Hono, SvelteKit, Remix, Astro, Bun.serve, Deno.serve, workers). For
+ * APIs, `requireAccessToken` and `protectedResourceMetadata` (fetch-resource.ts) do the same for the
+ * resource server.
  *
  * @example
  * import { authenticateRequest, handleRequest } from 'jwks-bridge/fetch'
@@ -32,6 +34,14 @@ export type { Authenticated, BridgeSession } from '../bridge/types.js'
 /** The development provider mounted in a Web-standard app (see fetch-dev-issuer.ts). */
 export { devIssuerHandler } from './fetch-dev-issuer.js'
 export type { FetchAdapterOptions } from './fetch-options.js'
+/** The resource server's fetch glue: access tokens for API routes, and RFC 9728 metadata. */
+export {
+  type AccessTokenGuard,
+  type AccessTokenOutcome,
+  protectedResourceMetadata,
+  requireAccessToken,
+} from './fetch-resource.js'
+export type { ResourceAdapterOptions } from './resource-request.js'
 export type { ExtraBridgeRoute } from './shared.js'
 
 /** What the runtime knows of the request's connection (Bun: `server.requestIP(request)`, Deno: `info.remoteAddr`). */

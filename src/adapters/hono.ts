@@ -26,6 +26,14 @@ import {
 import { fetchToBridgeRequest, toResponse } from './fetch-request.js'
 import { authenticateOrRespond } from './shared.js'
 
+/** The resource server's Hono glue: access tokens for API routes (typed `c.var.accessToken`), RFC 9728 metadata. */
+export {
+  type AccessTokenEnv,
+  type AccessTokenVariables,
+  protectedResourceMetadata,
+  requireAccessToken,
+} from './hono-resource.js'
+export type { ResourceAdapterOptions } from './resource-request.js'
 export type { ExtraBridgeRoute } from './shared.js'
 
 /** What the middleware puts on the context. */

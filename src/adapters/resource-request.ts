@@ -1,10 +1,15 @@
 /**
- * Shared by the resource server adapters: a Node request as the resource server's plain data, and the
- * body of a refusal.
+ * Shared by the resource server adapters (Express, Fastify, fetch, Hono): their options checked once,
+ * a Node request as the resource server's plain data, and the body of a refusal.
  */
 import type { IncomingMessage } from 'node:http'
 import { isJwksBridgeError } from '../errors.js'
-import type { AccessTokenRequest, ResourceServer } from '../resource-server/resource-server.js'
+import { optionError, optionNames, readOptions, stringList } from '../lib/options.js'
+import type {
+  AccessTokenRequest,
+  AuthenticateOptions,
+  ResourceServer,
+} from '../resource-server/resource-server.js'
 
 export interface ResourceAdapterOptions {
   /** Scopes this route needs, in addition to the resource server's own. */
@@ -17,9 +22,53 @@ export interface ResourceAdapterOptions {
   origin?: string
 }
 
-export function originFor(api: ResourceServer, options: ResourceAdapterOptions): string {
-  if (options.origin === undefined) return new URL(api.resource).origin
-  return new URL(options.origin).origin
+const ADAPTER_KEYS = optionNames<ResourceAdapterOptions>()(['scopes', 'origin'])
+
+/** The options as every adapter uses them. */
+export interface ResolvedResourceAdapterOptions {
+  /** The origin the request target is appended to, for the DPoP `htu` check. */
+  readonly origin: string
+  /** What `api.authenticate` takes for this route. */
+  readonly authOptions: AuthenticateOptions
+}
+
+function checkOrigin(where: string, value: unknown): string {
+  let url: URL | undefined
+  try {
+    url = typeof value === 'string' ? new URL(value) : undefined
+  } catch {
+    url = undefined
+  }
+  // An origin only: a path here would not move the routes, and htu would then never match.
+  if (
+    url === undefined ||
+    (url.protocol !== 'https:' && url.protocol !== 'http:') ||
+    url.pathname !== '/' ||
+    url.username !== '' ||
+    url.password !== '' ||
+    url.search !== '' ||
+    url.hash !== ''
+  ) {
+    throw optionError(where, 'origin must be an http(s) origin such as https://api.example.com')
+  }
+  return url.origin
+}
+
+/**
+ * `requireAccessToken`'s options, checked when the middleware is made (ERR_INVALID_OPTIONS: unknown
+ * names, scopes that are not a list of strings, an origin that is not one).
+ */
+export function resolveResourceAdapterOptions(
+  api: ResourceServer,
+  options: unknown,
+  where: string,
+): ResolvedResourceAdapterOptions {
+  const raw = readOptions(where, options, ADAPTER_KEYS, { optional: true })
+  const scopes = stringList(where, 'scopes', raw.scopes)
+  return {
+    origin: raw.origin === undefined ? new URL(api.resource).origin : checkOrigin(where, raw.origin),
+    authOptions: scopes === undefined ? {} : { scopes },
+  }
 }
 
 /** Only the two headers the resource server reads, each line kept apart (Node drops repeated `authorization`). */

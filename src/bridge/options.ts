@@ -134,6 +134,9 @@ export interface BridgeConfig {
 
 const WHERE = 'createBridge'
 
+/** `maxBodyBytes` when not given; also the fetch adapters' cap for a form body they scan for a token. */
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024
+
 /** Every createBridge option; the compiler checks the list against BridgeOptions both ways. */
 const BRIDGE_KEYS = optionNames<BridgeOptions>()([
   'verifier',
@@ -316,7 +319,7 @@ export function resolveBridgeOptions(options: BridgeOptions): BridgeConfig {
     allowedOrigins.add(normalized)
   }
 
-  const maxBodyBytes = positiveInteger(WHERE, 'maxBodyBytes', options.maxBodyBytes, 16 * 1024)
+  const maxBodyBytes = positiveInteger(WHERE, 'maxBodyBytes', options.maxBodyBytes, DEFAULT_MAX_BODY_BYTES)
 
   // Under the authentication URL, where other tooling (proxy configurations) expects it.
   const checkPath = `${authPath.replace(/\/+$/, '')}/check`

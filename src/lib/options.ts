@@ -235,8 +235,8 @@ export function functionOption<F>(where: string, name: string, value: unknown): 
   return value as F
 }
 
-/** One of a fixed set of strings. */
-export function oneOf<T extends string>(
+/** One of a fixed set of values: strings, or booleans beside them (`false`, `true`, `'auto'`). */
+export function oneOf<T extends string | boolean>(
   where: string,
   name: string,
   value: unknown,

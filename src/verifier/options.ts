@@ -11,6 +11,7 @@ import {
   booleanOption,
   functionOption,
   isPlainObject,
+  oneOf,
   optionError,
   optionNames,
   positiveInteger,
@@ -19,6 +20,7 @@ import {
   seconds,
   stringList,
 } from '../lib/options.js'
+import { SIGNATURE_THREAD_POOL_MODES, type SignatureThreadPoolMode } from './signature-pool.js'
 
 /** A JSON Web Key Set document, as published at a provider's `jwks_uri`. */
 export interface JsonWebKeySet {
@@ -106,12 +108,18 @@ export interface VerifierOptions extends PolicyOptions, RemoteKeySetOptions {
   /** The verified-token cache: on by default with 1000 entries; `false` turns it off. */
   tokenCache?: false | { maxEntries?: number }
   /**
-   * Check signatures on libuv's thread pool (`crypto.verify` with a callback) instead of on the event
-   * loop. The loop is free while OpenSSL works (about 18 µs for RS256, 50 µs for ES256 here), at the
-   * price of a hand-off to a pool thread and back. Worth it where a verification comes with other
-   * work and cores are spare, as a sign-in; on a bearer-token hot path, inline is faster. Default false.
+   * Where signatures are checked. `false` (the default): on the event loop. `true`: always on libuv's
+   * thread pool (`crypto.verify` with a callback), the loop free while OpenSSL works, at the price of a
+   * hand-off to a pool thread and back. `'auto'`: on the pool only where that pays, ECDSA and EdDSA
+   * (50 µs and more each on the loop; RSA's 20 µs stay inline, the hand-off costs about as much), and
+   * only while fewer than 16 verifications per pool thread (UV_THREADPOOL_SIZE, default 4) are on it,
+   * so a burst never queues long behind others. Worth it where a verification comes with other work
+   * and cores are spare, as a sign-in; on a bearer-token hot path, inline is faster.
+   *
+   * @example
+   * createVerifier({ issuer, jwksUri, algorithms: ['ES256'], signatureThreadPool: 'auto' })
    */
-  signatureThreadPool?: boolean
+  signatureThreadPool?: SignatureThreadPoolMode
   /** Clock for every time check, in milliseconds since the epoch. Default `Date.now`. */
   nowMs?: () => number
   /** Called for each key of a set that cannot be used (it is skipped; the others still work). */
@@ -153,7 +161,7 @@ export interface VerifierConfig {
   issuers: IssuerConfig[]
   maxTokenLength: number
   tokenCacheEntries: number
-  signatureThreadPool: boolean
+  signatureThreadPool: SignatureThreadPoolMode
   nowMs: () => number
   onKeyRejected: ((event: KeyRejectedEvent) => void) | undefined
   fetch: FetchFunction | undefined
@@ -185,7 +193,7 @@ export const VERIFIER_DEFAULTS = Object.freeze({
   maxUnknownKids: 10000,
   maxTokenLength: DEFAULT_MAX_TOKEN_LENGTH,
   tokenCache: Object.freeze({ maxEntries: 1000 }),
-  signatureThreadPool: false,
+  signatureThreadPool: false as SignatureThreadPoolMode,
 }) satisfies Partial<Required<VerifierOptions>>
 
 /** The options given once for all issuers and overridable per issuer (merged in `issuerConfig`). */
@@ -426,10 +434,11 @@ export function resolveVerifierOptions(options: VerifierOptions): VerifierConfig
       VERIFIER_DEFAULTS.maxTokenLength,
     ),
     tokenCacheEntries,
-    signatureThreadPool: booleanOption(
+    signatureThreadPool: oneOf(
       WHERE,
       'signatureThreadPool',
       raw.signatureThreadPool,
+      SIGNATURE_THREAD_POOL_MODES,
       VERIFIER_DEFAULTS.signatureThreadPool,
     ),
     nowMs: functionOption<() => number>(WHERE, 'nowMs', raw.nowMs) ?? Date.now,

@@ -24,6 +24,7 @@ import {
   type VerifierConfig,
   type VerifierOptions,
 } from './options.js'
+import { signaturePool } from './signature-pool.js'
 import { TokenCache } from './token-cache.js'
 
 export interface Verifier {
@@ -69,7 +70,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     routes.set(issuer.issuer, { config: issuer, keys, headers: new HeaderCache() })
   }
   const single = routes.size === 1 ? (routes.values().next().value as Route) : undefined
-  const { maxTokenLength, nowMs } = config
+  const { maxTokenLength, nowMs, signatureThreadPool: poolMode } = config
 
   function remember(
     route: Route,
@@ -97,9 +98,16 @@ export function createVerifier(options: VerifierOptions): Verifier {
     cacheKey: string | undefined,
   ): VerifiedJwt | Promise<VerifiedJwt> {
     const policy = route.config.policy
-    if (config.signatureThreadPool) {
+    if (signaturePool.admit(poolMode, checked.spec)) {
       return completeVerificationInPool(checked, key, policy, () => nowMs() / 1000, payload).then(
-        (verified) => remember(route, checked, key, verified, cacheKey),
+        (verified) => {
+          signaturePool.release()
+          return remember(route, checked, key, verified, cacheKey)
+        },
+        (error: unknown) => {
+          signaturePool.release()
+          throw error
+        },
       )
     }
     const verified = completeVerification(checked, key, policy, nowMs() / 1000, payload)

@@ -138,19 +138,20 @@ export interface NodeServerEnv {
 }
 
 /** Serves a fetch handler with @hono/node-server (node:http requests as Web-standard Requests). */
-async function onNode(
+export async function onNode(
   handler: (request: Request, env: NodeServerEnv) => Promise<Response>,
+  port = 0,
 ): Promise<AdapterConformanceApp> {
   let server: ReturnType<typeof serveNode> | undefined
-  const port = await new Promise<number>((resolve) => {
+  const listening = await new Promise<number>((resolve) => {
     server = serveNode(
-      { fetch: (request, env) => handler(request, env as NodeServerEnv), hostname: '127.0.0.1', port: 0 },
+      { fetch: (request, env) => handler(request, env as NodeServerEnv), hostname: '127.0.0.1', port },
       (info) => resolve(info.port),
     )
   })
   const running = server as unknown as import('node:http').Server
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${listening}`,
     close: () =>
       new Promise((resolve) => {
         running.closeAllConnections()

@@ -13,8 +13,15 @@ import { functionSource, start, type TokenSource } from 'jwks-bridge/client'
 import { createDevIssuer, type DevIssuer } from 'jwks-bridge/dev-issuer'
 import { bridgeMiddleware, devIssuerMiddleware, requireAccessToken } from 'jwks-bridge/express'
 import { devIssuerFastify, jwksBridgeFastify } from 'jwks-bridge/fastify'
-import { type Authenticated, authenticateRequest, handleRequest } from 'jwks-bridge/fetch'
-import { type JwksBridgeEnv, jwksBridge } from 'jwks-bridge/hono'
+import {
+  type AccessTokenOutcome,
+  type Authenticated,
+  authenticateRequest,
+  handleRequest,
+  protectedResourceMetadata,
+  requireAccessToken as fetchGuard,
+} from 'jwks-bridge/fetch'
+import { type JwksBridgeEnv, jwksBridge, requireAccessToken as honoGuard } from 'jwks-bridge/hono'
 import { Hono } from 'hono'
 import { createTestIssuer, type TestIssuer } from 'jwks-bridge/testing'
 
@@ -75,6 +82,25 @@ export function honoApp(bridge: Parameters<typeof jwksBridge>[0]): Hono<JwksBrid
 }
 // @ts-expect-error the middleware's options are typed: no such option
 jwksBridge(undefined as never, { trustProxy: true })
+
+// The resource server in a fetch handler and in Hono: the outcome and c.var.accessToken are typed.
+const readThings = fetchGuard(api, { scopes: ['read'] })
+const metadata = protectedResourceMetadata(api)
+export async function apiRoute(request: globalThis.Request): Promise<Response> {
+  const answered: Response | null = metadata(request)
+  if (answered) return answered
+  const access: AccessTokenOutcome = await readThings(request)
+  if (!access.ok) return access.response
+  return Response.json({ sub: access.auth.payload.sub }, { headers: access.headers })
+}
+export const honoApi = new Hono().get('/things', honoGuard(api), (c) => {
+  const scopes: readonly string[] = c.var.accessToken.scopes
+  // @ts-expect-error the access token is not a string
+  const wrong: string = c.var.accessToken
+  return c.json({ scopes, wrong })
+})
+// @ts-expect-error the guard's options are typed: no such option
+fetchGuard(api, { scope: ['read'] })
 
 const source: TokenSource = functionSource(async () => undefined)
 void start({ source })

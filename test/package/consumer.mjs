@@ -58,8 +58,10 @@ facts.functions = {
     'createFetchAdapter',
     'errorToResponse',
     'devIssuerHandler',
+    'requireAccessToken',
+    'protectedResourceMetadata',
   ]),
-  'jwks-bridge/hono': functions(hono, ['jwksBridge']),
+  'jwks-bridge/hono': functions(hono, ['jwksBridge', 'requireAccessToken', 'protectedResourceMetadata']),
   'jwks-bridge/client': functions(client, [
     'start',
     'signOut',

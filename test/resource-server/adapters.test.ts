@@ -1,104 +1,22 @@
-// The resource server behind Express and Fastify, over real loopback HTTP: the same requests, the
-// same answers. Each framework gets its own server on a free port of 127.0.0.1.
+// The resource server behind every adapter that has its glue (Express, Fastify, jwks-bridge/fetch,
+// Hono) over real loopback HTTP: the same requests, the same answers. Each adapter gets its own server
+// on a free port of 127.0.0.1 (servers.ts).
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import express from 'express'
-import Fastify from 'fastify'
-import {
-  protectedResourceMetadata as expressMetadata,
-  requireAccessToken as expressRequire,
-} from '../../src/adapters/express.ts'
-import {
-  protectedResourceMetadata as fastifyMetadata,
-  requireAccessToken as fastifyRequire,
-} from '../../src/adapters/fastify.ts'
-import { freePort } from '../../src/app/free-port.ts'
-import type { ResourceServerOptions } from '../../src/resource-server/options.ts'
-import { createResourceServer, type ResourceServer } from '../../src/resource-server/resource-server.ts'
+import { requireAccessToken as expressRequire } from '../../src/adapters/express.ts'
+import { requireAccessToken as fastifyRequire } from '../../src/adapters/fastify.ts'
+import { requireAccessToken as fetchRequire } from '../../src/adapters/fetch.ts'
+import { requireAccessToken as honoRequire } from '../../src/adapters/hono.ts'
+import { isJwksBridgeError } from '../../src/errors.ts'
+import { refusesUnknownOption } from '../helpers/unknown-option.ts'
 import { rawGet } from './http.ts'
-import {
-  clientKey,
-  dpopProof,
-  ISSUER,
-  issuerKey,
-  NOW_SECONDS,
-  accessToken as signAccessToken,
-} from './support.ts'
+import { RESOURCE_APPS, type Served } from './servers.ts'
+import { clientKey, dpopProof, makeApi, NOW_SECONDS, accessToken as signAccessToken } from './support.ts'
 
-interface Served {
-  port: number
-  base: string
-  api: ResourceServer
-  close(): Promise<void>
-}
+const codeIn = async (response: Response): Promise<string> =>
+  ((await response.json()) as { error: { code: string } }).error.code
 
-function apiFor(port: number, extra: Partial<ResourceServerOptions> = {}): ResourceServer {
-  return createResourceServer({
-    ...extra,
-    resource: `http://127.0.0.1:${port}`,
-    issuer: ISSUER,
-    jwks: { keys: [issuerKey().jwk] },
-    scopes: ['read'],
-    maxTokenLength: 4096,
-    nowMs: () => NOW_SECONDS * 1000,
-  })
-}
-
-const who = (auth: { payload: { sub?: string }; scopes: readonly string[]; scheme: string } | undefined) => ({
-  sub: auth?.payload.sub,
-  scopes: auth?.scopes,
-  scheme: auth?.scheme,
-})
-
-async function serveExpress(extra: Partial<ResourceServerOptions> = {}): Promise<Served> {
-  const port = await freePort('127.0.0.1')
-  const api = apiFor(port, extra)
-  const app = express()
-  app.use(expressMetadata(api))
-  app.use(express.urlencoded({ extended: false }))
-  app.get('/api/me', expressRequire(api), (req, res) => {
-    res.json(who(req.accessToken))
-  })
-  app.get('/api/admin', expressRequire(api, { scopes: ['admin'] }), (_req, res) => {
-    res.json({ ok: true })
-  })
-  app.post('/api/me', expressRequire(api), (req, res) => {
-    res.json(who(req.accessToken))
-  })
-  const server = app.listen(port, '127.0.0.1')
-  await new Promise<void>((resolve) => server.once('listening', resolve))
-  return {
-    port,
-    base: `http://127.0.0.1:${port}`,
-    api,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
-  }
-}
-
-async function serveFastify(extra: Partial<ResourceServerOptions> = {}): Promise<Served> {
-  const port = await freePort('127.0.0.1')
-  const api = apiFor(port, extra)
-  const app = Fastify()
-  await app.register(fastifyMetadata, { api })
-  app.get('/api/me', { onRequest: fastifyRequire(api) }, async (request) => who(request.accessToken))
-  app.get('/api/admin', { onRequest: fastifyRequire(api, { scopes: ['admin'] }) }, async () => ({ ok: true }))
-  // As preHandler, the hook sees the parsed body.
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_r, body, done) =>
-    done(null, Object.fromEntries(new URLSearchParams(String(body)))),
-  )
-  app.post('/api/me', { preHandler: fastifyRequire(api) }, async (request) => who(request.accessToken))
-  await app.listen({ port, host: '127.0.0.1' })
-  return { port, base: `http://127.0.0.1:${port}`, api, close: () => app.close() }
-}
-
-for (const [name, serve] of [
-  ['Express', serveExpress],
-  ['Fastify', serveFastify],
-] as const) {
+for (const { name, serve, joinsHeaderLines } of RESOURCE_APPS) {
   describe(`requireAccessToken behind ${name} (real HTTP on 127.0.0.1)`, () => {
     let served: Served
     before(async () => {
@@ -161,6 +79,16 @@ for (const [name, serve] of [
         ((await response.json()) as { error: { code: string } }).error.code,
         'ERR_DPOP_PROOF_INVALID',
       )
+    })
+
+    it('RFC 9449 §4.3 check 8: a proof made for another method (htm) is refused', async () => {
+      const key = clientKey()
+      const token = accessToken({}, {}, key)
+      const proof = dpopProof(key, token, { method: 'POST', url: url() })
+      const response = await fetch(url(), { headers: { authorization: `DPoP ${token}`, dpop: proof } })
+      assert.equal(response.status, 401)
+      assert.match(response.headers.get('www-authenticate') ?? '', /DPoP error="invalid_dpop_proof"/)
+      assert.equal(await codeIn(response), 'ERR_DPOP_PROOF_INVALID')
     })
 
     it('RFC 9449 §4.3 check 9: htu is compared with the API’s own origin, not a forged Host header', async () => {
@@ -227,7 +155,9 @@ for (const [name, serve] of [
         'DPoP: d.e.f',
       ])
       assert.equal(dpops.status, 400)
-      assert.match(dpops.body, /2 DPoP headers/)
+      assert.match(dpops.headers['www-authenticate'] ?? '', /^Bearer error="invalid_request"/)
+      // A Web Request joins the two lines with ", ": the same refusal, as a list (RFC 9449 §4.3 check 1).
+      assert.match(dpops.body, joinsHeaderLines ? /the DPoP header holds a list/ : /2 DPoP headers/)
     })
 
     it('a huge Authorization header → 400 without the value in the answer', async () => {
@@ -252,42 +182,142 @@ for (const [name, serve] of [
       assert.equal(query.status, 400)
     })
 
+    it('RFC 6750 §2: the route still reads the form body the guard looked into', async () => {
+      const response = await fetch(url(), {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${accessToken()}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: 'note=hello',
+      })
+      assert.equal(response.status, 200)
+      assert.equal(((await response.json()) as { note?: string }).note, 'hello')
+    })
+
+    it('a form body past the 16 KiB scan cap reaches the route whole, with a Content-Length or chunked', async () => {
+      const note = 'x'.repeat(40_000)
+      const headers = {
+        authorization: `Bearer ${accessToken()}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      }
+      const sized = await fetch(url(), { method: 'POST', headers, body: `note=${note}` })
+      assert.equal(sized.status, 200)
+      assert.equal(((await sized.json()) as { note?: string }).note, note)
+      // No Content-Length: the fetch adapters' scan stops reading its clone at the cap.
+      const bytes = new TextEncoder().encode(`note=${note}`)
+      const chunks = [bytes.subarray(0, 10_000), bytes.subarray(10_000, 30_000), bytes.subarray(30_000)]
+      const stream = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          const chunk = chunks.shift()
+          if (chunk === undefined) controller.close()
+          else controller.enqueue(chunk)
+        },
+      })
+      const chunked = await fetch(url(), {
+        method: 'POST',
+        headers,
+        body: stream,
+        duplex: 'half',
+      } as RequestInit)
+      assert.equal(chunked.status, 200)
+      assert.equal(((await chunked.json()) as { note?: string }).note, note)
+    })
+
     it('RFC 9728 §3: the metadata document is served at /.well-known/oauth-protected-resource', async () => {
       const response = await fetch(url('/.well-known/oauth-protected-resource'))
       assert.equal(response.status, 200)
       assert.deepEqual(await response.json(), served.api.metadata())
       assert.equal(response.headers.get('access-control-allow-origin'), '*')
+      assert.equal(response.headers.get('cache-control'), 'public, max-age=300')
+      assert.match(response.headers.get('content-type') ?? '', /^application\/json/)
+      const head = await fetch(url('/.well-known/oauth-protected-resource'), { method: 'HEAD' })
+      assert.equal(head.status, 200)
+      assert.equal(head.headers.get('access-control-allow-origin'), '*')
+      assert.equal(await head.text(), '')
+      // Only its exact path, and only to read.
+      const other = await fetch(url('/.well-known/oauth-protected-resource/x'))
+      assert.equal(other.status, 404)
+      const post = await fetch(url('/.well-known/oauth-protected-resource'), { method: 'POST' })
+      assert.equal(post.status, 404)
     })
   })
 }
 
-for (const [name, serve] of [
-  ['Express', serveExpress],
-  ['Fastify', serveFastify],
-] as const) {
+for (const { name, serve } of RESOURCE_APPS) {
   describe(`server DPoP nonces behind ${name}`, () => {
     let served: Served
     before(async () => {
-      served = await serve({ dpopNonce: { secret: 'n'.repeat(32) } })
+      served = await serve({ dpopNonce: { secret: 'n'.repeat(32), lifetimeSeconds: 60 } })
     })
     after(async () => {
       await served.close()
     })
 
-    it('RFC 9449 §9: a proof without the nonce → 401 use_dpop_nonce with DPoP-Nonce; with it → 200', async () => {
+    /** A DPoP-bound token, and the 401 its proof without a nonce gets. */
+    async function withoutNonce() {
       const key = clientKey()
       const token = signAccessToken({ aud: served.api.resource }, {}, key)
       const url = `${served.base}/api/me`
-      const first = await fetch(url, {
+      const refused = await fetch(url, {
         headers: { authorization: `DPoP ${token}`, dpop: dpopProof(key, token, { url }) },
       })
-      assert.equal(first.status, 401)
-      assert.match(first.headers.get('www-authenticate') ?? '', /DPoP error="use_dpop_nonce"/)
-      const nonce = first.headers.get('dpop-nonce') as string
+      const send = (proof: string) => fetch(url, { headers: { authorization: `DPoP ${token}`, dpop: proof } })
+      return { key, token, url, refused, send }
+    }
+
+    it('RFC 9449 §9: a proof without the nonce → 401 use_dpop_nonce with DPoP-Nonce; with it → 200', async () => {
+      const { key, token, url, refused, send } = await withoutNonce()
+      assert.equal(refused.status, 401)
+      assert.match(refused.headers.get('www-authenticate') ?? '', /DPoP error="use_dpop_nonce"/)
+      const nonce = refused.headers.get('dpop-nonce') as string
       assert.ok(nonce.length > 0)
-      const proof = dpopProof(key, token, { url, claims: { nonce } })
-      const second = await fetch(url, { headers: { authorization: `DPoP ${token}`, dpop: proof } })
+      const second = await send(dpopProof(key, token, { url, claims: { nonce } }))
       assert.equal(second.status, 200)
+      // The nonce is the current one: nothing fresher to send.
+      assert.equal(second.headers.get('dpop-nonce'), null)
+    })
+
+    it('RFC 9449 §8.2: a request with last slot’s nonce passes, and its answer carries the fresh one', async () => {
+      const { key, token, url, refused, send } = await withoutNonce()
+      const old = refused.headers.get('dpop-nonce') as string
+      served.advanceSeconds(60)
+      try {
+        const response = await send(
+          dpopProof(key, token, { url, claims: { nonce: old, iat: NOW_SECONDS + 60 } }),
+        )
+        assert.equal(response.status, 200)
+        const fresh = response.headers.get('dpop-nonce')
+        assert.ok(fresh !== null && fresh !== old, 'the answer carries the new slot’s nonce')
+      } finally {
+        served.advanceSeconds(-60)
+      }
     })
   })
 }
+
+describe('requireAccessToken: options are checked when the middleware is made', () => {
+  const api = makeApi()
+  const factories = [
+    ['jwks-bridge/express', expressRequire],
+    ['jwks-bridge/fastify', fastifyRequire],
+    ['jwks-bridge/fetch', fetchRequire],
+    ['jwks-bridge/hono', honoRequire],
+  ] as const
+  const invalid = (error: unknown) => isJwksBridgeError(error, 'ERR_INVALID_OPTIONS')
+  for (const [where, make] of factories) {
+    it(`${where}: a misspelt option, scopes that are not strings and an origin with a path are refused`, () => {
+      refusesUnknownOption(
+        () => make(api, { scope: ['read'] } as never),
+        `${where} requireAccessToken`,
+        'scope',
+        'scopes',
+      )
+      assert.throws(() => make(api, { scopes: 'read' } as never), invalid)
+      assert.throws(() => make(api, { scopes: [''] }), invalid)
+      assert.throws(() => make(api, { origin: 'https://api.example.com/v1' }), invalid)
+      assert.throws(() => make(api, { origin: 'api.example.com' }), invalid)
+      assert.doesNotThrow(() => make(api, { scopes: ['read'], origin: 'https://api.example.com/' }))
+    })
+  }
+})

@@ -1,3 +1,4 @@
+// needs: build
 // The reference app with API_RESOURCE: GET /api/me takes access tokens (Bearer or DPoP) from the
 // configured issuer, and the RFC 9728 metadata is served. A real test issuer serves the key set.
 import assert from 'node:assert/strict'

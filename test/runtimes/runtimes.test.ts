@@ -47,6 +47,7 @@ function assertRan(output: string, runtime: 'Bun' | 'Deno', sqlite: string): voi
     `${sqlite}: PUT /auth`,
     'PostgreSQL: PUT /auth',
     'Redis: PUT /auth',
+    'Bearer and DPoP access tokens on the runtime server',
   ]) {
     assert.ok(output.includes(part), `the ${runtime} run shows "${part}"`)
   }

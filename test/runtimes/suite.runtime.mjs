@@ -4,18 +4,21 @@
 // - the adapter conformance suite through jwks-bridge/fetch on the runtime's own server (Bun.serve,
 //   Deno.serve);
 // - a real sign-in over HTTP with each store: memory, PostgreSQL, Redis and the runtime's SQLite
-//   (bun:sqlite on Bun, node:sqlite on Deno), and the store conformance suite on that SQLite.
+//   (bun:sqlite on Bun, node:sqlite on Deno), and the store conformance suite on that SQLite;
+// - the resource server through jwks-bridge/fetch's requireAccessToken: Bearer, and DPoP with a proof
+//   the runtime's WebCrypto signs, its replay refused through the runtime's SQLite store.
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { after, describe, it } from 'node:test'
 import { Hono } from 'hono'
-import { createFetchAdapter, errorToResponse } from '../../dist/adapters/fetch.js'
+import { createFetchAdapter, errorToResponse, requireAccessToken } from '../../dist/adapters/fetch.js'
 import { jwksBridge } from '../../dist/adapters/hono.js'
 import {
   createBridge,
   createMemoryStores,
   createPostgresStores,
   createRedisStores,
+  createResourceServer,
   createSqliteStores,
   createVerifier,
 } from '../../dist/index.js'
@@ -256,4 +259,97 @@ describe(`${RUNTIME}: a real sign-in over HTTP through jwks-bridge/fetch, with e
       }
     })
   }
+})
+
+/** An RFC 9449 proof signed with the runtime's WebCrypto (ES256: IEEE P1363 r||s, as JWS wants). */
+async function dpopProof(keyPair, publicJwk, claims) {
+  const encode = (value) => Buffer.from(JSON.stringify(value)).toString('base64url')
+  const header = { typ: 'dpop+jwt', alg: 'ES256', jwk: publicJwk }
+  const input = `${encode(header)}.${encode(claims)}`
+  const signature = await crypto.subtle.sign(
+    { name: 'ECDSA', hash: 'SHA-256' },
+    keyPair.privateKey,
+    new TextEncoder().encode(input),
+  )
+  return `${input}.${Buffer.from(signature).toString('base64url')}`
+}
+
+describe(`${RUNTIME}: the resource server through jwks-bridge/fetch`, () => {
+  it('Bearer and DPoP access tokens on the runtime server; a replayed proof is refused', async () => {
+    const issuer = createTestIssuer()
+    const served = await issuer.serve()
+    const sqlite = await createSqliteStores({ database: await nativeSqlite() })
+    const resource = 'https://api.example.com'
+    const api = createResourceServer({ ...served.verifierOptions(), resource, replayStore: sqlite.sessions })
+    const guard = requireAccessToken(api, { scopes: ['read'] })
+    const server = await listen(async (request) => {
+      const access = await guard(request)
+      if (!access.ok) return access.response
+      return Response.json(
+        { sub: access.auth.payload.sub, scheme: access.auth.scheme },
+        { headers: access.headers },
+      )
+    })
+    try {
+      const claims = { aud: resource, client_id: 'runtime-client', scope: 'read', jti: crypto.randomUUID() }
+      const bearer = issuer.sign({ ...claims, sub: 'api-user' }, { typ: 'at+jwt' })
+      const ok = await fetch(`${server.url}/things`, { headers: { authorization: `Bearer ${bearer}` } })
+      assert.equal(ok.status, 200)
+      assert.deepEqual(await ok.json(), { sub: 'api-user', scheme: 'Bearer' })
+
+      const none = await fetch(`${server.url}/things`)
+      assert.equal(none.status, 401)
+      assert.match(none.headers.get('www-authenticate') ?? '', /^Bearer\b/)
+
+      const keyPair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+        'sign',
+        'verify',
+      ])
+      const { kty, crv, x, y } = await crypto.subtle.exportKey('jwk', keyPair.publicKey)
+      const publicJwk = { crv, kty, x, y }
+      // RFC 7638: the thumbprint is SHA-256 over the required members in lexicographic order.
+      const thumbprint = Buffer.from(
+        await crypto.subtle.digest('SHA-256', new TextEncoder().encode(JSON.stringify(publicJwk))),
+      ).toString('base64url')
+      const bound = issuer.sign(
+        { ...claims, jti: crypto.randomUUID(), sub: 'dpop-user', cnf: { jkt: thumbprint } },
+        { typ: 'at+jwt' },
+      )
+      const ath = Buffer.from(
+        await crypto.subtle.digest('SHA-256', new TextEncoder().encode(bound)),
+      ).toString('base64url')
+      // htu: the resource's origin (never the Host the request came with) and the request's path.
+      const proof = await dpopProof(keyPair, publicJwk, {
+        jti: crypto.randomUUID(),
+        htm: 'GET',
+        htu: `${resource}/things`,
+        iat: Math.floor(Date.now() / 1000),
+        ath,
+      })
+      const headers = { authorization: `DPoP ${bound}`, dpop: proof }
+      const dpop = await fetch(`${server.url}/things`, { headers })
+      assert.equal(dpop.status, 200)
+      assert.deepEqual(await dpop.json(), { sub: 'dpop-user', scheme: 'DPoP' })
+
+      // RFC 9449 §11.1: the same proof again is a replay, refused through the SQLite store.
+      const replayed = await fetch(`${server.url}/things`, { headers })
+      assert.equal(replayed.status, 401)
+      assert.match(
+        replayed.headers.get('www-authenticate') ?? '',
+        /DPoP error="invalid_dpop_proof"[^,]*, error_description="[^"]*already been used/,
+      )
+
+      // RFC 9449 §7.1: a DPoP-bound token presented as Bearer is refused.
+      const downgraded = await fetch(`${server.url}/things`, {
+        headers: { authorization: `Bearer ${bound}` },
+      })
+      assert.equal(downgraded.status, 401)
+      assert.match(downgraded.headers.get('www-authenticate') ?? '', /error="invalid_token"/)
+    } finally {
+      await server.close()
+      api.close()
+      await sqlite.close()
+      await served.close()
+    }
+  })
 })

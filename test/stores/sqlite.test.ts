@@ -218,9 +218,12 @@ describe('SQLite: WAL checkpoints off the event loop', () => {
           largestWalBytes = Math.max(largestWalBytes, statSync(`${path}-wal`).size)
         }
       }
+      // Bounded, not exact: on a loaded machine the worker's checkpoints lag the writes and the log
+      // overshoots its 64 MiB (117 MB seen with both cores busy), but one that never started over
+      // would hold every frame written, past 240 MB.
       assert.ok(
-        largestWalBytes < 96 * 1024 * 1024,
-        `log stayed under 96 MiB (largest ${largestWalBytes} bytes)`,
+        largestWalBytes < 160 * 1024 * 1024,
+        `log stayed under 160 MiB (largest ${largestWalBytes} bytes)`,
       )
     } finally {
       await stores.close()

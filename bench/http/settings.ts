@@ -1,0 +1,57 @@
+// What the benchmarks of the reference app (bench:http, bench:workers) read from the environment
+// alike, and the build they run.
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { integersFromEnv, listFromEnv, numberFromEnv } from '../lib/env.ts'
+import { ALL_SCENARIOS, type ScenarioName } from './session-client.ts'
+
+export const packageRoot = fileURLToPath(new URL('../..', import.meta.url))
+
+const ALGS = ['RS256', 'ES256'] as const
+export type Alg = (typeof ALGS)[number]
+
+export interface AppBenchSettings {
+  /** BENCH_ALG: the test issuer's algorithms. */
+  algs: Alg[]
+  /** BENCH_CONNECTIONS */
+  connectionCounts: number[]
+  /** BENCH_SECONDS: measured seconds per app and scenario. */
+  seconds: number
+  /** BENCH_WARMUP_SECONDS: unmeasured load before each run. */
+  warmupSeconds: number
+  /** BENCH_ROUNDS */
+  rounds: number
+  /** BENCH_MAX_TOKENS: most tokens minted for one handoff step. */
+  maxTokens: number
+  /** BENCH_SCENARIOS */
+  scenarios: ScenarioName[]
+}
+
+export function appBenchSettings(defaults: {
+  rounds: number
+  scenarios: readonly ScenarioName[]
+}): AppBenchSettings {
+  return {
+    algs: listFromEnv('BENCH_ALG', ALGS, ALGS),
+    connectionCounts: integersFromEnv('BENCH_CONNECTIONS', [10, 64], 1, 256),
+    seconds: numberFromEnv('BENCH_SECONDS', 5, 1, 60),
+    warmupSeconds: numberFromEnv('BENCH_WARMUP_SECONDS', 1, 0, 10),
+    rounds: numberFromEnv('BENCH_ROUNDS', defaults.rounds, 1, 9, { integer: true }),
+    maxTokens: numberFromEnv('BENCH_MAX_TOKENS', 150_000, 1000, 1_000_000, { integer: true }),
+    scenarios: listFromEnv('BENCH_SCENARIOS', ALL_SCENARIOS, defaults.scenarios),
+  }
+}
+
+/** The reference app runs from dist/, as `npm start` does: without a build, say so and exit. */
+export function exitUnlessBuilt(): void {
+  if (
+    !existsSync(join(packageRoot, 'dist/client/jwks-bridge-client.min.js')) ||
+    !existsSync(join(packageRoot, 'dist/cli/main.js'))
+  ) {
+    process.stderr.write(
+      'The reference app runs from dist/, as `npm start` does: run `npm run build` first.\n',
+    )
+    process.exit(1)
+  }
+}
