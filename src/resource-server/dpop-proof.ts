@@ -157,17 +157,6 @@ export async function verifyDpopProofInPool(
   return acceptDpopProof(read, failure, request(), policy, cache, htus)
 }
 
-/**
- * Whether a proof's signature is worth checking on libuv's thread pool: ECDSA and EdDSA. Measured with
- * bench:api (2 cores, 10 connections), ES256 proofs on the pool gave about a third more requests/s
- * than inline (the check costs the loop about 60 µs inline, 8 µs handed off), with no cap on how many
- * wait for the pool: checking some inline once the pool was busy measured a fifth slower. PS256
- * proofs gained nothing (about 19 µs inline, 5 µs handed off, the hand-off's cost elsewhere ate it).
- */
-export function worthThePool(spec: AlgorithmSpec): boolean {
-  return spec.kty !== 'RSA'
-}
-
 /** The first half of the checks, before the signature: structure, header, key (or the cached key). */
 export function readDpopProof(proof: string, policy: ProofPolicy, cache?: ProofKeyCache): ReadProof {
   let compact: CompactToken

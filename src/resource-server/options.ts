@@ -7,7 +7,6 @@ import { type Algorithm, algorithmSpec, SUPPORTED_ALGORITHMS } from '../jose/alg
 import { DEFAULT_MAX_TOKEN_LENGTH } from '../jose/compact.js'
 import { isLoopbackHost } from '../lib/loopback.js'
 import {
-  booleanOption,
   functionOption,
   isPlainObject,
   nonEmptyString,
@@ -25,6 +24,7 @@ import {
   ISSUER_KEYS as VERIFIER_ISSUER_KEYS,
   type VerifierOptions,
 } from '../verifier/options.js'
+import { SIGNATURE_THREAD_POOL_MODES, type SignatureThreadPoolMode } from '../verifier/signature-pool.js'
 import { ACCESS_TOKEN_PROFILES, type AccessTokenProfile, verifierRulesFor } from './access-token.js'
 import type { DpopMode } from './challenge.js'
 
@@ -52,13 +52,13 @@ export interface ResourceServerOptions extends Omit<VerifierOptions, 'audience' 
   /** Leeway for the client's clock when checking a proof's `iat`, in seconds. Default 5. */
   dpopClockToleranceSeconds?: number
   /**
-   * Check ECDSA and EdDSA proof signatures on libuv's thread pool (`crypto.verify` with a callback), the
-   * event loop serving other requests meanwhile. A client signs a new proof for every request, so unlike
-   * an access token (verified once, then cached) its signature costs every DPoP request: for ES256,
-   * most of what the request costs the loop. RSA proofs stay inline: there the pool measured no gain.
-   * Default true; `false` checks every proof inline.
+   * Where DPoP proof signatures are checked, as `signatureThreadPool` says for access tokens: `'auto'`
+   * (the default) on libuv's thread pool for ECDSA and EdDSA proofs while the process has fewer than
+   * its cap of verifications there (RSA proofs inline), `true` always on the pool, `false` on the event
+   * loop. A client signs a new proof for every request, so unlike an access token (verified once, then
+   * cached) a proof's signature costs every DPoP request: for ES256, most of what it costs the loop.
    */
-  dpopProofThreadPool?: boolean
+  dpopProofThreadPool?: SignatureThreadPoolMode
   /**
    * Server-provided nonces (RFC 9449 §9): every proof must carry a recent one. `secret` (at least 32
    * bytes, the same on every instance) signs them; a nonce lives one to two `lifetimeSeconds` (default 300).
@@ -95,7 +95,7 @@ export interface ResourceServerConfig {
   dpopAlgorithms: readonly Algorithm[]
   dpopMaxAgeSeconds: number
   dpopClockToleranceSeconds: number
-  dpopProofThreadPool: boolean
+  dpopProofThreadPool: SignatureThreadPoolMode
   dpopNonce: { secret: Uint8Array; lifetimeSeconds: number } | undefined
   replayStore: ReplayStore | undefined
   scopes: readonly string[]
@@ -258,7 +258,13 @@ export function resolveResourceServerOptions(options: ResourceServerOptions): Re
     dpopAlgorithms: dpopAlgorithms as Algorithm[],
     dpopMaxAgeSeconds: atLeastOneSecond(raw.dpopMaxAgeSeconds, 'dpopMaxAgeSeconds', 60),
     dpopClockToleranceSeconds: seconds(WHERE, 'dpopClockToleranceSeconds', raw.dpopClockToleranceSeconds, 5),
-    dpopProofThreadPool: booleanOption(WHERE, 'dpopProofThreadPool', raw.dpopProofThreadPool, true),
+    dpopProofThreadPool: oneOf(
+      WHERE,
+      'dpopProofThreadPool',
+      raw.dpopProofThreadPool,
+      SIGNATURE_THREAD_POOL_MODES,
+      'auto',
+    ),
     dpopNonce: dpopNonce(raw.dpopNonce),
     replayStore,
     scopes,

@@ -2,14 +2,12 @@ import assert from 'node:assert/strict'
 import { generateKeyPairSync } from 'node:crypto'
 import { describe, it } from 'node:test'
 import type { JwksBridgeError } from '../../src/errors.ts'
-import { algorithmSpec } from '../../src/jose/algorithms.ts'
 import {
   checkDpopProof,
   ProofKeyCache,
   type ProofPolicy,
   readDpopProof,
   verifyDpopProofInPool,
-  worthThePool,
 } from '../../src/resource-server/dpop-proof.ts'
 import { HtuCache, htuOf } from '../../src/resource-server/htu.ts'
 import { b64u, makeKey, signText, type TestKey } from '../helpers/tokens.ts'
@@ -264,11 +262,5 @@ describe('DPoP proofs (RFC 9449 §4.3), plain data', () => {
         },
       )
     }
-  })
-
-  it('only ECDSA and EdDSA proofs go to the thread pool (RSA measured no gain)', () => {
-    for (const alg of ['ES256', 'ES384', 'ES512', 'EdDSA'])
-      assert.equal(worthThePool(algorithmSpec(alg)!), true, alg)
-    for (const alg of ['RS256', 'PS256', 'PS512']) assert.equal(worthThePool(algorithmSpec(alg)!), false, alg)
   })
 })

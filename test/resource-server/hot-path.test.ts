@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { AccessTokenRequest } from '../../src/resource-server/resource-server.ts'
+import { signaturePool } from '../../src/verifier/signature-pool.ts'
 import { makeKey, signToken } from '../helpers/tokens.ts'
 import { refusesUnknownOption } from '../helpers/unknown-option.ts'
 import {
@@ -104,7 +105,7 @@ describe('resource server hot path: cached answers are the uncached ones', () =>
   })
 
   it('RFC 9449 §4.3 check 6: proofs checked on the thread pool and inline get the same answers (ES256, EdDSA, PS256)', async () => {
-    for (const dpopProofThreadPool of [true, false]) {
+    for (const dpopProofThreadPool of ['auto', true, false] as const) {
       const api = makeApi({ dpopProofThreadPool })
       for (const alg of ['ES256', 'EdDSA', 'PS256'] as const) {
         const key = makeKey(alg, `hot-path-${alg}`)
@@ -131,7 +132,26 @@ describe('resource server hot path: cached answers are the uncached ones', () =>
     }
   })
 
-  it('dpopProofThreadPool must be a boolean; a misspelling is refused with the right name', () => {
+  it('dpopProofThreadPool: ECDSA and EdDSA proofs go to the pool under auto, RSA ones too under true, none under false', async () => {
+    const handedOff = async (mode: 'auto' | boolean | undefined, alg: 'ES256' | 'EdDSA' | 'PS256') => {
+      const api = makeApi(mode === undefined ? {} : { dpopProofThreadPool: mode })
+      const key = makeKey(alg, `pool-count-${alg}`)
+      const token = accessToken({}, {}, key)
+      const before = signaturePool.handedOff
+      await api.authenticate(get({ authorization: `DPoP ${token}`, dpop: dpopProof(key, token) }))
+      return signaturePool.handedOff - before
+    }
+    for (const mode of [undefined, 'auto'] as const) {
+      assert.equal(await handedOff(mode, 'ES256'), 1)
+      assert.equal(await handedOff(mode, 'EdDSA'), 1)
+      assert.equal(await handedOff(mode, 'PS256'), 0)
+    }
+    assert.equal(await handedOff(true, 'PS256'), 1)
+    for (const alg of ['ES256', 'EdDSA', 'PS256'] as const) assert.equal(await handedOff(false, alg), 0)
+    assert.equal(signaturePool.inFlight, 0)
+  })
+
+  it('dpopProofThreadPool is false, true or auto; a misspelling is refused with the right name', () => {
     assert.throws(() => makeApi({ dpopProofThreadPool: 'yes' as never }), { code: 'ERR_INVALID_OPTIONS' })
     refusesUnknownOption(
       () => makeApi({ dpopProofThreadpool: false } as never),
