@@ -80,10 +80,27 @@ export function resourceRequest(
 ): AccessTokenRequest {
   return {
     method: raw.method ?? 'GET',
-    url: `${origin}${target}`,
+    url: `${origin}${originForm(target)}`,
     headers: credentialHeaders(raw.rawHeaders),
     body,
   }
+}
+
+/**
+ * The path and query of a request target, as sent. A target in absolute form (`GET http://host/path`,
+ * RFC 9112 §3.2.2, what a client sends to a proxy) keeps only them, as the routers route it: appended
+ * to the origin whole, it would make a URL that never matches a proof's htu. Cut from the text, not
+ * parsed: parsing would resolve dot segments that the router does not, and the resource server must see
+ * the path the router dispatches on.
+ */
+export function originForm(target: string): string {
+  if (target.startsWith('/')) return target
+  const authority = target.indexOf('//')
+  if (authority === -1) return target
+  const path = target.indexOf('/', authority + 2)
+  const query = target.indexOf('?', authority + 2)
+  if (path === -1 || (query !== -1 && query < path)) return `/${query === -1 ? '' : target.slice(query)}`
+  return target.slice(path)
 }
 
 /**

@@ -4,7 +4,6 @@
  * resource server asks the store) and the nonce value (the resource server knows the current one).
  * Plain data in and out; the JWS work is the verifier's own (compact.ts, header.ts, jwk.ts, signature.ts).
  */
-import { createHash } from 'node:crypto'
 import { JwksBridgeError } from '../errors.js'
 import type { AlgorithmSpec } from '../jose/algorithms.js'
 import { type CompactToken, decodeHeader, decodePayload, splitCompact } from '../jose/compact.js'
@@ -95,14 +94,13 @@ export function proofInvalid(reason: string, claim?: string, cause?: unknown): J
   })
 }
 
-// Printable ASCII: every access token that passed the Authorization header's checks (b64token).
-const PRINTABLE_ASCII = /^[ -~]*$/
-
-/** RFC 9449 §4.2 `ath`: base64url of the SHA-256 of the access token's ASCII octets. */
+/**
+ * RFC 9449 §4.2 `ath`: base64url of the SHA-256 of the access token's ASCII octets. A token is ASCII
+ * (b64token); for any other string the UTF-8 octets are hashed, never a lossy 'ascii' encoding, which
+ * keeps one byte of each character and gives two different strings the same hash.
+ */
 export function accessTokenHash(accessToken: string): string {
-  // For ASCII text, its UTF-8 octets (what the one-shot digest hashes) are its ASCII octets.
-  if (PRINTABLE_ASCII.test(accessToken)) return sha256(accessToken, 'base64url')
-  return createHash('sha256').update(accessToken, 'ascii').digest('base64url')
+  return sha256(accessToken, 'base64url')
 }
 
 /**

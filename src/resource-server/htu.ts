@@ -13,6 +13,24 @@ export function htuOf(url: URL): string {
   return `${url.protocol}//${url.host}${url.pathname}`
 }
 
+/**
+ * Whether `url`'s path is already in the form `htu` has (`htu` being `htuOfString(url)`): no dot
+ * segments (`/..`, `/%2e%2e`), no backslash, nothing parsing would percent-encode. A request whose
+ * target is not is refused for DPoP: a Node router dispatches on the raw path, so `/admin/../things`
+ * could be answered by an `/admin/:x/things` route while the proof, checked against the normalized
+ * `/things`, names another resource (RFC 9449 §4.3 check 9 binds the proof to the request as served).
+ */
+export function pathIsNormalized(url: string, htu: string): boolean {
+  if (url.includes('\\')) return false
+  const end = url.search(/[?#]/)
+  const withoutQuery = end === -1 ? url : url.slice(0, end)
+  const authority = withoutQuery.indexOf('//')
+  const pathAt = withoutQuery.indexOf('/', authority === -1 ? 0 : authority + 2)
+  const rawPath = pathAt === -1 ? '/' : withoutQuery.slice(pathAt)
+  const htuPathAt = htu.indexOf('/', htu.indexOf('//') + 2)
+  return rawPath === htu.slice(htuPathAt)
+}
+
 /** `htuOf(new URL(url))`, or undefined when `url` is not an absolute URL. */
 export function htuOfString(url: string): string | undefined {
   let parsed: URL

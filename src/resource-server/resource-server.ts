@@ -28,7 +28,7 @@ import {
   verifyDpopProof,
   verifyDpopProofInPool,
 } from './dpop-proof.js'
-import { HtuCache, htuOf } from './htu.js'
+import { HtuCache, htuOf, pathIsNormalized } from './htu.js'
 import { MemoryReplayStore } from './memory-replay-store.js'
 import { buildMetadata, metadataUrlFor, type ProtectedResourceMetadata } from './metadata.js'
 import { DpopNonces } from './nonce.js'
@@ -247,6 +247,12 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
     if (htu === undefined) {
       throw invalidRequest(
         'the request URL is not absolute; the adapter must give the URL the client addressed',
+      )
+    }
+    if (typeof request.url === 'string' && !pathIsNormalized(request.url, htu)) {
+      throw invalidRequest(
+        'the request path has dot segments, backslashes or characters to percent-encode; send the ' +
+          'normalized path the DPoP proof names (its htu)',
       )
     }
     const proofRequest = (): ProofRequest => ({

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { createServer, type IncomingMessage } from 'node:http'
 import { after, before, describe, it } from 'node:test'
-import { credentialHeaders } from '../../src/adapters/resource-request.ts'
+import { credentialHeaders, originForm } from '../../src/adapters/resource-request.ts'
 import { rawGet } from '../resource-server/http.ts'
 
 describe('resource-request: the credential headers of a Node request', () => {
@@ -39,5 +39,20 @@ describe('resource-request: the credential headers of a Node request', () => {
     const twice = seen[1] as IncomingMessage
     assert.equal(twice.headers.authorization, 'Bearer a')
     assert.deepEqual(credentialHeaders(twice.rawHeaders).authorization, ['Bearer a', 'Bearer b'])
+  })
+})
+
+describe('resource-request: the request target as the router sees it', () => {
+  it('RFC 9112 §3.2.2: an absolute-form target keeps its path and query, cut from the text (dot segments stay for the htu check)', () => {
+    const cases: [string, string][] = [
+      ['/api/me?x=1', '/api/me?x=1'],
+      ['http://api.example.com/api/me', '/api/me'],
+      ['http://api.example.com/api/me?x=1', '/api/me?x=1'],
+      ['http://api.example.com', '/'],
+      ['http://api.example.com?x=1', '/?x=1'],
+      ['http://api.example.com/admin/../things/42', '/admin/../things/42'],
+      ['*', '*'],
+    ]
+    for (const [target, expected] of cases) assert.equal(originForm(target), expected, target)
   })
 })

@@ -16,7 +16,7 @@ import { clientKey, dpopProof, makeApi, NOW_SECONDS, accessToken as signAccessTo
 const codeIn = async (response: Response): Promise<string> =>
   ((await response.json()) as { error: { code: string } }).error.code
 
-for (const { name, serve, joinsHeaderLines } of RESOURCE_APPS) {
+for (const { name, serve, joinsHeaderLines, normalizesTarget } of RESOURCE_APPS) {
   describe(`requireAccessToken behind ${name} (real HTTP on 127.0.0.1)`, () => {
     let served: Served
     before(async () => {
@@ -113,6 +113,24 @@ for (const { name, serve, joinsHeaderLines } of RESOURCE_APPS) {
         'other.example:8080',
       )
       assert.equal(passed.status, 200)
+    })
+
+    it('RFC 9449 §4.3 check 9: a path with dot segments cannot carry a proof for the path it normalizes to', async () => {
+      // A Node router dispatches on the raw path (/x/../api/me could reach an /x/:y/api/me route) while
+      // the proof is compared in normalized form: refused there. A Web Request's URL is parsed before
+      // routing, so router and check see the same /api/me.
+      for (const path of ['/x/../api/me', '/x/%2e%2e/api/me', '/x/.%2E/api/me']) {
+        const key = clientKey()
+        const token = accessToken({}, {}, key)
+        const proof = dpopProof(key, token, { url: url() })
+        const answer = await rawGet(served.port, path, [`Authorization: DPoP ${token}`, `DPoP: ${proof}`])
+        if (normalizesTarget) {
+          assert.equal(answer.status, 200, path)
+        } else {
+          assert.equal(answer.status, 400, path)
+          assert.match(answer.body, /ERR_REQUEST_INVALID/, path)
+        }
+      }
     })
 
     it('RFC 9449 §7.2: a DPoP-bound token sent as Bearer → 401 invalid_token', async () => {

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
-import { generateKeyPairSync } from 'node:crypto'
+import { createHash, generateKeyPairSync } from 'node:crypto'
 import { describe, it } from 'node:test'
 import type { JwksBridgeError } from '../../src/errors.ts'
 import {
+  accessTokenHash,
   checkDpopProof,
   ProofKeyCache,
   type ProofPolicy,
@@ -262,5 +263,14 @@ describe('DPoP proofs (RFC 9449 §4.3), plain data', () => {
         },
       )
     }
+  })
+})
+
+describe('accessTokenHash (RFC 9449 §4.2 ath)', () => {
+  it('is SHA-256 of the ASCII token, and never the same for two different strings (no lossy encoding)', () => {
+    const token = 'eyJhbGciOiJSUzI1NiJ9.e30.sig'
+    assert.equal(accessTokenHash(token), createHash('sha256').update(token, 'ascii').digest('base64url'))
+    // 'ascii' keeps the low byte of each character: Ł (U+0141) and A (U+0041) would hash alike.
+    assert.notEqual(accessTokenHash('Ł.x'), accessTokenHash('A.x'))
   })
 })

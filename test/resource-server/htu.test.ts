@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { HtuCache, htuOf, htuOfString } from '../../src/resource-server/htu.ts'
+import { HtuCache, htuOf, htuOfString, pathIsNormalized } from '../../src/resource-server/htu.ts'
 
 /** The slow path, written out: parse, then scheme, authority and path. */
 function parsed(url: string): string | undefined {
@@ -97,4 +97,31 @@ describe('htu (RFC 9449 §4.3 check 9), cached', () => {
     assert.equal(cache.of('https://api.example.com/x'), 'https://api.example.com/x')
     assert.equal(cache.size, 1)
   })
+})
+
+describe('pathIsNormalized: the request path is the one its htu names (RFC 9449 §4.3 check 9)', () => {
+  // A Node router dispatches on the raw path: /admin/../things/42 can reach an /admin/:x/things/42
+  // route while the proof, compared in normalized form, names /things/42. Such a path is refused.
+  const cases: [string, boolean][] = [
+    ['https://api.example.com/things/42', true],
+    ['https://api.example.com/things/42?page=2#top', true],
+    ['https://api.example.com', true],
+    ['HTTPS://API.Example.COM:443/things/42', true],
+    ['https://api.example.com/th%69ngs/42', true],
+    ['https://api.example.com//double', true],
+    ['https://api.example.com/admin/../things/42', false],
+    ['https://api.example.com/admin/%2e%2e/things/42', false],
+    ['https://api.example.com/admin/.%2E/things/42', false],
+    ['https://api.example.com/./things/42', false],
+    ['https://api.example.com/a\\b', false],
+    ['https://api.example.com/thïngs', false],
+    ['https://api.example.com/a b', false],
+  ]
+  for (const [url, expected] of cases) {
+    it(`${url} → ${expected ? 'normalized' : 'refused'}`, () => {
+      const htu = htuOfString(url)
+      assert.ok(htu !== undefined)
+      assert.equal(pathIsNormalized(url, htu), expected)
+    })
+  }
 })

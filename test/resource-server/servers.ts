@@ -46,6 +46,11 @@ export interface ResourceApp {
    * rather than apart (Node's `headersDistinct`): the refusal is the same, its message differs.
    */
   joinsHeaderLines: boolean
+  /**
+   * Whether the router sees the request path normalized (a Web `Request`'s URL is parsed: dot segments
+   * resolved) rather than as sent (Node's routers dispatch on the raw target).
+   */
+  normalizesTarget: boolean
   serve(extra?: Partial<ResourceServerOptions>): Promise<Served>
 }
 
@@ -95,6 +100,10 @@ async function serveExpress(extra: Partial<ResourceServerOptions> = {}): Promise
   app.get('/api/me', expressRequire(api), (req, res) => {
     res.json(who(req.accessToken))
   })
+  // Another route whose raw path can normalize to /api/me (/x/../api/me): the dot-segment test's target.
+  app.get('/x/:y/api/me', expressRequire(api), (req, res) => {
+    res.json(who(req.accessToken, 'another route'))
+  })
   app.get('/api/admin', expressRequire(api, { scopes: ['admin'] }), (_req, res) => {
     res.json({ ok: true })
   })
@@ -121,6 +130,10 @@ async function serveFastify(extra: Partial<ResourceServerOptions> = {}): Promise
   const app = Fastify()
   await app.register(fastifyMetadata, { api })
   app.get('/api/me', { onRequest: fastifyRequire(api) }, async (request) => who(request.accessToken))
+  // Another route whose raw path can normalize to /api/me (/x/../api/me): the dot-segment test's target.
+  app.get('/x/:y/api/me', { onRequest: fastifyRequire(api) }, async (request) =>
+    who(request.accessToken, 'another route'),
+  )
   app.get('/api/admin', { onRequest: fastifyRequire(api, { scopes: ['admin'] }) }, async () => ({ ok: true }))
   // As preHandler, the hook sees the parsed body.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_r, body, done) =>
@@ -177,16 +190,18 @@ function honoApi(api: ResourceServer): Hono {
 }
 
 export const RESOURCE_APPS: readonly ResourceApp[] = [
-  { name: 'Express', joinsHeaderLines: false, serve: serveExpress },
-  { name: 'Fastify', joinsHeaderLines: false, serve: serveFastify },
+  { name: 'Express', joinsHeaderLines: false, normalizesTarget: false, serve: serveExpress },
+  { name: 'Fastify', joinsHeaderLines: false, normalizesTarget: false, serve: serveFastify },
   {
     name: 'fetch on Node (@hono/node-server)',
     joinsHeaderLines: true,
+    normalizesTarget: true,
     serve: (extra = {}) => serveOnNode(extra, (api) => fetchApi(api)),
   },
   {
     name: 'Hono on Node (@hono/node-server)',
     joinsHeaderLines: true,
+    normalizesTarget: true,
     serve: (extra = {}) =>
       serveOnNode(extra, (api) => {
         const app = honoApi(api)
