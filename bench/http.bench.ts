@@ -42,7 +42,13 @@ import {
   SCENARIO_LABEL,
   type ScenarioName,
 } from './http/session-client.ts'
-import { type Alg, appBenchSettings, exitUnlessBuilt, packageRoot } from './http/settings.ts'
+import {
+  type Alg,
+  appBenchSettings,
+  exitUnlessBuilt,
+  packageRoot,
+  spawnReferenceApp,
+} from './http/settings.ts'
 import { HandoffSupply, runScenarioStep } from './http/steps.ts'
 import {
   clean,
@@ -135,26 +141,11 @@ async function startApps(alg: Alg, issuerUrl: string, jwksUri: string): Promise<
     const sqlitePath = join(work, `${alg}-${name}.sqlite`)
     let app: AppProcess
     if (reference) {
-      // Exactly what `npm start` runs, configured as a production deployment would be; nothing else
-      // from this process's environment leaks in (children.ts passes PATH only).
-      const env: Record<string, string> = {
-        NODE_ENV: 'production',
-        HOST: '127.0.0.1',
-        PORT: '0',
-        ISSUER_URL: issuerUrl,
-        JWKS_URI: jwksUri,
-        ALGORITHMS: alg,
-        SQLITE_PATH: sqlitePath,
-      }
+      const env: Record<string, string> = { SQLITE_PATH: sqlitePath }
       if (name === 'reference-quiet') env.LOG_LEVEL = 'warn'
       if (name === 'reference-silent' || name === 'reference-metrics-off') env.LOG_LEVEL = 'silent'
       if (name === 'reference-metrics-off') env.METRICS = 'false'
-      app = await spawnApp(name, join(root, 'dist/cli/main.js'), {
-        args: ['serve'],
-        env,
-        urlFromLine: (line) => /listening on (http:\/\/\S+)/.exec(line)?.[1],
-        cpuProfDir,
-      })
+      app = await spawnReferenceApp(name, { alg, issuerUrl, jwksUri, env, cpuProfDir })
     } else {
       app = await spawnApp(name, baselineScript as string, {
         env: {

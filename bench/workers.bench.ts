@@ -27,7 +27,7 @@ import { request } from 'node:http'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createTestIssuer, type TestIssuer } from '../src/testing/index.ts'
-import { type AppProcess, spawnApp } from './http/children.ts'
+import type { AppProcess } from './http/children.ts'
 import {
   type ClientState,
   prepareClient,
@@ -35,7 +35,7 @@ import {
   SCENARIO_LABEL,
   type ScenarioName,
 } from './http/session-client.ts'
-import { type Alg, appBenchSettings, exitUnlessBuilt, packageRoot } from './http/settings.ts'
+import { type Alg, appBenchSettings, exitUnlessBuilt, spawnReferenceApp } from './http/settings.ts'
 import { HandoffSupply, runScenarioStep, type StepSettings } from './http/steps.ts'
 import {
   clean,
@@ -58,8 +58,6 @@ import {
   STORE_LABEL,
   type StoreKind,
 } from './workers/stores.ts'
-
-const root = packageRoot
 
 const STORES = listFromEnv('BENCH_STORE', STORE_KINDS, ['sqlite'])
 const WORKER_COUNTS = integersFromEnv('BENCH_WORKERS', [2], 1, 16)
@@ -129,20 +127,12 @@ async function startApp(kind: StoreKind, alg: Alg, workers: number, issuerUrl: s
   const name = armName(workers)
   const store = appStore(kind, `${alg}_${name.replace('-', '_')}`, work)
   stores.push(store)
-  // Exactly what `npm start` runs, configured as a production deployment would be; nothing else from
-  // this process's environment leaks in (children.ts passes PATH only).
-  const app = await spawnApp(`${kind} ${alg} ${name}`, join(root, 'dist/cli/main.js'), {
+  const app = await spawnReferenceApp(`${kind} ${alg} ${name}`, {
+    alg,
+    issuerUrl,
+    jwksUri,
+    env: store.env,
     args: workers === 0 ? ['serve'] : ['serve', '--workers', String(workers)],
-    env: {
-      NODE_ENV: 'production',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      ISSUER_URL: issuerUrl,
-      JWKS_URI: jwksUri,
-      ALGORITHMS: alg,
-      ...store.env,
-    },
-    urlFromLine: (line) => /listening on (http:\/\/\S+)/.exec(line)?.[1],
   })
   allApps.push(app)
   log(`${kind} ${alg} ${name}: ${app.url} (pid ${app.pid})`)

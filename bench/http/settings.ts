@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { integersFromEnv, listFromEnv, numberFromEnv } from '../lib/env.ts'
+import { type AppProcess, spawnApp } from './children.ts'
 import { ALL_SCENARIOS, type ScenarioName } from './session-client.ts'
 
 export const packageRoot = fileURLToPath(new URL('../..', import.meta.url))
@@ -54,4 +55,36 @@ export function exitUnlessBuilt(): void {
     )
     process.exit(1)
   }
+}
+
+/**
+ * Starts the reference app exactly as `npm start` runs it (`dist/cli/main.js serve`), configured as a
+ * production deployment would be: trusting the test issuer, with `env` (store, log level, metrics) on
+ * top; nothing else from this process's environment leaks in (children.ts passes PATH only).
+ */
+export function spawnReferenceApp(
+  name: string,
+  options: {
+    alg: Alg
+    issuerUrl: string
+    jwksUri: string
+    env: Record<string, string>
+    args?: string[]
+    cpuProfDir?: string | undefined
+  },
+): Promise<AppProcess> {
+  return spawnApp(name, join(packageRoot, 'dist/cli/main.js'), {
+    args: options.args ?? ['serve'],
+    env: {
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      ISSUER_URL: options.issuerUrl,
+      JWKS_URI: options.jwksUri,
+      ALGORITHMS: options.alg,
+      ...options.env,
+    },
+    urlFromLine: (line) => /listening on (http:\/\/\S+)/.exec(line)?.[1],
+    cpuProfDir: options.cpuProfDir,
+  })
 }

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { isJwksBridgeError } from '../../src/errors.ts'
 import { createResourceServer, createVerifier, type Verifier } from '../../src/index.ts'
+import { SUPPORTED_ALGORITHMS } from '../../src/jose/algorithms.ts'
 import { JOBS_PER_POOL_THREAD, libuvPoolThreads, signaturePool } from '../../src/verifier/signature-pool.ts'
 import { fixedClock, ISSUER, makeKey, signToken, type TestAlg } from '../helpers/tokens.ts'
 import { buildCorpus } from './corpus.ts'
@@ -106,19 +107,8 @@ describe('signatureThreadPool', () => {
   })
 })
 
-const ALL_ALGS: readonly TestAlg[] = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-]
+// Every algorithm the verifier supports, so that one added later is checked here too.
+const ALL_ALGS = SUPPORTED_ALGORITHMS as readonly TestAlg[]
 /** Where "auto" checks each algorithm: RSA inline (cheap there), ECDSA and EdDSA on the pool. */
 const AUTO_OFFLOADS = (alg: TestAlg) => !alg.startsWith('RS') && !alg.startsWith('PS')
 
