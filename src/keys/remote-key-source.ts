@@ -90,7 +90,14 @@ export class RemoteKeySource implements KeySource {
   }
 
   constructor(options: RemoteKeySourceOptions) {
-    this.#o = options
+    // Once closed, a fetch still in flight settles unheard: its subscribers (an app's logger, its
+    // metrics) are being shut down, and an event now would land after the app said it stopped.
+    this.#o = {
+      ...options,
+      onEvent: (event) => {
+        if (!this.#closed) options.onEvent(event)
+      },
+    }
   }
 
   select(spec: AlgorithmSpec, kid: string | undefined): VerificationKey | Promise<VerificationKey> {

@@ -43,7 +43,7 @@ export interface Verifier {
   ready(): Promise<void>
   /** Counters and state of each remote key set, for metrics. Static key sets are not listed. */
   keySetStats(): KeySetStats[]
-  /** Stops background work (remote key set refreshes). */
+  /** Stops background work (remote key set refreshes); a fetch still in flight then reports no event. */
   close(): void
 }
 

@@ -68,6 +68,31 @@ describe('behaviour 9: events and figures', () => {
     assert.equal(s.lastFailureAtMs, undefined)
   })
 
+  it('a fetch still in flight when the verifier closes settles unheard: no event after close()', async () => {
+    const { path, log, verifier } = setup()
+    let answer: ((response: ServerResponse) => void) | undefined
+    const held = new Promise<ServerResponse>((resolve) => {
+      answer = resolve
+    })
+    // The key set answer is held until after close(), then fails, as during an app's shutdown.
+    server.routes.set(path, { handle: (_request: unknown, response: ServerResponse) => answer?.(response) })
+    const loading = verifier.ready().catch(() => undefined)
+    const response = await held
+    assert.deepEqual(
+      log.events.map((event) => event.type),
+      ['fetch'],
+    )
+    verifier.close()
+    response.writeHead(500).end()
+    await loading
+    await settle()
+    assert.deepEqual(
+      log.events.map((event) => event.type),
+      ['fetch'],
+      'nothing reported after close()',
+    )
+  })
+
   it('revalidation: fetched with status 304, counted in revalidations', async () => {
     const { path, clock, log, verifier, stats } = setup()
     server.routes.set(path, {
