@@ -27,8 +27,13 @@
 //   BENCH_CPU_PROF_DIR     where (default: a folder under the system's temporary directory)
 //   BENCH_SCENARIOS        comma-separated subset of me,handoff,invalid (default all; e.g. to profile one)
 //   BENCH_BASELINE_TOUCH   off: the baseline's session store has no touch (no write on GET /me)
+//   BENCH_VARIANT_CHECKOUT another checkout of jwks-bridge, built (`npm run build` there): its app runs as
+//                          a third one beside the quiet pair, configured as reference-quiet, compared with
+//                          the baseline and with this checkout's app in the same rounds (an A/B of a change)
+//   BENCH_VARIANT_ENV      extra environment for that variant app, NAME=value pairs separated by spaces
+//                          (with or without BENCH_VARIANT_CHECKOUT; without it, this checkout's build)
 // The reference app runs the build (dist/, as `npm start` does): run `npm run build` first.
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createTestIssuer } from '../src/testing/index.ts'
@@ -83,6 +88,30 @@ type AppName =
   | 'reference-quiet'
   | 'reference-silent'
   | 'reference-metrics-off'
+  | 'reference-variant'
+const VARIANT_CHECKOUT = process.env.BENCH_VARIANT_CHECKOUT ?? ''
+const VARIANT_ENV = parseVariantEnv(process.env.BENCH_VARIANT_ENV ?? '')
+const VARIANT_LABEL = [
+  VARIANT_CHECKOUT === '' ? '' : `from ${VARIANT_CHECKOUT}`,
+  ...Object.entries(VARIANT_ENV).map(([name, value]) => `${name}=${value}`),
+]
+  .filter((part) => part !== '')
+  .join(', ')
+const WITH_VARIANT = VARIANT_LABEL !== ''
+if (VARIANT_CHECKOUT !== '' && !existsSync(join(VARIANT_CHECKOUT, 'dist/cli/main.js')))
+  throw new Error(
+    `BENCH_VARIANT_CHECKOUT: no ${join(VARIANT_CHECKOUT, 'dist/cli/main.js')}; run npm run build there`,
+  )
+
+function parseVariantEnv(text: string): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const pair of text.split(/\s+/).filter((part) => part !== '')) {
+    const at = pair.indexOf('=')
+    if (at <= 0) throw new Error(`BENCH_VARIANT_ENV: expected NAME=value, got ${JSON.stringify(pair)}`)
+    env[pair.slice(0, at)] = pair.slice(at + 1)
+  }
+  return env
+}
 const LABEL: Record<AppName, string> = {
   'baseline-logged': 'baseline, pino-http at info',
   'baseline-quiet': 'baseline, no request log',
@@ -90,10 +119,11 @@ const LABEL: Record<AppName, string> = {
   'reference-quiet': 'jwks-bridge, LOG_LEVEL=warn, metrics',
   'reference-silent': 'extra: jwks-bridge, LOG_LEVEL=silent, metrics',
   'reference-metrics-off': 'extra: jwks-bridge, LOG_LEVEL=silent, METRICS=false',
+  'reference-variant': `variant: jwks-bridge, LOG_LEVEL=warn, metrics, ${VARIANT_LABEL}`,
 }
 const APPS_OF: Record<ConfigName, AppName[]> = {
   shipped: ['baseline-logged', 'reference-shipped'],
-  quiet: ['baseline-quiet', 'reference-quiet'],
+  quiet: ['baseline-quiet', 'reference-quiet', ...(WITH_VARIANT ? (['reference-variant'] as const) : [])],
   silent: ['reference-silent'],
   'metrics-off': ['reference-metrics-off'],
 }
@@ -142,10 +172,12 @@ async function startApps(alg: Alg, issuerUrl: string, jwksUri: string): Promise<
     let app: AppProcess
     if (reference) {
       const env: Record<string, string> = { SQLITE_PATH: sqlitePath }
-      if (name === 'reference-quiet') env.LOG_LEVEL = 'warn'
+      if (name === 'reference-quiet' || name === 'reference-variant') env.LOG_LEVEL = 'warn'
+      if (name === 'reference-variant') Object.assign(env, VARIANT_ENV)
       if (name === 'reference-silent' || name === 'reference-metrics-off') env.LOG_LEVEL = 'silent'
       if (name === 'reference-metrics-off') env.METRICS = 'false'
-      app = await spawnReferenceApp(name, { alg, issuerUrl, jwksUri, env, cpuProfDir })
+      const checkout = name === 'reference-variant' && VARIANT_CHECKOUT !== '' ? VARIANT_CHECKOUT : undefined
+      app = await spawnReferenceApp(name, { alg, issuerUrl, jwksUri, env, cpuProfDir, checkout })
     } else {
       app = await spawnApp(name, baselineScript as string, {
         env: {
@@ -266,6 +298,18 @@ const COMPARISONS: Comparison[] = [
     targets: { me: { ratio: 3, lowerP99: false }, handoff: { ratio: 2, lowerP99: false } },
   },
   {
+    title: 'variant: jwks-bridge variant (LOG_LEVEL=warn, metrics) / baseline without request log',
+    app: 'reference-variant',
+    against: 'baseline-quiet',
+    targets: {},
+  },
+  {
+    title: 'A/B: jwks-bridge variant / this checkout (both LOG_LEVEL=warn, metrics)',
+    app: 'reference-variant',
+    against: 'reference-quiet',
+    targets: {},
+  },
+  {
     title: 'what logging costs: jwks-bridge as shipped / LOG_LEVEL=silent',
     app: 'reference-shipped',
     against: 'reference-silent',
@@ -322,8 +366,24 @@ for (const alg of ALGS) {
           const pass = ratio >= target.ratio && (!target.lowerP99 || mine.result.p99Ms < other.result.p99Ms)
           if (ok) verdict = pass ? 'PASS' : 'MISS'
         }
+        // Each round's ratio too: the two apps of one round ran seconds apart, under the same load.
+        const runsOf = (app: AppName) =>
+          runs.filter(
+            (run) =>
+              run.alg === alg &&
+              run.connections === connections &&
+              run.scenario === scenario &&
+              run.app === app,
+          )
+        const theirs = runsOf(comparison.against)
+        const perRound =
+          ROUNDS > 1
+            ? ` (rounds: ${runsOf(comparison.app)
+                .map((run, i) => fmt(run.result.requestsPerSecond / theirs[i]!.result.requestsPerSecond, 2))
+                .join(', ')})`
+            : ''
         lines.push(
-          `| ${comparison.title} | ${SCENARIO_LABEL[scenario]} | ${fmt(ratio, 2)}× | ${fmt(p99Ratio, 2)}× | ${fmt(cpuRatio, 2)}× | ${targetText} | ${verdict} |`,
+          `| ${comparison.title} | ${SCENARIO_LABEL[scenario]} | ${fmt(ratio, 2)}×${perRound} | ${fmt(p99Ratio, 2)}× | ${fmt(cpuRatio, 2)}× | ${targetText} | ${verdict} |`,
         )
       }
     }

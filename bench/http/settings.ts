@@ -71,9 +71,11 @@ export function spawnReferenceApp(
     env: Record<string, string>
     args?: string[]
     cpuProfDir?: string | undefined
+    /** Another checkout whose build runs instead of this one's (an A/B of two versions). */
+    checkout?: string | undefined
   },
 ): Promise<AppProcess> {
-  return spawnApp(name, join(packageRoot, 'dist/cli/main.js'), {
+  return spawnApp(name, join(options.checkout ?? packageRoot, 'dist/cli/main.js'), {
     args: options.args ?? ['serve'],
     env: {
       NODE_ENV: 'production',
