@@ -6,8 +6,18 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { randomBase64url } from '../random.js'
 
-/** 16 random bytes: unique ids without coordination. */
-const ID_BYTES = 16
+/**
+ * A session id is its creation time in milliseconds (8 characters from TIME_ALPHABET, 48 bits) then 14
+ * random base64url characters (84 bits), 22 characters in all. The id is only the store's lookup key
+ * (the secret authenticates), so it must be unique, not unpredictable; 84 random bits per millisecond
+ * keep it so without coordination. Starting with the time, as UUIDv7 does (RFC 9562 §5.7), puts new
+ * sessions on the last pages of the store's index instead of a random page each: measured in SQLite,
+ * 4.6 log pages written per sign-in instead of 5.2 (bench/http, docs/benchmarks.md).
+ */
+const ID_TIME_CHARS = 8
+const ID_RANDOM_CHARS = 14
+/** The base64url characters in byte order, so that ids compare (memcmp, as SQLite and `COLLATE "C"` do) in time order. */
+const TIME_ALPHABET = '-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz'
 /** 32 random bytes: 256 bits of secret, well past the 128 the issue asks for (OWASP: at least 64 bits of entropy). */
 const SECRET_BYTES = 32
 
@@ -26,9 +36,21 @@ export function hashSecret(secret: string): Uint8Array {
   return new Uint8Array(createHash('sha256').update(secret).digest())
 }
 
-/** A new random token with its id and the hash of its secret. */
-export function generateSessionToken(): SessionToken {
-  const id = randomBase64url(ID_BYTES)
+/** The time part of a session id: `nowMs` (0 to 2^48 - 1) in 8 characters that sort as the numbers do. */
+export function sessionIdTimePrefix(nowMs: number): string {
+  let rest = Math.trunc(nowMs)
+  let prefix = ''
+  for (let i = 0; i < ID_TIME_CHARS; i++) {
+    prefix = TIME_ALPHABET[rest % 64] + prefix
+    rest = Math.floor(rest / 64)
+  }
+  return prefix
+}
+
+/** A new token (an id that starts with the time, a random secret) with the hash of its secret. */
+export function generateSessionToken(nowMs: number = Date.now()): SessionToken {
+  // 11 random bytes are 88 bits; the first 14 characters carry 84 of them, each character whole.
+  const id = sessionIdTimePrefix(nowMs) + randomBase64url(11).slice(0, ID_RANDOM_CHARS)
   const secret = randomBase64url(SECRET_BYTES)
   return { token: `${id}.${secret}`, id, secretHash: hashSecret(secret) }
 }

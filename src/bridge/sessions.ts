@@ -49,7 +49,7 @@ export function newSession(
   input: Omit<NewSessionInput, 'identityId'>,
   policy: SessionPolicy,
 ): { token: string; record: Omit<SessionRecord, 'identityId'> } {
-  const { token, id, secretHash } = generateSessionToken()
+  const { token, id, secretHash } = generateSessionToken(input.nowMs)
   return {
     token,
     record: {

@@ -7,6 +7,7 @@ import {
   hashSecret,
   parseSessionToken,
   secretMatches,
+  sessionIdTimePrefix,
 } from '../../src/bridge/session-token.ts'
 import {
   browserRequest,
@@ -30,7 +31,7 @@ async function signIn(harness: ReturnType<typeof makeBridge>, claims: Record<str
 }
 
 describe('session tokens', () => {
-  it('are <id>.<secret> with 16 and 32 random bytes; only the secret’s SHA-256 is kept', () => {
+  it('are <id>.<secret>: an id of the time and 84 random bits, a secret of 32 random bytes; only the secret’s SHA-256 is kept', () => {
     const { token, id, secretHash } = generateSessionToken()
     assert.match(token, /^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/)
     const parsed = parseSessionToken(token)
@@ -47,6 +48,34 @@ describe('session tokens', () => {
       'a corrupt hash never matches',
     )
     assert.notEqual(generateSessionToken().id, id)
+  })
+
+  it('ids start with their creation time, in characters that sort as the times do (new sessions on the last index pages, as RFC 9562 §5.7 UUIDv7)', () => {
+    const times = [
+      0,
+      1,
+      63,
+      64,
+      4095,
+      4096,
+      1_700_000_000_000,
+      1_764_633_600_000,
+      1_764_633_600_001,
+      2 ** 48 - 1,
+    ]
+    const prefixes = times.map(sessionIdTimePrefix)
+    for (const prefix of prefixes) assert.match(prefix, /^[A-Za-z0-9_-]{8}$/)
+    // Byte order, as SQLite compares TEXT keys and PostgreSQL's COLLATE "C".
+    for (let i = 1; i < prefixes.length; i++)
+      assert.ok(Buffer.compare(Buffer.from(prefixes[i - 1]!), Buffer.from(prefixes[i]!)) < 0, `${times[i]}`)
+    const early = generateSessionToken(1_764_633_600_000)
+    const late = generateSessionToken(1_764_633_600_001)
+    assert.ok(early.id < late.id)
+    assert.equal(early.id.slice(0, 8), sessionIdTimePrefix(1_764_633_600_000))
+    // The random part: 14 whole base64url characters, different every time even within one millisecond.
+    const same = new Set(Array.from({ length: 1000 }, () => generateSessionToken(1_764_633_600_000).id))
+    assert.equal(same.size, 1000)
+    for (const id of same) assert.match(id, /^[A-Za-z0-9_-]{22}$/)
   })
 
   it("a stolen store holds no usable secret: the record keeps SHA-256 of the cookie's secret, never the secret (OWASP Session Management)", async () => {
