@@ -12,7 +12,7 @@ import { randomBase64url } from '../random.js'
  * (the secret authenticates), so it must be unique, not unpredictable; 84 random bits per millisecond
  * keep it so without coordination. Starting with the time, as UUIDv7 does (RFC 9562 §5.7), puts new
  * sessions on the last pages of the store's index instead of a random page each: measured in SQLite,
- * 4.6 log pages written per sign-in instead of 5.2 (bench/http, docs/benchmarks.md).
+ * 4.2 log pages written per sign-in instead of 5.2 (`npm run bench:stores`).
  */
 const ID_TIME_CHARS = 8
 const ID_RANDOM_CHARS = 14
