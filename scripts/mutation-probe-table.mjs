@@ -1245,8 +1245,8 @@ export const MUTANTS = [
     'several Authorization lines: the first one used',
     edit(
       'src/resource-server/authorization-header.ts',
-      '  if (lines.length > 1)\n    throw invalidRequest',
-      '  if (false)\n    throw invalidRequest',
+      '  if (count > 1) throw several()',
+      '  if (false) throw several()',
     ),
     ['test/resource-server/authorization-header.test.ts', 'test/resource-server/adapters.test.ts'],
   ),
@@ -1254,7 +1254,33 @@ export const MUTANTS = [
     'rs-header-list',
     'malformed credentials',
     'a list of credentials accepted',
-    edit('src/resource-server/authorization-header.ts', "  if (token.includes(',')) {", '  if (false) {'),
+    edit(
+      'src/resource-server/authorization-header.ts',
+      "  if (token.includes(',')) throw severalCredentials()",
+      '  if (false) throw severalCredentials()',
+    ),
+    ['test/resource-server/authorization-header.test.ts', 'test/resource-server/adapters.test.ts'],
+  ),
+  mutant(
+    'rs-header-several',
+    'more than one credential',
+    'two Authorization lines joined with ", " read as the first one (Basic x, Bearer y: 401, not 400)',
+    edit(
+      'src/resource-server/authorization-header.ts',
+      '  if (simple === null && holdsSeveralCredentials(authorization)) throw severalCredentials()',
+      '  if (false) throw severalCredentials()',
+    ),
+    ['test/resource-server/authorization-header.test.ts', 'test/resource-server/adapters.test.ts'],
+  ),
+  mutant(
+    'rs-dpop-several',
+    'more than one credential',
+    'two DPoP lines joined with ", " taken as one proof',
+    edit(
+      'src/resource-server/authorization-header.ts',
+      "    if (proof.includes(',')) throw severalProofs()",
+      '    if (false) throw severalProofs()',
+    ),
     ['test/resource-server/authorization-header.test.ts', 'test/resource-server/adapters.test.ts'],
   ),
   mutant(

@@ -47,11 +47,38 @@ function trimOws(value: string): string {
 }
 
 /**
+ * More than one credential: several `Authorization` lines, or a list in one. The same refusal (code,
+ * message, claim) whichever form it came in: a Web `Headers` joins repeated lines with ", " (RFC 9110
+ * §5.3), so the fetch and Hono adapters cannot tell the two apart, and their answer must not differ
+ * from Express's and Fastify's.
+ */
+function severalCredentials(): JwksBridgeError {
+  return invalidRequest(
+    'the request has more than one Authorization header, or a list of credentials in one; send exactly one access token',
+    'authorization',
+  )
+}
+
+/** More than one DPoP proof (RFC 9449 §4.3 check 1), as lines or as a list: one refusal, as above. */
+function severalProofs(): JwksBridgeError {
+  return invalidRequest(
+    'the request has more than one DPoP header, or a list of proofs in one; send exactly one proof',
+    'dpop',
+  )
+}
+
+/**
  * The one field line of a header, or undefined. Several lines, or one line holding a list, are a
  * malformed request (RFC 6750 §3.1 `invalid_request`: "repeats the same parameter"): which one counts
  * is exactly what an attacker and a proxy could disagree on.
  */
-function singleValue(headers: RequestHeaders, name: string, shown: string, max: number): string | undefined {
+function singleValue(
+  headers: RequestHeaders,
+  name: string,
+  shown: string,
+  max: number,
+  several: () => JwksBridgeError,
+): string | undefined {
   // Every field line of the header, whatever case its name was given in: counted, not collected (this
   // runs twice on every request), and only the first kept.
   let count = 0
@@ -68,10 +95,89 @@ function singleValue(headers: RequestHeaders, name: string, shown: string, max: 
     }
   }
   if (count === 0) return undefined
-  if (count > 1) throw invalidRequest(`the request has ${count} ${shown} headers; send one`, name)
+  if (count > 1) throw several()
   // Checked before any parsing, so that a huge value costs nothing more than its length.
   if (line.length > max) throw invalidRequest(`the ${shown} header is longer than ${max} characters`, name)
   return trimOws(line)
+}
+
+const SP = 0x20
+const HTAB = 0x09
+const COMMA = 0x2c
+const EQUALS = 0x3d
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
+
+/** RFC 9110 §5.6.2 tchar: the characters of a token (an auth-scheme, an auth-param's name). */
+function isTchar(code: number): boolean {
+  return (
+    (code >= 0x61 && code <= 0x7a) || // a-z
+    (code >= 0x41 && code <= 0x5a) || // A-Z
+    (code >= 0x30 && code <= 0x39) || // 0-9
+    (code >= 0x23 && code <= 0x27) || // # $ % & '
+    code === 0x21 || // !
+    code === 0x2a || // *
+    code === 0x2b || // +
+    code === 0x2d || // -
+    code === 0x2e || // .
+    code === 0x5e || // ^
+    code === 0x5f || // _
+    code === 0x60 || // `
+    code === 0x7c || // |
+    code === 0x7e // ~
+  )
+}
+
+/**
+ * Whether what follows a list comma (at `from`) starts new credentials: an auth-scheme, i.e. a token
+ * not followed by "=" (that would be an auth-param, `realm="x"`; a token68 never starts with "=").
+ * Reads only whitespace and one token, and stops before the next comma: every call reads its own
+ * stretch of the value, so a value of commas costs no more than its length.
+ */
+function startsCredentials(value: string, from: number): boolean {
+  let i = from
+  while (i < value.length && (value.charCodeAt(i) === SP || value.charCodeAt(i) === HTAB)) i++
+  const start = i
+  while (i < value.length && isTchar(value.charCodeAt(i))) i++
+  // An empty list element (", ,", a trailing comma) is no credential (RFC 9110 §5.6.1).
+  if (i === start) return false
+  while (i < value.length && (value.charCodeAt(i) === SP || value.charCodeAt(i) === HTAB)) i++
+  return i === value.length || value.charCodeAt(i) !== EQUALS
+}
+
+/**
+ * Whether an `Authorization` value holds more than one credential: a comma, outside a quoted-string,
+ * followed by an auth-scheme. RFC 9110 §5.3 lets a recipient join repeated field lines with ", ", and a
+ * Web `Headers` always does: `Authorization: Basic x` and `Authorization: Bearer y` reach the fetch and
+ * Hono adapters as `Basic x, Bearer y`, which must be refused as the two lines are (RFC 6750 §3.1,
+ * RFC 9449 §7.1: more than one method, or more than one Authorization header, is `invalid_request`)
+ * rather than answered as a Basic request (401). A single credential never matches: a token68 has no
+ * comma and no space (RFC 9110 §11.4, RFC 7235 §2.1), and in `#auth-param` a comma is followed by a
+ * name and "=" (`Digest username="a", realm="b"`), or sits inside a quoted-string. One linear pass.
+ */
+export function holdsSeveralCredentials(value: string): boolean {
+  let quoted = false
+  // The last character outside a quoted-string and whitespace was "=": an auth-param's value, which
+  // may be a quoted-string. Anywhere else a '"' opens nothing (the value is malformed there anyway).
+  let afterEquals = false
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i)
+    if (quoted) {
+      // quoted-pair: the character after a backslash is taken as it is, a quote too.
+      if (code === BACKSLASH) i++
+      else if (code === QUOTE) quoted = false
+      continue
+    }
+    if (code === SP || code === HTAB) continue
+    if (code === QUOTE && afterEquals) {
+      quoted = true
+      afterEquals = false
+      continue
+    }
+    afterEquals = code === EQUALS
+    if (code === COMMA && startsCredentials(value, i + 1)) return true
+  }
+  return false
 }
 
 function credentialsMatch(authorization: string): RegExpExecArray {
@@ -94,9 +200,8 @@ function schemeOf(name: string): 'Bearer' | 'DPoP' {
 /** The token of credentials the one-pass pattern did not take, or the refusal that names why. */
 function checkedToken(token: string | undefined, scheme: 'Bearer' | 'DPoP'): string {
   if (token === undefined || token.length === 0) throw invalidRequest(`the ${scheme} scheme has no token`)
-  if (token.includes(',')) {
-    throw invalidRequest('the Authorization header holds a list of credentials; send exactly one token')
-  }
+  // A comma that did not start new credentials (`Bearer a,`, `Bearer a,=`) is still no token68.
+  if (token.includes(',')) throw severalCredentials()
   if (!TOKEN68.test(token)) throw invalidRequest(`the ${scheme} token has characters a token cannot have`)
   return token
 }
@@ -107,7 +212,13 @@ function checkedToken(token: string | undefined, scheme: 'Bearer' | 'DPoP'): str
  * ERR_REQUEST_INVALID for anything malformed.
  */
 export function readCredentials(headers: RequestHeaders, limits: HeaderLimits): PresentedCredentials {
-  const authorization = singleValue(headers, 'authorization', 'Authorization', limits.maxAuthorizationLength)
+  const authorization = singleValue(
+    headers,
+    'authorization',
+    'Authorization',
+    limits.maxAuthorizationLength,
+    severalCredentials,
+  )
   if (authorization === undefined) {
     throw new JwksBridgeError(
       'ERR_TOKEN_MISSING',
@@ -116,14 +227,18 @@ export function readCredentials(headers: RequestHeaders, limits: HeaderLimits): 
   }
   // One pass for the usual header; anything else takes the rule-by-rule path, which names what is wrong.
   const simple = SIMPLE_CREDENTIALS.exec(authorization)
+  // Before the scheme is looked at: `Basic x, Bearer y` (two lines, joined) is two credentials, not a
+  // Basic request. The usual header has no comma and never gets here.
+  if (simple === null && holdsSeveralCredentials(authorization)) throw severalCredentials()
   const match = simple ?? credentialsMatch(authorization)
   const scheme = schemeOf(match[1] as string)
   const token = simple === null ? checkedToken(match[2], scheme) : (match[2] as string)
-  const proof = singleValue(headers, 'dpop', 'DPoP', limits.maxProofLength)
+  const proof = singleValue(headers, 'dpop', 'DPoP', limits.maxProofLength, severalProofs)
   if (proof !== undefined) {
     if (proof.length === 0) throw invalidRequest('the DPoP header is empty', 'dpop')
-    // A proof is one compact JWS, never a list (RFC 9449 §4.3 check 1: not more than one proof).
-    if (proof.includes(',')) throw invalidRequest('the DPoP header holds a list; send one proof', 'dpop')
+    // A proof is one compact JWS, never a list (RFC 9449 §4.3 check 1: not more than one proof); two
+    // DPoP lines joined with ", " by a Web `Headers` get the answer two lines get from Node.
+    if (proof.includes(',')) throw severalProofs()
   }
   return { scheme, token, proof }
 }

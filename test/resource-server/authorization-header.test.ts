@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import fc from 'fast-check'
 import type { JwksBridgeError } from '../../src/errors.ts'
 import {
+  holdsSeveralCredentials,
   type RequestHeaders,
   readCredentials,
   refuseOtherTokenMethods,
   searchOf,
 } from '../../src/resource-server/authorization-header.ts'
+import { params } from '../property/params.ts'
 
 const LIMITS = { maxAuthorizationLength: 16_416, maxProofLength: 8192 }
 const read = (headers: RequestHeaders) => readCredentials(headers, LIMITS)
@@ -65,7 +68,79 @@ describe('Authorization and DPoP headers (plain data)', () => {
     ]) {
       const error = refusal(() => read(headers))
       assert.equal(error.code, 'ERR_REQUEST_INVALID')
-      assert.match(error.message, /2 Authorization headers/)
+      assert.match(error.message, /more than one Authorization header/)
+      assert.equal(error.claim, 'authorization')
+    }
+  })
+
+  it('RFC 6750 §3.1 / RFC 9449 §7.1 invalid_request: two Authorization lines joined with ", " (RFC 9110 §5.3, as a Web Headers joins them) are refused as the two lines are, whatever the first scheme', () => {
+    for (const [first, second] of [
+      ['Basic dXNlcjpwYXNz', 'Bearer abc.def.ghi'],
+      ['Bearer abc.def.ghi', 'Basic dXNlcjpwYXNz'],
+      ['Digest username="a", realm="b"', 'DPoP abc.def.ghi'],
+      ['Negotiate YIIB', 'Basic dXNlcjpwYXNz'],
+      ['Basic dXNlcjpwYXNz', 'Basic b3RoZXI6cGFzcw=='],
+      ['', 'Bearer abc.def.ghi'],
+      ['Basic dXNlcjpwYXNz', 'Private'],
+      // An empty line after a token: "Bearer t, " trimmed to "Bearer t,".
+      ['Bearer abc.def.ghi', ''],
+    ] as const) {
+      const lines = refusal(() => read({ authorization: [first, second] }))
+      const joined = refusal(() => read({ authorization: `${first}, ${second}` }))
+      assert.equal(joined.code, 'ERR_REQUEST_INVALID', `${first}, ${second}`)
+      assert.deepEqual(
+        { message: joined.message, claim: joined.claim },
+        { message: lines.message, claim: lines.claim },
+        `${first}, ${second}`,
+      )
+    }
+    // Joined without the space too (another proxy's way of folding).
+    assert.equal(refusal(() => read({ authorization: 'Basic x,Bearer y' })).code, 'ERR_REQUEST_INVALID')
+  })
+
+  it('RFC 9110 §11.4 / RFC 7235 §2.1: one credential is never taken for several (a token68 has no comma; auth-params and quoted-strings may)', () => {
+    for (const single of [
+      'Bearer abc.def.ghi',
+      'Basic dXNlcjpwYXNz',
+      'Basic dXNlcjpwYXNz==',
+      'Digest username="a", realm="b", nonce="c"',
+      'Digest username = "a" , realm=b',
+      'Digest username="a, Bearer b", realm="x"',
+      'Digest username="a\\", Bearer b", realm="x"',
+      'Digest username="a", , realm="b"',
+      'Digest username="a",',
+      'Other a="unterminated, Bearer b',
+    ]) {
+      assert.equal(holdsSeveralCredentials(single), false, single)
+    }
+    for (const several of [
+      'Basic x, Bearer y',
+      'Basic x,Bearer y',
+      'Basic x ,\tBearer',
+      'Digest a="1", b="2", Bearer y',
+      'Digest a="1, 2", Bearer y',
+      ', Bearer y',
+      'Bearer a, b',
+    ]) {
+      assert.equal(holdsSeveralCredentials(several), true, several)
+    }
+    // A single credential of another scheme is still that scheme's refusal, not invalid_request.
+    assert.equal(
+      refusal(() => read({ authorization: 'Digest username="a", realm="b"' })).code,
+      'ERR_AUTH_SCHEME_UNSUPPORTED',
+    )
+  })
+
+  it('holdsSeveralCredentials reads a value of commas, quotes or backslashes in linear time', () => {
+    for (const value of [
+      `Basic ${','.repeat(200_000)}`,
+      `Basic ${', '.repeat(100_000)}=`,
+      `Digest a="${'\\'.repeat(100_000)}`,
+      `Digest ${'a=, '.repeat(60_000)}`,
+    ]) {
+      const started = performance.now()
+      for (let i = 0; i < 20; i++) holdsSeveralCredentials(value)
+      assert.ok(performance.now() - started < 500, `linear: ${value.slice(0, 12)}`)
     }
   })
 
@@ -109,6 +184,10 @@ describe('Authorization and DPoP headers (plain data)', () => {
       assert.equal(error.code, 'ERR_REQUEST_INVALID', JSON.stringify(dpop))
       assert.equal(error.claim, 'dpop')
     }
+    // Two lines, and the same two joined with ", " as a Web Headers joins them: one refusal, word for word.
+    const lines = refusal(() => read({ authorization: 'DPoP t', dpop: ['a.b.c', 'd.e.f'] }))
+    const joined = refusal(() => read({ authorization: 'DPoP t', dpop: 'a.b.c, d.e.f' }))
+    assert.equal(joined.message, lines.message)
     assert.equal(
       refusal(() => read({ authorization: 'DPoP t', dpop: 'x'.repeat(9000) })).code,
       'ERR_REQUEST_INVALID',
@@ -160,10 +239,19 @@ describe('Authorization header parsing cost', () => {
   })
 })
 
-// The rule-by-rule reading, as it was before the one-pass pattern: the oracle for the one below.
+// More than one credential, by patterns rather than a scan: auth-param values in quotes (unterminated
+// ones too) blanked, then a comma followed by a token that no "=" follows.
+function severalByPattern(value: string): boolean {
+  const unquoted = value.replace(/=[ \t]*"(?:[^"\\]|\\[\s\S]?)*(?:"|$)/g, '=q')
+  return /,[ \t]*[!#$%&'*+.^_`|~0-9A-Za-z-]+(?![!#$%&'*+.^_`|~0-9A-Za-z-]|[ \t]*=)/.test(unquoted)
+}
+
+// The rule-by-rule reading, as it was before the one-pass pattern (and the several-credentials rule
+// after it): the oracle for the one below.
 function ruleByRule(value: string): { scheme: string; token: string } | string {
   const match = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?: +(.*))?$/s.exec(value)
   if (match === null) return 'ERR_REQUEST_INVALID'
+  if (severalByPattern(value)) return 'ERR_REQUEST_INVALID'
   const lower = (match[1] as string).toLowerCase()
   const scheme = lower === 'bearer' ? 'Bearer' : lower === 'dpop' ? 'DPoP' : undefined
   if (scheme === undefined) return 'ERR_AUTH_SCHEME_UNSUPPORTED'
@@ -216,5 +304,21 @@ describe('Authorization header: the one-pass reading', () => {
     }
     walk('', 4)
     assert.equal(compared, 18 + 18 ** 2 + 18 ** 3 + 18 ** 4)
+  })
+})
+
+describe('property: more than one credential in one value', () => {
+  it('RFC 9110 §11.6.2: holdsSeveralCredentials agrees with the pattern reading on strings of the characters that matter', () => {
+    const unit = fc.constantFrom('a', 'B', ' ', '\t', ',', '=', '"', '\\', '/', '(', '\u00e9')
+    const seen = new Set<boolean>()
+    fc.assert(
+      fc.property(fc.string({ unit, maxLength: 24 }), (value) => {
+        const expected = severalByPattern(value)
+        assert.equal(holdsSeveralCredentials(value), expected)
+        seen.add(expected)
+      }),
+      params(20_000),
+    )
+    assert.deepEqual([...seen].sort(), [false, true], 'both answers were exercised')
   })
 })

@@ -42,11 +42,6 @@ export interface Served {
 export interface ResourceApp {
   name: string
   /**
-   * Whether the adapter sees repeated header lines joined with ", " (a Web `Request`'s `Headers`)
-   * rather than apart (Node's `headersDistinct`): the refusal is the same, its message differs.
-   */
-  joinsHeaderLines: boolean
-  /**
    * Whether the router sees the request path normalized (a Web `Request`'s URL is parsed: dot segments
    * resolved) rather than as sent (Node's routers dispatch on the raw target).
    */
@@ -190,17 +185,15 @@ function honoApi(api: ResourceServer): Hono {
 }
 
 export const RESOURCE_APPS: readonly ResourceApp[] = [
-  { name: 'Express', joinsHeaderLines: false, normalizesTarget: false, serve: serveExpress },
-  { name: 'Fastify', joinsHeaderLines: false, normalizesTarget: false, serve: serveFastify },
+  { name: 'Express', normalizesTarget: false, serve: serveExpress },
+  { name: 'Fastify', normalizesTarget: false, serve: serveFastify },
   {
     name: 'fetch on Node (@hono/node-server)',
-    joinsHeaderLines: true,
     normalizesTarget: true,
     serve: (extra = {}) => serveOnNode(extra, (api) => fetchApi(api)),
   },
   {
     name: 'Hono on Node (@hono/node-server)',
-    joinsHeaderLines: true,
     normalizesTarget: true,
     serve: (extra = {}) =>
       serveOnNode(extra, (api) => {
