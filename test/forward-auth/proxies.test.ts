@@ -1,7 +1,8 @@
 // The examples in examples/forward-auth/, run for real on loopback: nginx (auth_request) and Caddy
 // (forward_auth) in front of a small Ruby app that knows nothing of JWTs, and jwks-bridge's own
 // reverse-proxy mode in front of the same app. Signed in through the development provider (HTTP, and
-// in Chromium), a spoofed identity header, a signed-out request, the upstream down.
+// in Chromium), a spoofed identity header, a signed-out request, an API client's refused access token
+// (the check's challenge reaches it), the upstream down.
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -10,11 +11,30 @@ import { after, before, describe, it } from 'node:test'
 import type { Browser } from 'playwright-core'
 import { freePort } from '../../src/app/free-port.ts'
 import { startTestApp, type TestApp } from '../app/app-fixture.ts'
+import { devIssuerToken } from '../app/dev-token.ts'
 import { launchChromium } from '../helpers/browser.ts'
 import { get, NAVIGATION, signInCookie } from '../proxy/support.ts'
 import { type Child, startCaddy, startNginx, startRuby } from './processes.ts'
 
 const STEP_MS = 10_000
+
+// The API behind nginx and Caddy (API_RESOURCE). The development provider mints one kind of token:
+// with its `aud` set to the API (AUDIENCE) and the generic access-token profile, that token also
+// stands in for an access token here (a real provider issues the two separately). It has no scope,
+// so the check refuses it for API_SCOPES: the 403 of RFC 6750 §3.1.
+const RESOURCE = 'https://api.example.com'
+const API_ENV = {
+  API_RESOURCE: RESOURCE,
+  AUDIENCE: RESOURCE,
+  API_TOKEN_PROFILE: 'generic',
+  API_SCOPES: 'read',
+}
+
+/** The token with an all-zero signature of the same length: well formed, not the issuer's. */
+function forged(jwt: string): string {
+  const [header, payload, signature] = jwt.split('.') as [string, string, string]
+  return `${header}.${payload}.${Buffer.alloc(Buffer.from(signature, 'base64url').length).toString('base64url')}`
+}
 
 /** Signs in as a person does, starting from a private page: ends on that page, signed in. */
 async function browserSignIn(browser: Browser, url: string, name: string): Promise<string | null> {
@@ -65,7 +85,7 @@ for (const front of ['nginx', 'caddy', 'jwks-bridge serve (UPSTREAM_URL)'] as Fr
         const BRIDGE_PORT = await freePort('127.0.0.1')
         const ports = { PORT: port, BRIDGE_PORT, APP_PORT: appPort }
         proxy = front === 'nginx' ? await startNginx(dir, ports) : await startCaddy(dir, ports)
-        bridge = await startTestApp({ PUBLIC_URL: url, PORT: String(BRIDGE_PORT) })
+        bridge = await startTestApp({ PUBLIC_URL: url, PORT: String(BRIDGE_PORT), ...API_ENV })
       }
     })
 
@@ -81,9 +101,11 @@ for (const front of ['nginx', 'caddy', 'jwks-bridge serve (UPSTREAM_URL)'] as Fr
       const api = await get(`${url}/whoami`, { accept: 'application/json' })
       assert.equal(api.status, 401)
       assert.doesNotMatch(api.body, /subject=/)
+      assert.equal(api.headers['www-authenticate'], undefined, 'a session 401 carries no token challenge')
       const page = await get(`${url}/whoami`, NAVIGATION)
       assert.equal(page.status, 303)
       assert.match(page.headers.location ?? '', /^\/auth\/sign-in(\?|$)/)
+      assert.equal(page.headers['www-authenticate'], undefined)
       assert.doesNotMatch(ruby.output(), /\/whoami/, 'the Ruby app saw no signed-out request')
     })
 
@@ -107,6 +129,42 @@ for (const front of ['nginx', 'caddy', 'jwks-bridge serve (UPSTREAM_URL)'] as Fr
       const logged = await ruby.waitForOutput(/GET \/public\/x subject=nil/)
       assert.doesNotMatch(logged, /subject="admin"/)
     })
+
+    if (front !== 'jwks-bridge serve (UPSTREAM_URL)') {
+      /**
+       * The check's answer to `authorization`, asked directly, and the front's answer to an API request
+       * with it: the same status and the same WWW-Authenticate, and the app never sees the request.
+       */
+      async function sameChallenge(authorization: string, status: number, headers = {}): Promise<string> {
+        const direct = await get(`${bridge.url}/auth/check`, { authorization })
+        assert.equal(direct.status, status)
+        const challenge = direct.headers['www-authenticate']
+        assert.ok(challenge, 'the check answers with a challenge')
+        const answer = await get(`${url}/api/orders`, { ...headers, authorization })
+        assert.equal(answer.status, status)
+        // Exactly one copy: nginx's auth_request already carries it onto a 401 by itself.
+        assert.equal(answer.headers['www-authenticate'], challenge)
+        assert.equal(answer.headers.location, undefined, 'a token is answered, never sent to sign in')
+        assert.doesNotMatch(ruby.output(), /\/api\/orders/, 'the Ruby app saw no refused request')
+        return challenge
+      }
+
+      it('RFC 6750 §3, RFC 9728 §5.1: a refused access token gets 401 with the check’s WWW-Authenticate, a page load too', async () => {
+        const authorization = `Bearer ${forged(await devIssuerToken(url, 'mallory'))}`
+        const challenge = await sameChallenge(authorization, 401, { accept: 'application/json' })
+        assert.match(
+          challenge,
+          /^Bearer error="invalid_token".*resource_metadata="https:\/\/api\.example\.com\//,
+        )
+        await sameChallenge(authorization, 401, NAVIGATION)
+      })
+
+      it('RFC 6750 §3.1: a genuine token without the scope gets 403 insufficient_scope with the check’s WWW-Authenticate', async () => {
+        const authorization = `Bearer ${await devIssuerToken(url, 'turing')}`
+        const challenge = await sameChallenge(authorization, 403, { accept: 'application/json' })
+        assert.match(challenge, /^Bearer error="insufficient_scope", .*scope="read"/)
+      })
+    }
 
     it('a sign-in in Chromium, from a private page back to it', async () => {
       browser = await launchChromium()
