@@ -202,6 +202,12 @@ async function startApps(alg: Alg, issuerUrl: string, jwksUri: string): Promise<
 const rows: Row[] = []
 const checks: string[] = []
 const runs: Row[] = []
+/** One app's runs of one step, in round order. */
+const runsOf = (alg: Alg, connections: number, scenario: ScenarioName, app: AppName) =>
+  runs.filter(
+    (run) =>
+      run.alg === alg && run.connections === connections && run.scenario === scenario && run.app === app,
+  )
 const allApps: AppProcess[] = []
 try {
   for (const alg of ALGS) {
@@ -255,15 +261,7 @@ try {
     for (const connections of CONNECTION_COUNTS) {
       for (const scenario of SCENARIOS) {
         for (const name of APPS) {
-          const median = medianRun(
-            runs.filter(
-              (run) =>
-                run.alg === alg &&
-                run.connections === connections &&
-                run.scenario === scenario &&
-                run.app === name,
-            ),
-          )
+          const median = medianRun(runsOf(alg, connections, scenario, name))
           if (median !== undefined) rows.push(median)
         }
       }
@@ -367,18 +365,10 @@ for (const alg of ALGS) {
           if (ok) verdict = pass ? 'PASS' : 'MISS'
         }
         // Each round's ratio too: the two apps of one round ran seconds apart, under the same load.
-        const runsOf = (app: AppName) =>
-          runs.filter(
-            (run) =>
-              run.alg === alg &&
-              run.connections === connections &&
-              run.scenario === scenario &&
-              run.app === app,
-          )
-        const theirs = runsOf(comparison.against)
+        const theirs = runsOf(alg, connections, scenario, comparison.against)
         const perRound =
           ROUNDS > 1
-            ? ` (rounds: ${runsOf(comparison.app)
+            ? ` (rounds: ${runsOf(alg, connections, scenario, comparison.app)
                 .map((run, i) => fmt(run.result.requestsPerSecond / theirs[i]!.result.requestsPerSecond, 2))
                 .join(', ')})`
             : ''
