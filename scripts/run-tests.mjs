@@ -16,7 +16,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { constants } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { prepareServices, needsOf as servicesOf } from './test-services.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -92,7 +92,12 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 const TEST_TIMEOUT_MS = Number(process.env.TEST_TIMEOUT_MS ?? 600_000)
 const RUN_TIMEOUT_MS = Number(process.env.RUN_TIMEOUT_MS ?? 25 * 60_000)
 const [major, minor] = process.versions.node.split('.').map(Number)
-const forceExit = major > 20 || (major === 20 && minor >= 14) ? ['--test-force-exit'] : []
+const forceExit =
+  major > 20 || (major === 20 && minor >= 14)
+    ? // With the preload that makes each test process's stdout blocking: a forced exit would otherwise
+      // drop the results still queued in the pipe to the runner (scripts/blocking-stdout.mjs).
+      ['--test-force-exit', '--import', pathToFileURL(join(root, 'scripts/blocking-stdout.mjs')).href]
+    : []
 
 const services = await prepareServices(files, root)
 servicesStarted = services.started() > 0
